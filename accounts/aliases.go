@@ -1,0 +1,74 @@
+package accounts
+
+import (
+	"context"
+	"strings"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// Aliases returns the extra email addresses of a user's online account.
+func (s *Service) Aliases(ctx context.Context, user string) ([]string, error) {
+	const op = "accounts: aliases"
+	upn, err := s.mailbox(ctx, op, user)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = s.do(ctx, op, upn, func() (e error) { out, e = s.mail.ListAliases(ctx, upn); return })
+	return out, backend.WithOp(err, op, upn)
+}
+
+// AddAlias adds an extra email address to a user's online account, so it
+// receives mail there too. The address must be valid and use a verified
+// domain of the tenant.
+func (s *Service) AddAlias(ctx context.Context, user, address string) error {
+	const op = "accounts: add alias"
+	address = strings.TrimSpace(address)
+	upn, err := s.mailbox(ctx, op, user)
+	if err != nil {
+		return err
+	}
+	doms, err := s.domains(ctx, op)
+	if err != nil {
+		return err
+	}
+	if err := doms.checkAddress(op, address, "alias"); err != nil {
+		return err
+	}
+	if strings.EqualFold(address, upn) {
+		return backend.Invalid(op, address, RuleAliasSyntax, "this is the account's primary address already")
+	}
+	err = s.do(ctx, op, upn, func() error { return s.mail.AddAlias(ctx, upn, strings.ToLower(address)) })
+	return backend.WithOp(err, op, address)
+}
+
+// RemoveAlias removes an extra email address.
+func (s *Service) RemoveAlias(ctx context.Context, user, address string) error {
+	const op = "accounts: remove alias"
+	upn, err := s.mailbox(ctx, op, user)
+	if err != nil {
+		return err
+	}
+	err = s.do(ctx, op, upn, func() error { return s.mail.RemoveAlias(ctx, upn, strings.ToLower(strings.TrimSpace(address))) })
+	return backend.WithOp(err, op, address)
+}
+
+// mailbox returns the online ID of the user's assigned online account.
+func (s *Service) mailbox(ctx context.Context, op, user string) (string, error) {
+	if s.mail == nil {
+		return "", backend.Errorf(backend.Unimplemented, op, user, "no mail backend: set Options.Mail")
+	}
+	u, err := s.findUser(ctx, op, user)
+	if err != nil {
+		return "", err
+	}
+	m, err := ParseMapping(u.OnlineAccount)
+	if err != nil {
+		return "", backend.WithOp(err, op, user)
+	}
+	if m.ID == "" {
+		return "", backend.Errorf(backend.FailedPrecondition, op, user, "the user has no online account")
+	}
+	return m.UPN, nil
+}

@@ -1,0 +1,247 @@
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// ImportPlan proposes a network user for each online account that has none.
+// Edit it (change a SAMAccountName, clear Selected) before ApplyImport.
+type ImportPlan struct {
+	Items []ImportItem
+}
+
+// ImportItem is one online account of an ImportPlan.
+type ImportItem struct {
+	OnlineUserID string
+	OnlineID     string
+	DisplayName  string
+	// SAMAccountName is the proposed user name, from the online ID.
+	SAMAccountName string
+	Selected       bool
+	// Problem names the rule that stops this item: RuleSAMInvalid,
+	// RuleSAMTaken or RuleOnlineLinked.
+	Problem string
+	Detail  string
+}
+
+// PlanImport lists the online accounts that no network user has, each with
+// a proposed user name taken from its online ID. It writes nothing.
+func (s *Service) PlanImport(ctx context.Context) (*ImportPlan, error) {
+	const op = "accounts: plan import"
+	mappedIDs := map[string]bool{}
+	guids := map[string]bool{}
+	sams := map[string]bool{}
+	for u, err := range s.dir.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		if m, _ := ParseMapping(u.OnlineAccount); m.ID != "" {
+			mappedIDs[m.ID] = true
+		}
+		guids[u.ID.ImmutableID()] = true
+		sams[strings.ToLower(u.SAMAccountName)] = true
+	}
+	plan := &ImportPlan{}
+	proposed := map[string]bool{}
+	for ou, err := range s.tenant.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		if mappedIDs[ou.ID] || (ou.ImmutableID != "" && guids[ou.ImmutableID]) {
+			continue
+		}
+		it := ImportItem{OnlineUserID: ou.ID, OnlineID: ou.UserPrincipalName, DisplayName: ou.DisplayName,
+			SAMAccountName: proposeSAM(ou.UserPrincipalName), Selected: true}
+		switch {
+		case ou.ImmutableID != "":
+			it.Problem, it.Detail = RuleOnlineLinked, "the account is linked to a user of another directory (onPremisesImmutableId is set); it cannot be imported"
+		case checkSAM("", it.SAMAccountName) != nil:
+			it.Problem, it.Detail = RuleSAMInvalid, "no valid user name can be made from this online ID; type one"
+		case sams[strings.ToLower(it.SAMAccountName)] || proposed[strings.ToLower(it.SAMAccountName)]:
+			it.Problem, it.Detail = RuleSAMTaken, "the user name "+it.SAMAccountName+" is taken; type another"
+		}
+		it.Selected = it.Problem == ""
+		if it.Selected {
+			proposed[strings.ToLower(it.SAMAccountName)] = true
+		}
+		plan.Items = append(plan.Items, it)
+	}
+	return plan, nil
+}
+
+// PasswordSink receives each new user's temporary password, to hand it to
+// the user. It must keep it safe.
+type PasswordSink func(ctx context.Context, user, onlineID, password string) error
+
+// ImportOptions tell ApplyImport where the temporary passwords go: exactly
+// one of PasswordDir and PasswordSink.
+type ImportOptions struct {
+	// PasswordDir receives one file per new user, <user>.txt, mode 0600,
+	// with the user name, online ID and temporary password.
+	PasswordDir string
+	// PasswordSink receives them instead.
+	PasswordSink PasswordSink
+	// Progress is called after each item.
+	Progress func(done, total int)
+	// ResultsDir, when set, receives a results file for the failures.
+	ResultsDir string
+}
+
+// ApplyImport creates a network user for each selected item, with a strong
+// random temporary password that must be changed at next logon, the mapping
+// recorded on both sides, and the password handed to the sink or written to
+// its own file. When a password cannot be handed over, the new user is
+// deleted again, so no one is left with a password nobody knows. Run again
+// after an interruption, it skips the users it already created.
+func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan, opts *ImportOptions) (*Result, error) {
+	const op = "accounts: apply import"
+	if plan == nil {
+		return nil, backend.Invalid(op, "", "plan-required", "a plan from PlanImport is required")
+	}
+	if opts == nil || (opts.PasswordDir == "") == (opts.PasswordSink == nil) {
+		return nil, backend.Invalid(op, "", "password-destination", "set exactly one of PasswordDir and PasswordSink: the temporary passwords must go somewhere")
+	}
+	if opts.PasswordDir != "" {
+		if err := os.MkdirAll(opts.PasswordDir, 0o700); err != nil {
+			return nil, backend.Wrap(err, backend.FailedPrecondition, op, opts.PasswordDir)
+		}
+	}
+	info, err := s.dir.Info(ctx)
+	if err != nil {
+		return nil, backend.WithOp(err, op, "")
+	}
+	res := &Result{Operation: "import"}
+	var items []*ImportItem
+	var results []*ItemResult
+	seen := map[string]bool{}
+	for i := range plan.Items {
+		it := &plan.Items[i]
+		if !it.Selected {
+			continue
+		}
+		r := &ItemResult{User: it.SAMAccountName, OnlineID: it.OnlineID, OnlineUserID: it.OnlineUserID}
+		res.Items = append(res.Items, r)
+		if err := checkSAM(op, it.SAMAccountName); err != nil {
+			r.setError(err)
+			continue
+		}
+		if seen[strings.ToLower(it.SAMAccountName)] {
+			r.setError(backend.Invalid(op, it.SAMAccountName, RuleSAMTaken, "the plan uses this user name twice"))
+			continue
+		}
+		seen[strings.ToLower(it.SAMAccountName)] = true
+		items = append(items, it)
+		results = append(results, r)
+	}
+	total, done := len(res.Items), len(res.Items)-len(items)
+	for k, it := range items {
+		if err := ctx.Err(); err != nil {
+			res.finish()
+			return res, backend.Wrap(err, backend.Canceled, op, "")
+		}
+		if err := s.importOne(ctx, op, it, info, opts); err != nil {
+			results[k].setError(err)
+		} else {
+			results[k].Status = StatusDone
+		}
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+	}
+	res.finish()
+	if opts.ResultsDir != "" && res.Failed > 0 {
+		files, err := res.WriteFiles(opts.ResultsDir)
+		res.ResultsFiles = files
+		if err != nil {
+			return res, backend.WithOp(err, op, opts.ResultsDir)
+		}
+	}
+	return res, nil
+}
+
+func (s *Service) importOne(ctx context.Context, op string, it *ImportItem, info backend.DomainInfo, opts *ImportOptions) error {
+	ou, err := s.getOnline(ctx, op, it.OnlineUserID)
+	if err != nil {
+		return backend.WithOp(err, op, it.OnlineID)
+	}
+	// Done, or half done, by an earlier run?
+	if existing, err := s.dir.GetUserBySAMAccountName(ctx, it.SAMAccountName); err == nil {
+		m, _ := ParseMapping(existing.OnlineAccount)
+		switch {
+		case m.ID == ou.ID && ou.ImmutableID == existing.ID.ImmutableID():
+			return nil
+		case m.ID == ou.ID && ou.ImmutableID == "":
+			// Interrupted after creating the user: nobody may know its
+			// password, so give it a new one and finish.
+			pw := GeneratePassword(16)
+			if err := s.do(ctx, op, existing.SAMAccountName, func() error { return s.dir.ResetPassword(ctx, existing.ID, pw, true) }); err != nil {
+				return backend.WithOp(err, op, it.SAMAccountName)
+			}
+			return s.finishImport(ctx, op, it, existing, ou, pw, opts, func() {})
+		}
+		return backend.Invalid(op, it.SAMAccountName, RuleSAMTaken, "the user name is taken by another user")
+	} else if backend.KindOf(err) != backend.NotFound {
+		return backend.WithOp(err, op, it.SAMAccountName)
+	}
+	if ou.ImmutableID != "" {
+		return backend.Invalid(op, it.OnlineID, RuleOnlineLinked, "the online account is linked to another directory")
+	}
+	upn := ou.UserPrincipalName
+	if _, err := s.dir.GetUserByUPN(ctx, upn); err == nil {
+		upn = it.SAMAccountName + "@" + info.DNSName
+	}
+	pw := GeneratePassword(16)
+	m := Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: Assigned}
+	var du backend.DirectoryUser
+	err = s.do(ctx, op, it.SAMAccountName, func() (e error) {
+		du, e = s.dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: it.SAMAccountName, UserPrincipalName: upn,
+			DisplayName: it.DisplayName, Password: pw, MustChangePassword: true, OnlineAccount: m.String()})
+		return
+	})
+	if err != nil {
+		return backend.WithOp(err, op, it.SAMAccountName)
+	}
+	undo := func() {
+		if derr := s.do(ctx, op, du.SAMAccountName, func() error { return s.dir.DeleteUser(ctx, du.ID) }); derr != nil {
+			s.log.ErrorContext(ctx, "rollback: cannot delete the imported user", "user", du.SAMAccountName, "err", derr)
+		}
+	}
+	return s.finishImport(ctx, op, it, du, ou, pw, opts, undo)
+}
+
+// finishImport hands the password over and links the online account; on
+// failure it calls undo and removes the password file.
+func (s *Service) finishImport(ctx context.Context, op string, it *ImportItem, du backend.DirectoryUser, ou backend.OnlineUser, pw string, opts *ImportOptions, undo func()) error {
+	if err := s.deliverPassword(ctx, opts, du.SAMAccountName, ou.UserPrincipalName, pw); err != nil {
+		undo()
+		return backend.WithOp(err, op, it.SAMAccountName)
+	}
+	imm := du.ID.ImmutableID()
+	if err := s.do(ctx, op, ou.ID, func() error { return s.tenant.UpdateUser(ctx, ou.ID, backend.OnlineUserUpdate{ImmutableID: &imm}) }); err != nil {
+		undo()
+		if opts.PasswordDir != "" {
+			_ = os.Remove(passwordFile(opts.PasswordDir, du.SAMAccountName))
+		}
+		return backend.WithOp(err, op, it.OnlineID)
+	}
+	s.markSynced(ctx, du.ID, ou)
+	return nil
+}
+
+func passwordFile(dir, sam string) string { return filepath.Join(dir, sam+".txt") }
+
+func (s *Service) deliverPassword(ctx context.Context, opts *ImportOptions, sam, onlineID, pw string) error {
+	if opts.PasswordSink != nil {
+		return opts.PasswordSink(ctx, sam, onlineID, pw)
+	}
+	body := fmt.Sprintf("User name: %s\nOnline ID: %s\nTemporary password: %s\n\nSign in to the network with this password and change it when asked.\n"+
+		"The new password then works for Microsoft 365 too. Never change it in the Microsoft 365 portal.\n", sam, onlineID, pw)
+	return writeFileAtomic(passwordFile(opts.PasswordDir, sam), []byte(body), 0o600)
+}

@@ -1,0 +1,69 @@
+package accounts
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// MappingState says whether a mapped online account is in use.
+type MappingState string
+
+const (
+	// Assigned: the online account belongs to the user and follows it.
+	Assigned MappingState = "assigned"
+	// Unassigned: the account was unassigned (license removed, sign-in
+	// blocked) but the link between user name and online address is kept.
+	Unassigned MappingState = "unassigned"
+)
+
+// Mapping is the link between an on-premises user and its online account,
+// kept in the user's mapping attribute in Active Directory, so it lives
+// with the user. On the cloud side the online account's
+// onPremisesImmutableId holds the base64 of the user's objectGUID, as Entra
+// Connect sets it.
+type Mapping struct {
+	// ID is the online account's object id.
+	ID string
+	// UPN is the online ID (the sign-in and mail address).
+	UPN   string
+	State MappingState
+}
+
+const mappingPrefix = "e365:1;"
+
+// String encodes the mapping for the directory attribute:
+// "e365:1;id=<id>;upn=<upn>;state=<state>".
+func (m Mapping) String() string {
+	if m.ID == "" && m.UPN == "" {
+		return ""
+	}
+	v := url.Values{}
+	v.Set("id", m.ID)
+	v.Set("upn", m.UPN)
+	v.Set("state", string(m.State))
+	return mappingPrefix + strings.ReplaceAll(v.Encode(), "&", ";")
+}
+
+// ParseMapping decodes a mapping attribute written by Mapping.String. An
+// empty value is the zero Mapping; a value written by something else is an
+// InvalidArgument error (the SDK never overwrites it silently).
+func ParseMapping(s string) (Mapping, error) {
+	if s == "" {
+		return Mapping{}, nil
+	}
+	rest, ok := strings.CutPrefix(s, mappingPrefix)
+	if !ok {
+		return Mapping{}, backend.Invalid("accounts: parse mapping", s, "mapping-format", "the mapping attribute holds a value this SDK did not write")
+	}
+	v, err := url.ParseQuery(strings.ReplaceAll(rest, ";", "&"))
+	if err != nil {
+		return Mapping{}, backend.Invalid("accounts: parse mapping", s, "mapping-format", "the mapping attribute is malformed")
+	}
+	m := Mapping{ID: v.Get("id"), UPN: v.Get("upn"), State: MappingState(v.Get("state"))}
+	if m.State != Assigned && m.State != Unassigned {
+		return Mapping{}, backend.Invalid("accounts: parse mapping", s, "mapping-format", "unknown mapping state %q", m.State)
+	}
+	return m, nil
+}

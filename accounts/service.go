@@ -1,0 +1,224 @@
+package accounts
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// Options configure a Service. The zero value is usable: nil fields take
+// the defaults documented on each.
+type Options struct {
+	// Mail is Exchange Online's side, for email aliases. Without it the
+	// alias operations fail with Unimplemented.
+	Mail backend.Mail
+	// Store keeps watermarks, last-sync times and pending password updates.
+	// Default: a MemoryStore (state lost when the process ends).
+	Store Store
+	// Sealer encrypts pending password updates before they reach Store.
+	// Required when Store is not a *MemoryStore; default for the memory
+	// store: NewEphemeralSealer.
+	Sealer Sealer
+	// Logger receives structured logs; default: discard. Passwords are
+	// never logged.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Sleep waits between retries; default: a timer that honours ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry bounds the one retry loop of the SDK (drivers never retry).
+	Retry RetryPolicy
+	// UsageLocation is the two-letter country code set on new online
+	// accounts; licensing needs one. Default "" (then licensing a new
+	// account fails with a clear error unless the call sets one).
+	UsageLocation string
+	// DeletionThreshold stops a Reconcile that would delete more online
+	// accounts than this (default 500, as Entra Connect). Negative disables
+	// the check.
+	DeletionThreshold int
+	// DeletionThresholdPercent, when > 0, also stops a Reconcile that would
+	// delete more than this percentage of the mapped accounts.
+	DeletionThresholdPercent float64
+	// SyncSkew is the tolerance between the time a password was synced and
+	// the tenant's lastPasswordChangeDateTime before a cloud-side change is
+	// reported (default 2 minutes).
+	SyncSkew time.Duration
+	// BatchSize is how many items a bulk operation sends to the tenant at a
+	// time (default 100).
+	BatchSize int
+}
+
+// RetryPolicy bounds retries of throttled and unavailable calls.
+type RetryPolicy struct {
+	// MaxAttempts counts the first try (default 6).
+	MaxAttempts int
+	// BaseDelay is the first backoff when the service gives no Retry-After
+	// (default 500 ms); it doubles up to MaxDelay (default 30 s).
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+}
+
+// Service manages on-premises users and their online accounts together.
+// It is safe for concurrent use, but two bulk operations on the same users
+// at once are not coordinated.
+type Service struct {
+	dir    backend.Directory
+	tenant backend.Tenant
+	mail   backend.Mail
+	store  Store
+	sealer Sealer
+	log    *slog.Logger
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	retry  RetryPolicy
+	opts   Options
+}
+
+// New returns a Service over a directory and a tenant.
+func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service, error) {
+	const op = "accounts: new"
+	if dir == nil {
+		return nil, backend.Invalid(op, "", "directory-required", "a directory is required")
+	}
+	if tenant == nil {
+		return nil, backend.Invalid(op, "", "tenant-required", "a tenant is required")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	s := &Service{dir: dir, tenant: tenant, mail: o.Mail, store: o.Store, sealer: o.Sealer, log: o.Logger, now: o.Now, sleep: o.Sleep, retry: o.Retry, opts: o}
+	if s.store == nil {
+		s.store = NewMemoryStore()
+	}
+	if s.sealer == nil {
+		if _, mem := s.store.(*MemoryStore); !mem {
+			return nil, backend.Invalid(op, "", "sealer-required",
+				"a durable store needs a Sealer (NewAESSealer with a key you keep) so pending passwords are never stored in clear")
+		}
+		s.sealer = NewEphemeralSealer()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.sleep == nil {
+		s.sleep = sleepCtx
+	}
+	if s.retry.MaxAttempts <= 0 {
+		s.retry.MaxAttempts = 6
+	}
+	if s.retry.BaseDelay <= 0 {
+		s.retry.BaseDelay = 500 * time.Millisecond
+	}
+	if s.retry.MaxDelay <= 0 {
+		s.retry.MaxDelay = 30 * time.Second
+	}
+	if s.opts.DeletionThreshold == 0 {
+		s.opts.DeletionThreshold = 500
+	}
+	if s.opts.SyncSkew <= 0 {
+		s.opts.SyncSkew = 2 * time.Minute
+	}
+	if s.opts.BatchSize <= 0 {
+		s.opts.BatchSize = 100
+	}
+	return s, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return backend.Wrap(ctx.Err(), backend.Canceled, "accounts: wait", "")
+	case <-t.C:
+		return nil
+	}
+}
+
+// do runs fn, retrying throttled and unavailable failures with backoff
+// (honouring the service's Retry-After). It is the SDK's only retry loop.
+func (s *Service) do(ctx context.Context, op, key string, fn func() error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = fn()
+		if err == nil || !backend.Retryable(err) || attempt >= s.retry.MaxAttempts {
+			break
+		}
+		wait := s.backoff(err, attempt)
+		s.log.DebugContext(ctx, "retrying", "op", op, "key", key, "attempt", attempt, "wait", wait, "kind", backend.KindOf(err).String())
+		if serr := s.sleep(ctx, wait); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+func (s *Service) backoff(err error, attempt int) time.Duration {
+	if d, ok := backend.RetryAfter(err); ok && d > 0 {
+		return d
+	}
+	d := s.retry.BaseDelay << (attempt - 1)
+	if d <= 0 || d > s.retry.MaxDelay {
+		d = s.retry.MaxDelay
+	}
+	return d
+}
+
+// findUser resolves a user given as an objectGUID, a UPN (with "@") or a
+// sAMAccountName.
+func (s *Service) findUser(ctx context.Context, op, user string) (backend.DirectoryUser, error) {
+	user = strings.TrimSpace(user)
+	if user == "" {
+		return backend.DirectoryUser{}, backend.Invalid(op, user, "user-required", "name a user by sAMAccountName, UPN or objectGUID")
+	}
+	var (
+		u   backend.DirectoryUser
+		err error
+	)
+	switch g, gerr := backend.ParseGUID(user); {
+	case gerr == nil:
+		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUser(ctx, g); return })
+	case strings.Contains(user, "@"):
+		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUserByUPN(ctx, user); return })
+	default:
+		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUserBySAMAccountName(ctx, user); return })
+	}
+	if err != nil {
+		return backend.DirectoryUser{}, backend.WithOp(err, op, user)
+	}
+	return u, nil
+}
+
+// onlineOf returns the online account mapped to u: by the recorded mapping,
+// else by immutableId. NotFound when there is none.
+func (s *Service) onlineOf(ctx context.Context, op string, u backend.DirectoryUser) (backend.OnlineUser, Mapping, error) {
+	m, _ := ParseMapping(u.OnlineAccount)
+	var (
+		ou  backend.OnlineUser
+		err error
+	)
+	if m.ID != "" {
+		err = s.do(ctx, op, m.ID, func() (e error) { ou, e = s.tenant.GetUser(ctx, m.ID); return })
+		if err == nil {
+			return ou, m, nil
+		}
+		if backend.KindOf(err) != backend.NotFound {
+			return ou, m, backend.WithOp(err, op, u.SAMAccountName)
+		}
+	}
+	err = s.do(ctx, op, u.SAMAccountName, func() (e error) { ou, e = s.tenant.GetUserByImmutableID(ctx, u.ID.ImmutableID()); return })
+	if err != nil {
+		if backend.KindOf(err) == backend.NotFound {
+			return ou, m, backend.Errorf(backend.NotFound, op, u.SAMAccountName, "the user has no online account")
+		}
+		return ou, m, backend.WithOp(err, op, u.SAMAccountName)
+	}
+	return ou, m, nil
+}

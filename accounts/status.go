@@ -1,0 +1,142 @@
+package accounts
+
+import (
+	"context"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// AccountState is the state of a user's online account, as the Essentials
+// dashboard showed it (a blue or a grey icon).
+type AccountState string
+
+const (
+	// Active: the online account is assigned, licensed and can sign in.
+	Active AccountState = "active"
+	// Inactive: the online account has no license, is unassigned, or its
+	// sign-in is blocked.
+	Inactive AccountState = "inactive"
+	// None: the user has no online account.
+	None AccountState = "none"
+)
+
+// UserStatus is a user with its online account.
+type UserStatus struct {
+	UserID         backend.GUID
+	SAMAccountName string
+	DisplayName    string
+	Enabled        bool
+	// OnlineID and OnlineUserID identify the mapped online account.
+	OnlineID     string
+	OnlineUserID string
+	Mapping      MappingState
+	State        AccountState
+	Licensed     bool
+	SignIn       bool
+	// PasswordSyncBroken is set when the online password was changed after
+	// the last sync (in the portal); Advice says what to do.
+	PasswordSyncBroken bool
+	// PasswordPending is set when an online password update waits to be
+	// retried.
+	PasswordPending bool
+	Advice          string
+}
+
+// Status returns a user's online account state.
+func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
+	const op = "accounts: status"
+	u, err := s.findUser(ctx, op, user)
+	if err != nil {
+		return UserStatus{}, err
+	}
+	st := s.baseStatus(u)
+	if st.Mapping == "" && !hasMappingValue(u) {
+		// No recorded mapping: an online account may still carry our
+		// immutableId (linked by another tool, or the mapping was lost).
+		ou, _, err := s.onlineOf(ctx, op, u)
+		if err != nil {
+			if backend.KindOf(err) == backend.NotFound {
+				return st, nil
+			}
+			return st, err
+		}
+		st.Advice = "An online account (" + ou.UserPrincipalName + ") carries this user's anchor but is not recorded; use Assign to record it."
+		st.OnlineID, st.OnlineUserID = ou.UserPrincipalName, ou.ID
+		st.State = Inactive
+		return st, nil
+	}
+	ou, _, err := s.onlineOf(ctx, op, u)
+	if err != nil {
+		if backend.KindOf(err) == backend.NotFound {
+			st.State = Inactive
+			st.Advice = "The recorded online account no longer exists in Microsoft 365 (deleted?); restore it or assign another."
+			return st, nil
+		}
+		return st, err
+	}
+	s.fillOnline(ctx, &st, u, ou)
+	return st, nil
+}
+
+func hasMappingValue(u backend.DirectoryUser) bool { return u.OnlineAccount != "" }
+
+func (s *Service) baseStatus(u backend.DirectoryUser) UserStatus {
+	st := UserStatus{UserID: u.ID, SAMAccountName: u.SAMAccountName, DisplayName: u.DisplayName, Enabled: u.Enabled, State: None}
+	if m, err := ParseMapping(u.OnlineAccount); err == nil && m.ID != "" {
+		st.Mapping, st.OnlineID, st.OnlineUserID = m.State, m.UPN, m.ID
+	}
+	return st
+}
+
+func (s *Service) fillOnline(ctx context.Context, st *UserStatus, u backend.DirectoryUser, ou backend.OnlineUser) {
+	st.OnlineID, st.OnlineUserID = ou.UserPrincipalName, ou.ID
+	st.Licensed, st.SignIn = ou.Licensed(), ou.AccountEnabled
+	if st.Mapping == Assigned && st.Licensed && st.SignIn {
+		st.State = Active
+	} else {
+		st.State = Inactive
+	}
+	if _, err := s.store.Get(ctx, keyPending+u.ID.String()); err == nil {
+		st.PasswordPending = true
+		st.Advice = "An online password update is pending; it is retried by RetryPendingPasswords and Reconcile."
+	}
+	if st.Mapping == Assigned && s.syncBroken(ctx, u.ID, ou) {
+		st.PasswordSyncBroken = true
+		st.Advice = PasswordSyncAdvice
+	}
+}
+
+// ListStatus returns the state of every user of the directory, reading the
+// tenant once.
+func (s *Service) ListStatus(ctx context.Context) ([]UserStatus, error) {
+	const op = "accounts: list status"
+	byID := map[string]backend.OnlineUser{}
+	byImmutable := map[string]backend.OnlineUser{}
+	for ou, err := range s.tenant.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		byID[ou.ID] = ou
+		if ou.ImmutableID != "" {
+			byImmutable[ou.ImmutableID] = ou
+		}
+	}
+	var out []UserStatus
+	for u, err := range s.dir.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		st := s.baseStatus(u)
+		ou, ok := byID[st.OnlineUserID]
+		if !ok {
+			ou, ok = byImmutable[u.ID.ImmutableID()]
+		}
+		if ok {
+			s.fillOnline(ctx, &st, u, ou)
+		} else if st.Mapping != "" {
+			st.State = Inactive
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

@@ -1,0 +1,150 @@
+package accounts
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// Problem rules reported on plan items and in errors.
+const (
+	RuleOnlineIDSyntax     = "online-id-syntax"
+	RuleOnlineIDCharacters = "online-id-characters"
+	RuleOnlineIDTaken      = "online-id-taken"
+	RuleDomainUnverified   = "domain-unverified"
+	RuleAlreadyMapped      = "already-mapped"
+	RuleUserDisabled       = "user-disabled"
+	RuleSAMInvalid         = "sam-invalid"
+	RuleSAMTaken           = "sam-taken"
+	RuleOnlineLinked       = "online-account-linked"
+	RuleNoFreeLicense      = "no-free-license"
+	RuleUsageLocation      = "usage-location-required"
+	RuleAliasSyntax        = "alias-syntax"
+)
+
+// upnLocalAllowed lists the characters Microsoft 365 accepts in the part of
+// a user principal name before the @.
+func upnLocalAllowed(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("'.-_!#^~", r)
+}
+
+// checkLocalPart validates the part before @ of an online ID or alias.
+func checkLocalPart(op, key, local, rulePrefix string) error {
+	switch {
+	case local == "":
+		return backend.Invalid(op, key, rulePrefix+"-syntax", "the name before @ is empty")
+	case utf8.RuneCountInString(local) > 64:
+		return backend.Invalid(op, key, rulePrefix+"-syntax", "the name before @ has more than 64 characters")
+	case strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, ".."):
+		return backend.Invalid(op, key, rulePrefix+"-syntax", "the name before @ cannot start or end with a period or hold two in a row")
+	}
+	for _, r := range local {
+		if !upnLocalAllowed(r) {
+			return backend.Invalid(op, key, rulePrefix+"-characters",
+				"%q is not allowed in an online ID: use letters A-Z, digits and ' . - _ ! # ^ ~", string(r))
+		}
+	}
+	return nil
+}
+
+// domainSet is the tenant's domains by lower-case name.
+type domainSet map[string]backend.Domain
+
+func (s *Service) domains(ctx context.Context, op string) (domainSet, error) {
+	var ds []backend.Domain
+	err := s.do(ctx, op, "", func() (e error) { ds, e = s.tenant.Domains(ctx); return })
+	if err != nil {
+		return nil, backend.WithOp(err, op, "")
+	}
+	m := domainSet{}
+	for _, d := range ds {
+		m[strings.ToLower(d.Name)] = d
+	}
+	return m, nil
+}
+
+// defaultDomain picks the domain for new online IDs: the verified custom
+// domain marked default, else any verified custom domain, else the initial
+// onmicrosoft.com domain.
+func (d domainSet) defaultDomain() string {
+	var custom, initial string
+	for name, dom := range d {
+		switch {
+		case !dom.IsVerified:
+		case dom.IsInitial:
+			initial = name
+		case dom.IsDefault:
+			return name
+		case custom == "" || name < custom:
+			custom = name
+		}
+	}
+	if custom != "" {
+		return custom
+	}
+	return initial
+}
+
+// checkAddress validates "local@domain" for an online ID or alias: syntax,
+// characters, and a verified domain of the tenant.
+func (d domainSet) checkAddress(op, addr, rulePrefix string) error {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || strings.Contains(domain, "@") {
+		return backend.Invalid(op, addr, rulePrefix+"-syntax", "an address looks like name@domain")
+	}
+	if err := checkLocalPart(op, addr, local, rulePrefix); err != nil {
+		return err
+	}
+	dom, known := d[strings.ToLower(domain)]
+	if !known {
+		return backend.Invalid(op, addr, RuleDomainUnverified, "%s is not a domain of the tenant", domain)
+	}
+	if !dom.IsVerified {
+		return backend.Invalid(op, addr, RuleDomainUnverified, "%s is not verified yet: verify it before using it in addresses", domain)
+	}
+	return nil
+}
+
+// samForbidden lists the characters Active Directory refuses in a
+// sAMAccountName.
+const samForbidden = "\"/\\[]:;|=,+*?<>@"
+
+// proposeSAM derives a sAMAccountName from an online ID: its local part
+// without forbidden characters, at most 20 characters, no trailing period.
+func proposeSAM(onlineID string) string {
+	local, _, _ := strings.Cut(onlineID, "@")
+	var b strings.Builder
+	n := 0
+	for _, r := range local {
+		if strings.ContainsRune(samForbidden, r) || r < ' ' {
+			continue
+		}
+		if n == 20 {
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimRight(b.String(), ". ")
+}
+
+// checkSAM validates a sAMAccountName against Active Directory's rules.
+func checkSAM(op, sam string) error {
+	switch {
+	case sam == "":
+		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name is empty")
+	case utf8.RuneCountInString(sam) > 20:
+		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name has more than 20 characters")
+	case strings.HasSuffix(sam, "."):
+		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name cannot end with a period")
+	case strings.ContainsAny(sam, samForbidden):
+		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name cannot hold any of %s", samForbidden)
+	}
+	return nil
+}
