@@ -1,0 +1,133 @@
+package accounts_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/accounts"
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+func TestStores(t *testing.T) {
+	fileStore, err := accounts.NewFileStore(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	stores := map[string]accounts.Store{"memory": accounts.NewMemoryStore(), "file": fileStore}
+	for name, s := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			_, err := s.Get(ctx, "watermark/directory")
+			require.ErrorIs(t, err, backend.ErrNotFound)
+			require.NoError(t, s.Put(ctx, "watermark/directory", []byte("w1")))
+			require.NoError(t, s.Put(ctx, "sync/a", []byte("t1")))
+			require.NoError(t, s.Put(ctx, "sync/b../../etc", []byte("t2")), "any key maps to a safe file name")
+			require.NoError(t, s.Put(ctx, "watermark/directory", []byte("w2")))
+			v, err := s.Get(ctx, "watermark/directory")
+			require.NoError(t, err)
+			assert.Equal(t, "w2", string(v))
+			keys, err := s.List(ctx, "sync/")
+			require.NoError(t, err)
+			assert.Equal(t, []string{"sync/a", "sync/b../../etc"}, keys)
+			require.NoError(t, s.Delete(ctx, "sync/a"))
+			require.NoError(t, s.Delete(ctx, "sync/a"), "deleting a missing key is fine")
+			keys, err = s.List(ctx, "")
+			require.NoError(t, err)
+			assert.Equal(t, []string{"sync/b../../etc", "watermark/directory"}, keys)
+		})
+	}
+}
+
+func TestFileStoreIsDurableAndPrivate(t *testing.T) {
+	dir := t.TempDir()
+	s1, err := accounts.NewFileStore(dir)
+	require.NoError(t, err)
+	require.NoError(t, s1.Put(t.Context(), "k", []byte("v")))
+	s2, err := accounts.NewFileStore(dir)
+	require.NoError(t, err)
+	v, err := s2.Get(t.Context(), "k")
+	require.NoError(t, err)
+	assert.Equal(t, "v", string(v))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary file is left behind")
+	fi, err := entries[0].Info()
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	_, err = accounts.NewFileStore("")
+	require.ErrorIs(t, err, backend.ErrInvalidArgument)
+}
+
+func TestAESSealer(t *testing.T) {
+	key := []byte(strings.Repeat("k", 32))
+	s, err := accounts.NewAESSealer(key)
+	require.NoError(t, err)
+	sealed, err := s.Seal([]byte("Secret-1"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(sealed), "Secret-1")
+	again, err := s.Seal([]byte("Secret-1"))
+	require.NoError(t, err)
+	assert.NotEqual(t, sealed, again, "a fresh nonce each time")
+	out, err := s.Open(sealed)
+	require.NoError(t, err)
+	assert.Equal(t, "Secret-1", string(out))
+
+	other, err := accounts.NewAESSealer([]byte(strings.Repeat("x", 32)))
+	require.NoError(t, err)
+	_, err = other.Open(sealed)
+	require.ErrorIs(t, err, backend.ErrFailedPrecondition, "another key cannot open it")
+	sealed[len(sealed)-1] ^= 1
+	_, err = s.Open(sealed)
+	require.Error(t, err, "tampering is detected")
+	_, err = accounts.NewAESSealer([]byte("short"))
+	require.ErrorIs(t, err, backend.ErrInvalidArgument)
+}
+
+func TestMappingRoundTrip(t *testing.T) {
+	tests := []accounts.Mapping{
+		{ID: "1f0c", UPN: "ann@contoso.com", State: accounts.Assigned},
+		{ID: "2a9d", UPN: "o'brien;x=y@contoso.com", State: accounts.Unassigned},
+	}
+	for _, m := range tests {
+		got, err := accounts.ParseMapping(m.String())
+		require.NoError(t, err)
+		assert.Equal(t, m, got)
+	}
+	got, err := accounts.ParseMapping("")
+	require.NoError(t, err)
+	assert.Equal(t, accounts.Mapping{}, got)
+	for _, bad := range []string{"someone else's notes", "e365:1;id=x;upn=y;state=lost"} {
+		_, err := accounts.ParseMapping(bad)
+		require.ErrorIs(t, err, backend.ErrInvalidArgument, bad)
+	}
+}
+
+func TestGeneratePassword(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		p := accounts.GeneratePassword(16)
+		require.Len(t, p, 16)
+		assert.True(t, strings.ContainsAny(p, "ABCDEFGHJKLMNPQRSTUVWXYZ"))
+		assert.True(t, strings.ContainsAny(p, "abcdefghijkmnopqrstuvwxyz"))
+		assert.True(t, strings.ContainsAny(p, "23456789"))
+		assert.True(t, strings.ContainsAny(p, "!#$%*+-=?@^_"))
+		assert.False(t, seen[p])
+		seen[p] = true
+	}
+	assert.Len(t, accounts.GeneratePassword(3), 12, "never shorter than 12")
+}
+
+func TestNewValidatesDependencies(t *testing.T) {
+	e := newEnv(t, 1)
+	_, err := accounts.New(nil, e.tenant, nil)
+	require.ErrorIs(t, err, backend.ErrInvalidArgument)
+	_, err = accounts.New(e.dir, nil, nil)
+	require.ErrorIs(t, err, backend.ErrInvalidArgument)
+	svc, err := accounts.New(e.dir, e.tenant, nil)
+	require.NoError(t, err)
+	_, err = svc.Aliases(e.ctx, "anyone")
+	require.ErrorIs(t, err, backend.ErrUnimplemented, "no mail backend configured")
+}

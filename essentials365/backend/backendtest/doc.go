@@ -1,0 +1,16 @@
+// Package backendtest holds the conformance suites that every driver of
+// package backend runs: the in-memory drivers of package memory and the real
+// ones (LDAP against a domain controller, Microsoft Graph). A suite is an
+// exported function taking a *testing.T and a harness that makes the driver
+// under test, so the fakes and the real services are held to the same
+// behaviour, and a program tested against the fakes behaves the same in
+// production.
+//
+// The suites assume neither an empty service nor exclusive use of it: they
+// create objects with unique names ([UniqueName]), look only at those, and
+// delete them with t.Cleanup. A harness may implement optional capability
+// interfaces (such as [Authenticator]) to unlock more checks; a suite logs
+// the checks it skips for want of one.
+//
+// This package is meant for tests; it imports package testing.
+package backendtest

@@ -1,0 +1,142 @@
+package backendtest
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// tenantMSText is the shape of a domain verification TXT value.
+var tenantMSText = regexp.MustCompile(`^MS=ms[0-9]{8}$`)
+
+// tenantFindRecord returns the first record of that type and label.
+func tenantFindRecord(recs []backend.DomainDNSRecord, typ, label string) (backend.DomainDNSRecord, bool) {
+	i := slices.IndexFunc(recs, func(r backend.DomainDNSRecord) bool {
+		return strings.EqualFold(r.RecordType, typ) && strings.EqualFold(strings.TrimSuffix(r.Label, "."), label)
+	})
+	if i < 0 {
+		return backend.DomainDNSRecord{}, false
+	}
+	return recs[i], true
+}
+
+func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
+	ctx := t.Context()
+	f := h.MakeTenant(ctx, t)
+	da, ok := f.Tenant.(backend.DomainAdmin)
+	if !ok {
+		t.Skip("the tenant does not implement backend.DomainAdmin")
+	}
+	name := UniqueName("conf") + ".example"
+
+	d, err := da.AddDomain(ctx, name)
+	require.NoError(t, err)
+	assert.Equal(t, name, d.Name)
+	assert.False(t, d.IsVerified)
+	assert.False(t, d.IsInitial)
+	assert.False(t, d.IsDefault)
+	_, err = da.AddDomain(ctx, name)
+	tenantRequireKind(t, err, backend.AlreadyExists)
+	for _, bad := range []string{"nodots", "bad_name.example", "-lead.example", "a..b.example"} {
+		_, err = da.AddDomain(ctx, bad)
+		tenantRequireKind(t, err, backend.InvalidArgument)
+	}
+	ds, err := f.Tenant.Domains(ctx)
+	require.NoError(t, err)
+	i := slices.IndexFunc(ds, func(x backend.Domain) bool { return x.Name == name })
+	require.GreaterOrEqual(t, i, 0, "Domains lists the added domain")
+	assert.False(t, ds[i].IsVerified)
+
+	// A user cannot use an unverified domain.
+	nu := tenantNewUser(f, "unv")
+	nu.UserPrincipalName = UniqueName("unv") + "@" + name
+	_, err = f.Tenant.CreateUser(ctx, nu)
+	tenantRequireKind(t, err, backend.InvalidArgument, "upn-domain-unverified", "upn-domain-unknown")
+
+	recs, err := da.VerificationRecords(ctx, name)
+	require.NoError(t, err)
+	txt, ok := tenantFindRecord(recs, "Txt", name)
+	require.True(t, ok, "a TXT verification record is offered: %+v", recs)
+	assert.Regexp(t, tenantMSText, txt.Text)
+	assert.Equal(t, 3600, txt.TTL)
+	mx, ok := tenantFindRecord(recs, "Mx", name)
+	require.True(t, ok, "an MX verification record is offered: %+v", recs)
+	assert.Equal(t, 3600, mx.TTL)
+	assert.Equal(t, strings.TrimPrefix(txt.Text, "MS=")+".msv1.invalid", mx.MailExchange)
+	again, err := da.VerificationRecords(ctx, name)
+	require.NoError(t, err)
+	again1, _ := tenantFindRecord(again, "Txt", name)
+	assert.Equal(t, txt.Text, again1.Text, "the verification value is stable")
+	_, err = da.VerificationRecords(ctx, UniqueName("none")+".example")
+	tenantRequireKind(t, err, backend.NotFound)
+
+	_, err = da.VerifyDomain(ctx, name)
+	tenantRequireKind(t, err, backend.FailedPrecondition, "verification-record-missing")
+	_, err = da.VerifyDomain(ctx, UniqueName("none")+".example")
+	tenantRequireKind(t, err, backend.NotFound)
+
+	if f.PublishVerification == nil {
+		t.Log("harness cannot publish verification records; verification success not checked")
+	} else {
+		f.PublishVerification(name)
+		d, err = da.VerifyDomain(ctx, name)
+		require.NoError(t, err)
+		assert.True(t, d.IsVerified)
+		tenantCheckServiceRecords(t, da, name)
+		u, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
+			UserPrincipalName: UniqueName("ver") + "@" + name, DisplayName: "Verified Domain User", Password: tenantPassword,
+		})
+		require.NoError(t, err, "a verified domain can hold UPNs")
+		err = da.DeleteDomain(ctx, name)
+		tenantRequireKind(t, err, backend.FailedPrecondition)
+		require.NoError(t, f.Tenant.DeleteUser(ctx, u.ID))
+	}
+
+	tenantCheckServiceRecords(t, da, f.VerifiedDomain)
+
+	err = da.DeleteDomain(ctx, f.InitialDomain)
+	tenantRequireKind(t, err, backend.FailedPrecondition)
+	other := UniqueName("gone") + ".example"
+	_, err = da.AddDomain(ctx, other)
+	require.NoError(t, err)
+	require.NoError(t, da.DeleteDomain(ctx, other))
+	ds, err = f.Tenant.Domains(ctx)
+	require.NoError(t, err)
+	assert.False(t, slices.ContainsFunc(ds, func(x backend.Domain) bool { return x.Name == other }), "a deleted domain is not listed")
+	tenantRequireKind(t, da.DeleteDomain(ctx, other), backend.NotFound)
+}
+
+// tenantCheckServiceRecords checks the records Microsoft documents for a
+// verified domain.
+func tenantCheckServiceRecords(t *testing.T, da backend.DomainAdmin, name string) {
+	t.Helper()
+	recs, err := da.ServiceConfigurationRecords(t.Context(), name)
+	require.NoError(t, err)
+	mx, ok := tenantFindRecord(recs, "Mx", name)
+	require.True(t, ok, "an MX record is listed for %s: %+v", name, recs)
+	assert.True(t, strings.HasSuffix(mx.MailExchange, ".mail.protection.outlook.com"), "MX target %q", mx.MailExchange)
+	if !strings.Contains(name, "-") {
+		assert.Equal(t, strings.ReplaceAll(name, ".", "-")+".mail.protection.outlook.com", mx.MailExchange)
+	}
+	assert.Equal(t, 0, mx.Preference)
+	assert.Equal(t, 3600, mx.TTL)
+	assert.Equal(t, "Email", mx.SupportedService)
+	spf, ok := tenantFindRecord(recs, "Txt", name)
+	require.True(t, ok, "an SPF record is listed")
+	assert.Equal(t, "v=spf1 include:spf.protection.outlook.com -all", spf.Text)
+	assert.Equal(t, "Email", spf.SupportedService)
+	auto, ok := tenantFindRecord(recs, "CName", "autodiscover."+name)
+	require.True(t, ok, "an autodiscover CNAME is listed")
+	assert.Equal(t, "autodiscover.outlook.com", auto.CanonicalName)
+	assert.Equal(t, "Email", auto.SupportedService)
+	for _, r := range recs {
+		assert.NotEmpty(t, r.ID)
+		assert.Equal(t, 3600, r.TTL, "record %s %s", r.RecordType, r.Label)
+	}
+}

@@ -1,0 +1,75 @@
+package backendtest
+
+import (
+	"crypto/rand"
+	"errors"
+	"testing"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// uniqueAlphabet is what UniqueName's suffix is made of: lower-case letters
+// and digits, valid in sAMAccountNames, UPNs, mail nicknames and DNS labels.
+const uniqueAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// UniqueNameSuffixLen is the number of random characters [UniqueName] adds.
+const UniqueNameSuffixLen = 8
+
+// UniqueName returns prefix followed by 8 random lower-case letters and
+// digits, for objects a test creates on a shared service. With a prefix of
+// at most 12 characters the result fits a sAMAccountName (20 characters).
+// It is safe for concurrent use.
+func UniqueName(prefix string) string {
+	var raw [UniqueNameSuffixLen]byte
+	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails on supported platforms
+	b := []byte(prefix)
+	for _, c := range raw {
+		b = append(b, uniqueAlphabet[int(c)%len(uniqueAlphabet)])
+	}
+	return string(b)
+}
+
+// dirRequireKind fails the test unless err has the given kind and, when
+// reason is not "", names that rule.
+func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got nil error, want kind %v", kind)
+	}
+	if got := backend.KindOf(err); got != kind {
+		t.Fatalf("got error %v of kind %v, want kind %v", err, got, kind)
+	}
+	if !errors.Is(err, dirSentinel(kind)) {
+		t.Fatalf("errors.Is(%v, sentinel of %v) = false", err, kind)
+	}
+	if reason != "" {
+		if got := backend.ReasonOf(err); got != reason {
+			t.Fatalf("got error %v with rule %q, want rule %q", err, got, reason)
+		}
+	}
+}
+
+// dirSentinel returns the errors.Is sentinel of kind.
+func dirSentinel(kind backend.Kind) error {
+	switch kind {
+	case backend.NotFound:
+		return backend.ErrNotFound
+	case backend.AlreadyExists:
+		return backend.ErrAlreadyExists
+	case backend.InvalidArgument:
+		return backend.ErrInvalidArgument
+	case backend.FailedPrecondition:
+		return backend.ErrFailedPrecondition
+	case backend.PermissionDenied:
+		return backend.ErrPermissionDenied
+	case backend.Throttled:
+		return backend.ErrThrottled
+	case backend.Unavailable:
+		return backend.ErrUnavailable
+	case backend.Unimplemented:
+		return backend.ErrUnimplemented
+	case backend.Canceled:
+		return backend.ErrCanceled
+	}
+	return errors.New("no sentinel for kind " + kind.String())
+}

@@ -1,0 +1,59 @@
+// Package memory provides in-memory drivers for the contracts of package
+// backend: an Active Directory domain ([Directory]), a Microsoft 365 tenant
+// and its mail settings. They are real, public drivers in the manner of
+// gocloud.dev's memblob, not interaction mocks: they keep the services'
+// rules and run the same conformance suites (package backendtest) as the
+// LDAP and Microsoft Graph drivers. Users test their own programs with them.
+//
+// # Directory
+//
+// [Directory] keeps what a Windows or Samba domain controller enforces:
+//
+//   - sAMAccountName: required ("sam-required"), at most 20 characters
+//     ("sam-length"), none of " / \ [ ] : ; | = , + * ? < > @ nor control
+//     characters, and not ending with a period ("sam-characters"); unique
+//     regardless of case (AlreadyExists).
+//   - userPrincipalName: optional; name@suffix ("upn-syntax", no spaces or
+//     control characters "upn-characters"); unique regardless of case.
+//   - The user's DN is CN=<display name, or sAMAccountName>,CN=Users,<base>,
+//     escaped as RFC 4514 says; two users cannot share it (AlreadyExists), and
+//     the common name has at most 64 characters ("cn-length").
+//   - The default password policy: at least 7 characters
+//     ("password-length"); characters of 3 kinds among upper case, lower
+//     case, digits, symbols and letters without case ("password-complexity");
+//     not containing the sAMAccountName nor any 3+ character token of the
+//     display name split at , . - _ # tab and space
+//     ("password-contains-name"). A user's change must also differ from the
+//     last 24 passwords ("password-history"); an administrator's reset is not
+//     checked against the history.
+//   - pwdLastSet semantics: a user who must change the password at next
+//     logon has a zero PasswordLastSet; every other set or change stamps it
+//     with the clock of [DirectoryOptions].Now.
+//   - Change tracking like uSNChanged: every write takes the next change
+//     number; deletions leave tombstones so that Changes reports them.
+//
+// Passwords are kept only as salted hashes and never returned.
+// [Directory.Authenticate] checks one with LDAP bind semantics, so tests can
+// assert that a user can (or cannot) log on.
+//
+// Errors are *backend.Error values with a backend.Kind, and a Reason naming
+// the rule for InvalidArgument.
+//
+// # Faults
+//
+// Every driver embeds a fault injector and a call log. FailNext(op, n, err)
+// makes the next n calls of op (a method name such as "CreateUser", or "*"
+// for any) return err; AddFault installs a function consulted on every call
+// until ClearFaults, to fail calls by rate, key or context. Calls returns
+// the ordered log of calls (operation, key, error), CountCalls counts them
+// by operation and ResetCalls empties the log. An injected fault is checked
+// after the context and before any state changes, so a failed call has no
+// effect.
+//
+// # Concurrency
+//
+// Every driver in this package is safe for concurrent use by multiple
+// goroutines. Iterators copy one page at a time under a lock and tolerate
+// writes made while they run: they see users added after their position and
+// skip users deleted before they reach them.
+package memory
