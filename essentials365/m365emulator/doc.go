@@ -1,0 +1,96 @@
+// Package m365emulator is a local Microsoft 365 emulator: an http.Handler
+// that serves any [backend.Tenant] over Microsoft Graph v1.0's wire format,
+// so that a real Graph client (the msgraph-sdk-go driver of this SDK, or
+// plain net/http) can be tested offline, on loopback.
+//
+//	srv := httptest.NewServer(m365emulator.New(memory.NewTenant(nil), nil))
+//	// point the Graph client's base URL at srv.URL + "/v1.0"
+//
+// It imports only the standard library and package backend.
+//
+// # Routes
+//
+// Under /v1.0:
+//
+//	GET    /users                        $select, $filter, $top, paging with $skiptoken
+//	POST   /users                        201 with the user
+//	GET    /users/{id|userPrincipalName} $select
+//	PATCH  /users/{id|userPrincipalName} 204
+//	DELETE /users/{id|userPrincipalName} 204; the user goes to deleted items
+//	POST   /users/{id}/assignLicense     200 with the user
+//	GET    /users/delta, /users/delta()  $select, $skiptoken, $deltatoken
+//	GET    /directory/deletedItems/microsoft.graph.user
+//	POST   /directory/deletedItems/{id}/restore
+//	GET    /subscribedSkus, /subscribedSkus/{id}
+//	GET    /organization
+//	GET    /domains, /domains/{name}
+//	POST   /domains                      201; needs a backend.DomainAdmin
+//	DELETE /domains/{name}               204
+//	GET    /domains/{name}/verificationDnsRecords
+//	GET    /domains/{name}/serviceConfigurationRecords
+//	POST   /domains/{name}/verify        200 with availabilityStatus
+//	POST   /$batch                       up to 20 requests, dependsOn
+//
+// The $filter forms understood on users are userPrincipalName, id, mail,
+// displayName and onPremisesImmutableId with eq, and startswith on
+// userPrincipalName, displayName and mail. Any other filter, and any query
+// option the emulator does not implement ($orderby, $count, $search,
+// $expand, ...), is answered 400 with Graph's error shape: never ignored.
+//
+// Without $select, users carry Graph's default property set; accountEnabled,
+// mailNickname, usageLocation, assignedLicenses, lastPasswordChangeDateTime,
+// onPremisesImmutableId and proxyAddresses appear only when selected.
+// @odata.nextLink and @odata.deltaLink are absolute URLs built from the
+// request's scheme and host. The delta tokens carry the tenant's opaque
+// watermark; a deleted user comes as {"id":...,"@removed":{"reason":...}}
+// with reason "changed" while restorable and "deleted" once purged.
+//
+// Request bodies with Content-Encoding: gzip are gunzipped (the Graph SDK
+// compresses them by default); other encodings get 415, after which the SDK
+// resends uncompressed. "@odata.type" is accepted in bodies. Any bearer
+// token is accepted unless [Options].RequireAuth or [Options].Token is set.
+//
+// # Errors
+//
+// Every error answer has Graph's shape, always with a message:
+//
+//	{"error":{"code":"...","message":"...","innerError":{"date":"...","request-id":"...","client-request-id":"..."}}}
+//
+// Backend errors map by kind: NotFound to 404 Request_ResourceNotFound;
+// AlreadyExists to 400 Request_BadRequest with an ObjectConflict detail;
+// InvalidArgument and FailedPrecondition to 400 Request_BadRequest with the
+// backend's message; PermissionDenied to 403 Authorization_RequestDenied;
+// Throttled to 429 TooManyRequests with Retry-After; Unavailable to 503
+// serviceNotAvailable; Unimplemented to 501.
+//
+// Emulator extension: when the backend error names the rule that failed
+// ([backend.ReasonOf]), error.details holds
+// {"code":"<reason>","target":"essentials365.reason"} ([ReasonTarget]), so
+// that a Graph driver tested against the emulator can give the Reason back.
+// Microsoft Graph never sends this detail.
+//
+// # Batching
+//
+// POST /$batch takes Graph's {"requests":[...]} with relative URLs ("/users",
+// "users/{id}/assignLicense"). More than 20 requests, duplicate ids
+// (case-insensitive), unknown or cyclic dependsOn are 400 for the whole
+// batch. Items run one at a time, each after those it depends on; an item
+// whose dependency failed gets 424 without running. Each answer has id,
+// status, headers (with Content-Type: application/json) and body. With
+// [Options].ShuffleBatch the answers come in a shuffled order.
+//
+// # Throttling and faults
+//
+// [Options].Throttling applies Graph's identity-service quotas ([Quota]);
+// every answer carries x-ms-resource-unit. [Options].Faults injects 429s,
+// 503s, connection resets and slow answers at a seeded rate, and
+// [Server.Script] queues faults for the next requests matching a method and
+// a path prefix. [Server.Stats] counts what was served.
+//
+// # Concurrency
+//
+// A [Server] is safe for concurrent use: it keeps only counters, the fault
+// script and throttling buckets, under a mutex, and relies on the tenant
+// (which every backend driver makes safe for concurrent use) for data.
+// Items of one $batch run sequentially.
+package m365emulator

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRunServesTheDemoTenant(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-latency", "1ms", "-throttle"}, &out) }()
+
+	baseRE := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+/v1\.0)`)
+	var base string
+	require.Eventually(t, func() bool {
+		if m := baseRE.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			return true
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "output: %s", out.String())
+	assert.Contains(t, out.String(), "graphtenant.Config{BaseURL: \""+base+"\"}")
+
+	resp, err := http.Get(base + "/users?$select=userPrincipalName,assignedLicenses")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var page struct {
+		Value []struct {
+			UPN      string `json:"userPrincipalName"`
+			Licenses []any  `json:"assignedLicenses"`
+		} `json:"value"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+	require.Len(t, page.Value, 12)
+	assert.Equal(t, "adele.vance@contoso.com", page.Value[0].UPN)
+	licensed := 0
+	for _, u := range page.Value {
+		licensed += len(u.Licenses)
+	}
+	assert.Equal(t, 9, licensed)
+	assert.NotEmpty(t, resp.Header.Get("x-ms-resource-unit"))
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	var out syncBuffer
+	err := run(t.Context(), []string{"-latency", "soon"}, &out)
+	require.Error(t, err)
+}
