@@ -1,0 +1,164 @@
+package adldap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// pool keeps up to maxConns bound connections. A connection is used by one
+// call at a time, so per-call timeouts and closing on cancellation never
+// disturb another caller.
+type pool struct {
+	s   *settings
+	sem chan struct{} // one token per connection in use or idle-able
+
+	mu     sync.Mutex
+	idle   []*ldap.Conn
+	closed bool
+}
+
+var errClosed = errors.New("adldap: directory closed")
+
+func newPool(s *settings) *pool {
+	return &pool{s: s, sem: make(chan struct{}, s.maxConns)}
+}
+
+// get returns a bound connection: an idle one still open, or a new one.
+func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			<-p.sem
+			return nil, errClosed
+		}
+		var c *ldap.Conn
+		if n := len(p.idle); n > 0 {
+			c = p.idle[n-1]
+			p.idle = p.idle[:n-1]
+		}
+		p.mu.Unlock()
+		if c == nil {
+			break
+		}
+		// A connection whose server went away is closed by go-ldap's
+		// reader; drop it and look further (this is how the driver
+		// reconnects after a server restart).
+		if !c.IsClosing() {
+			return c, nil
+		}
+		p.s.log.Debug("adldap: dropping a closed connection")
+		_ = c.Close()
+	}
+	c, err := dial(ctx, p.s, p.s.user, p.s.password)
+	if err != nil {
+		<-p.sem
+		return nil, err
+	}
+	return c, nil
+}
+
+// put returns c to the pool, or closes it when broken.
+func (p *pool) put(c *ldap.Conn, broken bool) {
+	p.mu.Lock()
+	if broken || p.closed || c.IsClosing() {
+		p.mu.Unlock()
+		_ = c.Close()
+	} else {
+		p.idle = append(p.idle, c)
+		p.mu.Unlock()
+	}
+	<-p.sem
+}
+
+func (p *pool) close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, c := range idle {
+		_ = c.Close()
+	}
+}
+
+// requestTimeout is the time a request may take: the configured timeout,
+// or less when ctx's deadline is nearer.
+func requestTimeout(ctx context.Context, s *settings) time.Duration {
+	t := s.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < t {
+			t = max(left, time.Millisecond)
+		}
+	}
+	return t
+}
+
+// dial connects, sets up TLS, and binds as user. It honours ctx throughout.
+func dial(ctx context.Context, s *settings, user, password string) (*ldap.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, "tcp", s.addr)
+	if err != nil {
+		return nil, err
+	}
+	if s.useTLS {
+		tc := tls.Client(nc, s.tlsConfig.Clone())
+		if err := tc.HandshakeContext(dctx); err != nil {
+			_ = nc.Close()
+			return nil, err
+		}
+		nc = tc
+	}
+	c := ldap.NewConn(nc, s.useTLS)
+	c.Start()
+	c.SetTimeout(requestTimeout(dctx, s))
+	stop := context.AfterFunc(dctx, func() { _ = c.Close() })
+	defer stop()
+	if s.startTLS {
+		if err := c.StartTLS(s.tlsConfig.Clone()); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
+	if err := c.Bind(user, password); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	s.log.Debug("adldap: connected", "addr", s.addr, "user", user)
+	return c, nil
+}
+
+// do runs fn on a pooled connection. The connection is closed when ctx is
+// done during the call, which aborts it; errors are classified.
+func (d *Directory) do(ctx context.Context, op, key string, fn func(c *ldap.Conn) error) error {
+	if err := backend.CtxErr(ctx, op); err != nil {
+		return err
+	}
+	c, err := d.pool.get(ctx)
+	if err != nil {
+		if errors.Is(err, errClosed) {
+			return backend.Errorf(backend.FailedPrecondition, op, key, "the directory is closed")
+		}
+		return classify(ctx, err, op, key)
+	}
+	c.SetTimeout(requestTimeout(ctx, d.s))
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	err = fn(c)
+	fired := !stop()
+	d.pool.put(c, fired || isConnError(err))
+	return classify(ctx, err, op, key)
+}

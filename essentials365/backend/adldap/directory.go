@@ -1,0 +1,558 @@
+package adldap
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// Compile-time proof that *Directory is a backend.Directory.
+var _ backend.Directory = (*Directory)(nil)
+
+// userAccountControl bits the driver reads and writes.
+const (
+	uacAccountDisable = 0x0002
+	uacNormalAccount  = 0x0200
+)
+
+// Filters selecting user accounts. samNormalUser is sAMAccountType
+// SAM_NORMAL_USER_ACCOUNT: people and service users, not computers,
+// trusts or managed service accounts.
+const (
+	samNormalUser = "(sAMAccountType=805306368)"
+	// listFilter adds the exclusion of critical system objects
+	// (Administrator, Guest, krbtgt and Samba's dns-<host> account), as
+	// Entra Connect's default rules do.
+	listFilter = "(&" + samNormalUser + "(!(isCriticalSystemObject=TRUE)))"
+)
+
+// Directory is an Active Directory domain reached over LDAP. It
+// implements [backend.Directory]; see the package documentation for TLS,
+// errors and change tracking.
+//
+// A Directory is safe for concurrent use by multiple goroutines.
+type Directory struct {
+	s    *settings
+	pool *pool
+
+	// Read at Open and immutable afterwards.
+	baseDN      string
+	configDN    string
+	usersDN     string
+	dnsName     string
+	netbiosName string
+	attrs       []string
+}
+
+// Open connects to the domain controller, binds, and reads the naming
+// contexts. The connection pool is filled lazily afterwards.
+func Open(ctx context.Context, cfg Config) (*Directory, error) {
+	const op = "adldap: open"
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	d := &Directory{s: s, pool: newPool(s), baseDN: s.baseDN}
+	var root *ldap.Entry
+	err = d.do(ctx, op, cfg.URL, func(c *ldap.Conn) error {
+		root, err = readRootDSE(c)
+		return err
+	})
+	if err != nil {
+		d.pool.close()
+		return nil, err
+	}
+	if d.baseDN == "" {
+		d.baseDN = root.GetAttributeValue("defaultNamingContext")
+	}
+	d.configDN = root.GetAttributeValue("configurationNamingContext")
+	if d.baseDN == "" || d.configDN == "" {
+		d.pool.close()
+		return nil, backend.Errorf(backend.FailedPrecondition, op, cfg.URL, "the server has no default or configuration naming context: not Active Directory")
+	}
+	d.usersDN = s.usersDN
+	if d.usersDN == "" {
+		d.usersDN = "CN=Users," + d.baseDN
+	}
+	err = d.do(ctx, op, cfg.URL, func(c *ldap.Conn) error {
+		res, err := c.Search(ldap.NewSearchRequest("CN=Partitions,"+d.configDN,
+			ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0, false,
+			"(&(objectClass=crossRef)(nCName="+escapeFilter(d.baseDN)+"))",
+			[]string{"dnsRoot", "nETBIOSName"}, nil))
+		if err != nil {
+			return err
+		}
+		if len(res.Entries) == 0 {
+			return backend.Errorf(backend.FailedPrecondition, op, d.baseDN, "no crossRef names this domain")
+		}
+		d.dnsName = res.Entries[0].GetAttributeValue("dnsRoot")
+		d.netbiosName = res.Entries[0].GetAttributeValue("nETBIOSName")
+		return nil
+	})
+	if err != nil {
+		d.pool.close()
+		return nil, err
+	}
+	d.attrs = []string{"objectGUID", "sAMAccountName", "userPrincipalName", "displayName",
+		"givenName", "sn", "mail", "userAccountControl", "pwdLastSet", s.mapping}
+	s.log.Debug("adldap: opened", "base", d.baseDN, "domain", d.dnsName)
+	return d, nil
+}
+
+// Close closes the pooled connections. Calls after Close fail with
+// FailedPrecondition.
+func (d *Directory) Close() error {
+	d.pool.close()
+	return nil
+}
+
+// BaseDN returns the domain's naming context.
+func (d *Directory) BaseDN() string { return d.baseDN }
+
+// MappingAttribute returns the attribute where the online account is
+// recorded.
+func (d *Directory) MappingAttribute() string { return d.s.mapping }
+
+func readRootDSE(c *ldap.Conn) (*ldap.Entry, error) {
+	res, err := c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+		0, 0, false, "(objectClass=*)", []string{
+			"defaultNamingContext", "configurationNamingContext", "dsServiceName",
+			"domainFunctionality", "supportedCapabilities", "highestCommittedUSN",
+		}, nil))
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Entries) != 1 {
+		return nil, errors.New("adldap: the rootDSE was not returned")
+	}
+	return res.Entries[0], nil
+}
+
+// LDAP_CAP_ACTIVE_DIRECTORY_OID and LDAP_CAP_ACTIVE_DIRECTORY_ADAM_OID.
+const (
+	capActiveDirectory = "1.2.840.113556.1.4.800"
+	capADAM            = "1.2.840.113556.1.4.1851"
+)
+
+// Info reads the domain's facts: names from the crossRef, the functional
+// level and the server's role from the rootDSE, and the number of domain
+// controllers from the nTDSDSA objects under CN=Sites that hold this
+// domain's naming context.
+func (d *Directory) Info(ctx context.Context) (backend.DomainInfo, error) {
+	const op = "directory: info"
+	info := backend.DomainInfo{DNSName: d.dnsName, NetBIOSName: d.netbiosName, BaseDN: d.baseDN}
+	err := d.do(ctx, op, "", func(c *ldap.Conn) error {
+		root, err := readRootDSE(c)
+		if err != nil {
+			return err
+		}
+		caps := root.GetAttributeValues("supportedCapabilities")
+		info.ServerIsDomainController = root.GetAttributeValue("dsServiceName") != "" &&
+			contains(caps, capActiveDirectory) && !contains(caps, capADAM)
+		info.FunctionalLevel, _ = strconv.Atoi(root.GetAttributeValue("domainFunctionality"))
+		dn := escapeFilter(d.baseDN)
+		res, err := c.Search(ldap.NewSearchRequest("CN=Sites,"+d.configDN, ldap.ScopeWholeSubtree,
+			ldap.NeverDerefAliases, 0, 0, false,
+			"(&(objectClass=nTDSDSA)(|(msDS-HasDomainNCs="+dn+")(hasMasterNCs="+dn+")))",
+			[]string{"objectGUID"}, nil))
+		if err != nil {
+			return err
+		}
+		info.DomainControllers = len(res.Entries)
+		return nil
+	})
+	if err != nil {
+		return backend.DomainInfo{}, err
+	}
+	return info, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// toUser converts a search entry.
+func (d *Directory) toUser(e *ldap.Entry) (backend.DirectoryUser, error) {
+	var u backend.DirectoryUser
+	raw := e.GetRawAttributeValue("objectGUID")
+	if len(raw) != len(u.ID) {
+		return u, backend.Errorf(backend.Unknown, "directory: read user", e.DN, "objectGUID has %d bytes, want 16", len(raw))
+	}
+	copy(u.ID[:], raw)
+	u.DN = e.DN
+	u.SAMAccountName = e.GetAttributeValue("sAMAccountName")
+	u.UserPrincipalName = e.GetAttributeValue("userPrincipalName")
+	u.DisplayName = e.GetAttributeValue("displayName")
+	u.GivenName = e.GetAttributeValue("givenName")
+	u.Surname = e.GetAttributeValue("sn")
+	u.Mail = e.GetAttributeValue("mail")
+	u.OnlineAccount = e.GetAttributeValue(d.s.mapping)
+	uac, _ := strconv.ParseInt(e.GetAttributeValue("userAccountControl"), 10, 64)
+	u.Enabled = uac&uacAccountDisable == 0
+	pls, _ := strconv.ParseInt(e.GetAttributeValue("pwdLastSet"), 10, 64)
+	u.MustChangePassword = pls == 0
+	u.PasswordLastSet = fileTime(pls)
+	return u, nil
+}
+
+// fileTime converts a Windows FILETIME (100 ns since 1601) to a time;
+// 0 and the "never" value give the zero time.
+func fileTime(ft int64) time.Time {
+	if ft <= 0 || ft == 1<<63-1 {
+		return time.Time{}
+	}
+	const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns
+	return time.Unix(0, (ft-epochDiff)*100).UTC()
+}
+
+// findUser searches the domain for the one user matching filter (ANDed
+// with the user-account filter).
+func (d *Directory) findUser(ctx context.Context, op, key, filter string) (backend.DirectoryUser, error) {
+	var u backend.DirectoryUser
+	err := d.do(ctx, op, key, func(c *ldap.Conn) error {
+		e, err := d.searchOne(c, op, key, "(&"+samNormalUser+filter+")")
+		if err != nil {
+			return err
+		}
+		u, err = d.toUser(e)
+		return err
+	})
+	return u, err
+}
+
+func (d *Directory) searchOne(c *ldap.Conn, op, key, filter string) (*ldap.Entry, error) {
+	res, err := c.Search(ldap.NewSearchRequest(d.baseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		2, 0, false, filter, d.attrs, nil))
+	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+		return nil, err
+	}
+	switch {
+	case res == nil || len(res.Entries) == 0:
+		return nil, backend.Errorf(backend.NotFound, op, key, "no such user")
+	case len(res.Entries) > 1:
+		return nil, backend.Errorf(backend.FailedPrecondition, op, key, "more than one user matches")
+	}
+	return res.Entries[0], nil
+}
+
+// GetUser returns the user account with that objectGUID.
+func (d *Directory) GetUser(ctx context.Context, id backend.GUID) (backend.DirectoryUser, error) {
+	return d.findUser(ctx, "directory: get user", id.String(), guidFilter(id))
+}
+
+// GetUserBySAMAccountName finds a user account by sAMAccountName.
+func (d *Directory) GetUserBySAMAccountName(ctx context.Context, sam string) (backend.DirectoryUser, error) {
+	const op = "directory: get user by sAMAccountName"
+	if sam == "" {
+		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, sam, "no such user")
+	}
+	return d.findUser(ctx, op, sam, "(sAMAccountName="+escapeFilter(sam)+")")
+}
+
+// GetUserByUPN finds a user account by userPrincipalName.
+func (d *Directory) GetUserByUPN(ctx context.Context, upn string) (backend.DirectoryUser, error) {
+	const op = "directory: get user by UPN"
+	if upn == "" {
+		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, upn, "no such user")
+	}
+	return d.findUser(ctx, op, upn, "(userPrincipalName="+escapeFilter(upn)+")")
+}
+
+// ListUsers streams the domain's user accounts (sAMAccountType
+// SAM_NORMAL_USER_ACCOUNT) except critical system objects (Administrator,
+// Guest, krbtgt), a page at a time with the simple paged results control.
+// One pooled connection is held while iterating.
+func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUser, error] {
+	const op = "directory: list users"
+	return func(yield func(backend.DirectoryUser, error) bool) {
+		stopped := false
+		err := d.do(ctx, op, "", func(c *ldap.Conn) error {
+			return d.searchPaged(c, d.baseDN, listFilter, d.attrs, nil, func(e *ldap.Entry) (bool, error) {
+				u, err := d.toUser(e)
+				if err != nil {
+					return false, err
+				}
+				if !yield(u, nil) {
+					stopped = true
+					return false, nil
+				}
+				return true, nil
+			})
+		})
+		if err != nil && !stopped {
+			yield(backend.DirectoryUser{}, err)
+		}
+	}
+}
+
+// searchPaged runs a paged subtree search under base and calls each for
+// every entry until it returns false. Stopping early abandons the paged
+// search on the server.
+func (d *Directory) searchPaged(c *ldap.Conn, base, filter string, attrs []string, controls []ldap.Control,
+	each func(*ldap.Entry) (bool, error)) error {
+	paging := ldap.NewControlPaging(d.s.pageSize)
+	for {
+		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			filter, attrs, append(append([]ldap.Control(nil), controls...), paging))
+		res, err := c.Search(req)
+		if err != nil {
+			return err
+		}
+		var cookie []byte
+		if ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
+			cookie = ctrl.Cookie
+		}
+		for _, e := range res.Entries {
+			more, err := each(e)
+			if err != nil || !more {
+				if len(cookie) > 0 {
+					// Tell the server to drop the paged search (size 0).
+					paging.PagingSize = 0
+					paging.SetCookie(cookie)
+					req.Controls = append(append([]ldap.Control(nil), controls...), paging)
+					_, _ = c.Search(req)
+				}
+				return err
+			}
+		}
+		if len(cookie) == 0 {
+			return nil
+		}
+		paging.SetCookie(cookie)
+	}
+}
+
+// samForbidden holds the characters AD refuses in a sAMAccountName.
+const samForbidden = `"/\[]:;|=,+*?<>@`
+
+// checkNewUser applies the rules AD enforces on a new user's names before
+// any I/O, so that the errors name the rule.
+func checkNewUser(op string, u backend.NewDirectoryUser) error {
+	sam := u.SAMAccountName
+	if strings.TrimSpace(sam) == "" {
+		return backend.Invalid(op, sam, "sam-required", "a sAMAccountName is required")
+	}
+	if n := utf8.RuneCountInString(sam); n > 20 {
+		return backend.Invalid(op, sam, "sam-length", "a sAMAccountName has at most 20 characters, not %d", n)
+	}
+	for _, r := range sam {
+		if strings.ContainsRune(samForbidden, r) || r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return backend.Invalid(op, sam, "sam-characters", "a sAMAccountName cannot hold %q", r)
+		}
+	}
+	if strings.HasSuffix(sam, ".") {
+		return backend.Invalid(op, sam, "sam-characters", "a sAMAccountName cannot end with a period")
+	}
+	if upn := u.UserPrincipalName; upn != "" {
+		local, suffix, ok := strings.Cut(upn, "@")
+		if !ok || local == "" || suffix == "" || strings.Contains(suffix, "@") {
+			return backend.Invalid(op, upn, "upn-syntax", "a userPrincipalName reads name@suffix")
+		}
+		for _, r := range upn {
+			if r <= 0x20 || r == 0x7f || r == utf8.RuneError {
+				return backend.Invalid(op, upn, "upn-characters", "a userPrincipalName cannot hold %q", r)
+			}
+		}
+	}
+	cn := u.DisplayName
+	if cn == "" {
+		cn = sam
+	}
+	if utf8.RuneCountInString(cn) > 64 {
+		return backend.Invalid(op, sam, "cn-length", "the common name (display name) is longer than 64 characters")
+	}
+	return nil
+}
+
+// CreateUser adds the user in UsersDN, named (CN) after its display name or
+// else its sAMAccountName, with its password (the quoted UTF-16LE
+// unicodePwd, so over TLS only), userAccountControl NORMAL_ACCOUNT (plus
+// ACCOUNTDISABLE when u.Disabled) and pwdLastSet 0 when the password must
+// change. The sAMAccountName and UPN are checked to be free first; AD
+// itself refuses a duplicate CN in the container (AlreadyExists).
+func (d *Directory) CreateUser(ctx context.Context, u backend.NewDirectoryUser) (backend.DirectoryUser, error) {
+	const op = "directory: create user"
+	key := u.SAMAccountName
+	if err := backend.CtxErr(ctx, op); err != nil {
+		return backend.DirectoryUser{}, err
+	}
+	if err := checkNewUser(op, u); err != nil {
+		return backend.DirectoryUser{}, err
+	}
+	if err := d.needTLS(op, key); err != nil {
+		return backend.DirectoryUser{}, err
+	}
+	cn := u.DisplayName
+	if cn == "" {
+		cn = u.SAMAccountName
+	}
+	dn := "CN=" + escapeRDNValue(cn) + "," + d.usersDN
+	uac := uacNormalAccount
+	if u.Disabled {
+		uac |= uacAccountDisable
+	}
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
+	req.Attribute("sAMAccountName", []string{u.SAMAccountName})
+	for _, a := range []struct{ name, value string }{
+		{"userPrincipalName", u.UserPrincipalName},
+		{"displayName", u.DisplayName},
+		{"givenName", u.GivenName},
+		{"sn", u.Surname},
+		{d.s.mapping, u.OnlineAccount},
+	} {
+		if a.value != "" {
+			req.Attribute(a.name, []string{a.value})
+		}
+	}
+	req.Attribute("unicodePwd", []string{encodePassword(u.Password)})
+	req.Attribute("userAccountControl", []string{strconv.Itoa(uac)})
+	if u.MustChangePassword {
+		req.Attribute("pwdLastSet", []string{"0"})
+	}
+	var out backend.DirectoryUser
+	err := d.do(ctx, op, key, func(c *ldap.Conn) error {
+		// sAMAccountName and UPN must be unique in the domain; check both
+		// (case-insensitively, as AD compares them) before adding.
+		filter := "(sAMAccountName=" + escapeFilter(u.SAMAccountName) + ")"
+		if u.UserPrincipalName != "" {
+			filter = "(|" + filter + "(userPrincipalName=" + escapeFilter(u.UserPrincipalName) + "))"
+		}
+		res, err := c.Search(ldap.NewSearchRequest(d.baseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+			1, 0, false, filter, []string{"sAMAccountName", "userPrincipalName"}, nil))
+		if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+			return err
+		}
+		if res != nil && len(res.Entries) > 0 {
+			taken := res.Entries[0]
+			if strings.EqualFold(taken.GetAttributeValue("sAMAccountName"), u.SAMAccountName) {
+				return backend.Errorf(backend.AlreadyExists, op, key, "the sAMAccountName is taken by %s", taken.DN)
+			}
+			return backend.Errorf(backend.AlreadyExists, op, key, "the userPrincipalName %q is taken by %s", u.UserPrincipalName, taken.DN)
+		}
+		if err := c.Add(req); err != nil {
+			return err
+		}
+		e, err := d.searchOne(c, op, key, "(&"+samNormalUser+"(sAMAccountName="+escapeFilter(u.SAMAccountName)+"))")
+		if err != nil {
+			return err
+		}
+		out, err = d.toUser(e)
+		return err
+	})
+	if err != nil {
+		return backend.DirectoryUser{}, d.passwordError(err, u.Password, u.SAMAccountName, u.DisplayName)
+	}
+	d.s.log.Debug("adldap: user created", "sam", u.SAMAccountName, "dn", out.DN)
+	return out, nil
+}
+
+// needTLS refuses a password write on a connection without TLS.
+func (d *Directory) needTLS(op, key string) error {
+	if d.s.encrypted() {
+		return nil
+	}
+	return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: key, Reason: ReasonTLSRequired,
+		Msg: "Active Directory accepts passwords over LDAPS or StartTLS only"}
+}
+
+// modifyUser finds the user id and applies the changes made by build to a
+// modify request of its DN. build may read the user's current state.
+func (d *Directory) modifyUser(ctx context.Context, op string, id backend.GUID,
+	build func(u backend.DirectoryUser, e *ldap.Entry, m *ldap.ModifyRequest) (bool, error)) error {
+	key := id.String()
+	return d.do(ctx, op, key, func(c *ldap.Conn) error {
+		e, err := d.searchOne(c, op, key, "(&"+samNormalUser+guidFilter(id)+")")
+		if err != nil {
+			return err
+		}
+		u, err := d.toUser(e)
+		if err != nil {
+			return err
+		}
+		m := ldap.NewModifyRequest(e.DN, nil)
+		write, err := build(u, e, m)
+		if err != nil || !write {
+			return err
+		}
+		return c.Modify(m)
+	})
+}
+
+// SetEnabled flips the ACCOUNTDISABLE bit of userAccountControl, keeping
+// the other bits. Nothing is written when the bit already has that value.
+func (d *Directory) SetEnabled(ctx context.Context, id backend.GUID, enabled bool) error {
+	return d.modifyUser(ctx, "directory: set enabled", id, func(u backend.DirectoryUser, e *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
+		uac, err := strconv.ParseInt(e.GetAttributeValue("userAccountControl"), 10, 64)
+		if err != nil {
+			return false, backend.Errorf(backend.Unknown, "directory: set enabled", id.String(), "unreadable userAccountControl %q", e.GetAttributeValue("userAccountControl"))
+		}
+		next := uac &^ uacAccountDisable
+		if !enabled {
+			next |= uacAccountDisable
+		}
+		if next == uac {
+			return false, nil
+		}
+		m.Replace("userAccountControl", []string{strconv.FormatInt(next, 10)})
+		return true, nil
+	})
+}
+
+// DeleteUser deletes the account; AD keeps a tombstone, which Changes
+// reports.
+func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) error {
+	const op = "directory: delete user"
+	key := id.String()
+	return d.do(ctx, op, key, func(c *ldap.Conn) error {
+		e, err := d.searchOne(c, op, key, "(&"+samNormalUser+guidFilter(id)+")")
+		if err != nil {
+			return err
+		}
+		return c.Del(ldap.NewDelRequest(e.DN, nil))
+	})
+}
+
+// SetOnlineAccount replaces the mapping attribute, or deletes it for "".
+func (d *Directory) SetOnlineAccount(ctx context.Context, id backend.GUID, value string) error {
+	return d.modifyUser(ctx, "directory: set online account", id, func(u backend.DirectoryUser, _ *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
+		if u.OnlineAccount == value {
+			return false, nil
+		}
+		if value == "" {
+			m.Delete(d.s.mapping, nil)
+		} else {
+			m.Replace(d.s.mapping, []string{value})
+		}
+		return true, nil
+	})
+}
+
+// guidFromBytes reads a 16-byte objectGUID.
+func guidFromBytes(b []byte) (backend.GUID, bool) {
+	var g backend.GUID
+	if len(b) != len(g) {
+		return g, false
+	}
+	copy(g[:], b)
+	return g, true
+}
+
+// usnOf reads uSNChanged.
+func usnOf(e *ldap.Entry) uint64 {
+	n, _ := strconv.ParseUint(e.GetAttributeValue("uSNChanged"), 10, 64)
+	return n
+}

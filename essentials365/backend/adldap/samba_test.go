@@ -1,0 +1,423 @@
+package adldap_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/backend/adldap"
+	"github.com/essentials365/sdk/essentials365/backend/backendtest"
+)
+
+const (
+	goodPassword  = "Vq9#rT2!wK"
+	otherPassword = "Hn4$pL8@xD"
+	thirdPassword = "Mw3%cB6&yF"
+)
+
+// requireKind checks err's kind and reason and returns its *backend.Error.
+func requireKind(t *testing.T, err error, kind backend.Kind, reason string) {
+	t.Helper()
+	require.Error(t, err)
+	require.Equal(t, kind, backend.KindOf(err), "kind of %v", err)
+	if reason != "" {
+		require.Equal(t, reason, backend.ReasonOf(err), "reason of %v", err)
+	}
+}
+
+// newUser creates a user with a unique name and deletes it at cleanup.
+func newUser(t *testing.T, d *adldap.Directory, prefix string, edit func(*backend.NewDirectoryUser)) backend.DirectoryUser {
+	t.Helper()
+	sam := backendtest.UniqueName(prefix)
+	info, err := d.Info(t.Context())
+	require.NoError(t, err)
+	nu := backend.NewDirectoryUser{
+		SAMAccountName:    sam,
+		UserPrincipalName: sam + "@" + info.DNSName,
+		DisplayName:       "Test " + sam,
+		Password:          goodPassword,
+	}
+	if edit != nil {
+		edit(&nu)
+	}
+	u, err := d.CreateUser(t.Context(), nu)
+	require.NoError(t, err, "CreateUser(%q)", sam)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := d.DeleteUser(ctx, u.ID); err != nil && !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	return u
+}
+
+func TestOpenTLS(t *testing.T) {
+	base := config(t)
+	ldapURL := strings.Replace(strings.Replace(base.URL, "ldaps://", "ldap://", 1), ":636", ":389", 1)
+	tests := []struct {
+		name   string
+		edit   func(c *adldap.Config)
+		kind   backend.Kind // Unknown: success
+		reason string
+	}{
+		{"ldaps with the test CA", func(*adldap.Config) {}, backend.Unknown, ""},
+		{"ldaps with the CA as a pool", func(c *adldap.Config) {
+			pem, err := os.ReadFile(c.CAFile)
+			require.NoError(t, err)
+			c.CA = x509.NewCertPool()
+			require.True(t, c.CA.AppendCertsFromPEM(pem))
+			c.CAFile = ""
+		}, backend.Unknown, ""},
+		{"ldaps without the CA", func(c *adldap.Config) { c.CAFile = "" }, backend.FailedPrecondition, "tls-certificate"},
+		{"ldaps with the wrong server name", func(c *adldap.Config) { c.ServerName = "wrong.example" }, backend.FailedPrecondition, "tls-certificate"},
+		{"ldaps skipping verification", func(c *adldap.Config) { c.CAFile, c.InsecureSkipVerify = "", true }, backend.Unknown, ""},
+		{"StartTLS", func(c *adldap.Config) { c.URL, c.StartTLS = ldapURL, true }, backend.Unknown, ""},
+		{"plain LDAP refused by the driver", func(c *adldap.Config) { c.URL = ldapURL }, backend.InvalidArgument, "plaintext-bind"},
+		{"plain LDAP refused by the DC", func(c *adldap.Config) { c.URL, c.AllowPlaintextBind = ldapURL, true }, backend.FailedPrecondition, "tls-required"},
+		{"wrong password", func(c *adldap.Config) { c.Password = "wrong" + c.Password }, backend.PermissionDenied, "invalid-credentials"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.edit(&cfg)
+			d, err := adldap.Open(t.Context(), cfg)
+			if tc.kind == backend.Unknown {
+				require.NoError(t, err)
+				defer d.Close()
+				_, err = d.Info(t.Context())
+				require.NoError(t, err)
+				return
+			}
+			requireKind(t, err, tc.kind, tc.reason)
+		})
+	}
+}
+
+func TestInfoOnDC(t *testing.T) {
+	cfg := config(t)
+	d := open(t, cfg)
+	info, err := d.Info(t.Context())
+	require.NoError(t, err)
+	dn, err := ldap.ParseDN(cfg.BaseDN)
+	require.NoError(t, err)
+	var labels []string
+	for _, rdn := range dn.RDNs {
+		labels = append(labels, rdn.Attributes[0].Value)
+	}
+	assert.True(t, strings.EqualFold(strings.Join(labels, "."), info.DNSName), "DNSName %q", info.DNSName)
+	assert.True(t, strings.EqualFold(cfg.BaseDN, info.BaseDN))
+	assert.True(t, info.ServerIsDomainController)
+	assert.Equal(t, 1, info.DomainControllers)
+	assert.GreaterOrEqual(t, info.FunctionalLevel, 2, "Samba provisions 2008 R2 (4) by default")
+	assert.NotEmpty(t, info.NetBIOSName)
+
+	t.Run("BaseDN read from the rootDSE", func(t *testing.T) {
+		cfg := cfg
+		cfg.BaseDN = ""
+		d := open(t, cfg)
+		assert.True(t, strings.EqualFold(info.BaseDN, d.BaseDN()))
+	})
+}
+
+// TestObjectGUIDByteOrder checks the GUID against the DC's own text form,
+// read through the extended-DN control.
+func TestObjectGUIDByteOrder(t *testing.T) {
+	cfg := config(t)
+	d := open(t, cfg)
+	u := newUser(t, d, "e365g", nil)
+
+	pool := x509.NewCertPool()
+	pem, err := os.ReadFile(cfg.CAFile)
+	require.NoError(t, err)
+	require.True(t, pool.AppendCertsFromPEM(pem))
+	c, err := ldap.DialURL(cfg.URL, ldap.DialWithTLSConfig(tlsConfig(pool)))
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Bind(cfg.User, cfg.Password))
+
+	res, err := c.Search(ldap.NewSearchRequest("<GUID="+u.ID.String()+">", ldap.ScopeBaseObject,
+		ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{"sAMAccountName"},
+		[]ldap.Control{ldap.NewControlString(ldap.ControlTypeMicrosoftExtendedDN, false, "")}))
+	require.NoError(t, err)
+	require.Len(t, res.Entries, 1)
+	assert.Equal(t, u.SAMAccountName, res.Entries[0].GetAttributeValue("sAMAccountName"))
+	// The control's default (hex) form shows the bytes as stored.
+	assert.Contains(t, strings.ToLower(res.Entries[0].DN), "<guid="+hex.EncodeToString(u.ID[:])+">")
+
+	back, err := backend.GUIDFromImmutableID(u.ID.ImmutableID())
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, back)
+}
+
+func TestPasswordRulesOnDC(t *testing.T) {
+	d := open(t, config(t))
+	tests := []struct {
+		name     string
+		password string
+		reason   string
+	}{
+		{"too short", "Aa1!xY", "password-length"},
+		{"not complex", "abcdefghijk", "password-complexity"},
+	}
+	for _, tc := range tests {
+		t.Run("create "+tc.name, func(t *testing.T) {
+			_, err := d.CreateUser(t.Context(), backend.NewDirectoryUser{
+				SAMAccountName: backendtest.UniqueName("e365p"), Password: tc.password,
+			})
+			requireKind(t, err, backend.InvalidArgument, tc.reason)
+			var le *ldap.Error
+			require.True(t, errors.As(err, &le), "the *ldap.Error is reachable")
+			assert.Equal(t, uint16(ldap.LDAPResultConstraintViolation), le.ResultCode)
+		})
+	}
+	u := newUser(t, d, "e365p", nil)
+	t.Run("change to the current password", func(t *testing.T) {
+		requireKind(t, d.ChangePassword(t.Context(), u.ID, goodPassword, goodPassword), backend.InvalidArgument, "password-history")
+	})
+	t.Run("change back to an older password", func(t *testing.T) {
+		require.NoError(t, d.ChangePassword(t.Context(), u.ID, goodPassword, otherPassword))
+		requireKind(t, d.ChangePassword(t.Context(), u.ID, otherPassword, goodPassword), backend.InvalidArgument, "password-history")
+	})
+	t.Run("admin reset ignores the history", func(t *testing.T) {
+		require.NoError(t, d.ResetPassword(t.Context(), u.ID, goodPassword, false))
+		require.NoError(t, d.Authenticate(t.Context(), u.SAMAccountName, goodPassword))
+	})
+	t.Run("wrong old password", func(t *testing.T) {
+		requireKind(t, d.ChangePassword(t.Context(), u.ID, thirdPassword, otherPassword), backend.InvalidArgument, "old-password")
+	})
+}
+
+func TestBindOnDC(t *testing.T) {
+	d := open(t, config(t))
+	plain := newUser(t, d, "e365b", nil)
+	disabled := newUser(t, d, "e365b", func(u *backend.NewDirectoryUser) { u.Disabled = true })
+	must := newUser(t, d, "e365b", func(u *backend.NewDirectoryUser) { u.MustChangePassword = true })
+	assert.True(t, must.MustChangePassword)
+	assert.True(t, must.PasswordLastSet.IsZero())
+
+	tests := []struct {
+		name, login, password, reason string
+	}{
+		{"upn", plain.UserPrincipalName, goodPassword, ""},
+		{"sam", plain.SAMAccountName, goodPassword, ""},
+		{"DOMAIN\\sam", "", goodPassword, ""},
+		{"DN", plain.DN, goodPassword, ""},
+		{"wrong password", plain.SAMAccountName, otherPassword, "invalid-credentials"},
+		{"disabled (533)", disabled.UserPrincipalName, goodPassword, "account-disabled"},
+		{"must change (773)", must.UserPrincipalName, goodPassword, "password-must-change"},
+	}
+	info, err := d.Info(t.Context())
+	require.NoError(t, err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			login := tc.login
+			if login == "" {
+				login = info.NetBIOSName + `\` + plain.SAMAccountName
+			}
+			err := d.Authenticate(t.Context(), login, tc.password)
+			if tc.reason == "" {
+				require.NoError(t, err)
+				return
+			}
+			requireKind(t, err, backend.PermissionDenied, tc.reason)
+			var le *ldap.Error
+			require.True(t, errors.As(err, &le))
+			assert.Equal(t, uint16(ldap.LDAPResultInvalidCredentials), le.ResultCode)
+		})
+	}
+	t.Run("enabling lets the user in", func(t *testing.T) {
+		require.NoError(t, d.SetEnabled(t.Context(), disabled.ID, true))
+		require.NoError(t, d.Authenticate(t.Context(), disabled.UserPrincipalName, goodPassword))
+	})
+	t.Run("changing the password clears must-change", func(t *testing.T) {
+		require.NoError(t, d.ChangePassword(t.Context(), must.ID, goodPassword, otherPassword))
+		require.NoError(t, d.Authenticate(t.Context(), must.UserPrincipalName, otherPassword))
+	})
+}
+
+// TestEscapedDNs checks that the names of the issue come back as the same
+// values in a DN that parses.
+func TestEscapedDNs(t *testing.T) {
+	d := open(t, config(t))
+	for _, name := range []string{"O'Brien, Zoë (Sales)", "a+b=c", "#lead", "*)(cn=*", ` lead and trail `, `q"<>;\`} {
+		t.Run(name, func(t *testing.T) {
+			u := newUser(t, d, "e365e", func(u *backend.NewDirectoryUser) { u.DisplayName = name })
+			dn, err := ldap.ParseDN(u.DN)
+			require.NoError(t, err, "DN %q", u.DN)
+			assert.Equal(t, name, dn.RDNs[0].Attributes[0].Value)
+			assert.Equal(t, name, u.DisplayName)
+			_, err = d.GetUserBySAMAccountName(t.Context(), "*")
+			requireKind(t, err, backend.NotFound, "")
+		})
+	}
+}
+
+// TestChangesOnDC checks that an incremental listing returns exactly what
+// changed: a creation, a modification, a disabling and a deletion.
+func TestChangesOnDC(t *testing.T) {
+	d := open(t, config(t))
+	prefix := backendtest.UniqueName("e365c")[:9] // shared by this test's users
+	mod := newUser(t, d, prefix, nil)
+	dis := newUser(t, d, prefix, nil)
+	del := newUser(t, d, prefix, nil)
+	same := newUser(t, d, prefix, nil)
+
+	first, err := d.Changes(t.Context(), "")
+	require.NoError(t, err)
+	require.False(t, first.More)
+	seen := map[backend.GUID]bool{}
+	for _, c := range first.Changes {
+		assert.Equal(t, backend.Upserted, c.Type)
+		seen[c.User.ID] = true
+	}
+	for _, u := range []backend.DirectoryUser{mod, dis, del, same} {
+		assert.True(t, seen[u.ID], "%s in the full listing", u.SAMAccountName)
+	}
+
+	created := newUser(t, d, prefix, nil)
+	require.NoError(t, d.SetOnlineAccount(t.Context(), mod.ID, "online"))
+	require.NoError(t, d.SetEnabled(t.Context(), dis.ID, false))
+	require.NoError(t, d.DeleteUser(t.Context(), del.ID))
+
+	next, err := d.Changes(t.Context(), first.Watermark)
+	require.NoError(t, err)
+	got := map[backend.GUID]backend.DirectoryChange{}
+	for _, c := range next.Changes {
+		if strings.HasPrefix(c.User.SAMAccountName, prefix) {
+			_, dup := got[c.User.ID]
+			assert.False(t, dup, "%s reported twice", c.User.SAMAccountName)
+			got[c.User.ID] = c
+		}
+	}
+	assert.Len(t, got, 4, "exactly the four changed users: %v", got)
+	assert.Equal(t, backend.Upserted, got[created.ID].Type)
+	assert.Equal(t, "online", got[mod.ID].User.OnlineAccount)
+	assert.False(t, got[dis.ID].User.Enabled)
+	assert.Equal(t, backend.Deleted, got[del.ID].Type)
+	assert.Equal(t, del.SAMAccountName, got[del.ID].User.SAMAccountName)
+	assert.NotContains(t, got, same.ID)
+
+	again, err := d.Changes(t.Context(), next.Watermark)
+	require.NoError(t, err)
+	for _, c := range again.Changes {
+		assert.False(t, strings.HasPrefix(c.User.SAMAccountName, prefix), "%s reported with nothing new", c.User.SAMAccountName)
+	}
+	t.Run("stale watermark", func(t *testing.T) {
+		forged := strings.Replace(next.Watermark, next.Watermark[len(next.Watermark)-4:], "AAAA", 1)
+		_, err := d.Changes(t.Context(), forged)
+		require.Error(t, err)
+		assert.Contains(t, []backend.Kind{backend.InvalidArgument, backend.FailedPrecondition}, backend.KindOf(err))
+	})
+}
+
+func TestContextOnDC(t *testing.T) {
+	cfg := config(t)
+	cfg.PageSize = 2
+	d := open(t, cfg)
+	for range 3 {
+		newUser(t, d, "e365x", nil)
+	}
+	t.Run("deadline passed", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Nanosecond)
+		defer cancel()
+		<-ctx.Done()
+		_, err := d.Info(ctx)
+		requireKind(t, err, backend.Canceled, "")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+	t.Run("canceled while listing", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		n := 0
+		var last error
+		for _, err := range d.ListUsers(ctx) {
+			if err != nil {
+				last = err
+				break
+			}
+			n++
+			cancel()
+		}
+		requireKind(t, last, backend.Canceled, "")
+		assert.LessOrEqual(t, n, 2, "at most the page in hand")
+	})
+	t.Run("usable afterwards", func(t *testing.T) {
+		_, err := d.Info(t.Context())
+		require.NoError(t, err)
+	})
+}
+
+// proxy forwards TCP connections to target and can cut them all, which
+// looks to the driver like a server restart.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &proxy{ln: ln, target: target}
+	t.Cleanup(func() { _ = ln.Close(); p.cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(s, c); _ = s.Close() }()
+			go func() { _, _ = io.Copy(c, s); _ = c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = nil
+}
+
+func TestReconnect(t *testing.T) {
+	cfg := config(t)
+	host := strings.TrimPrefix(cfg.URL, "ldaps://")
+	p := newProxy(t, host)
+	cfg.URL = "ldaps://" + p.ln.Addr().String()
+	cfg.ServerName = "127.0.0.1"
+	cfg.MaxConns = 1
+	d := open(t, cfg)
+	_, err := d.Info(t.Context())
+	require.NoError(t, err)
+	p.cut()
+	require.Eventually(t, func() bool {
+		_, err := d.Info(t.Context())
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the driver reconnects")
+}

@@ -1,0 +1,212 @@
+package adldap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+func TestEscapeRDNValue(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"O'Brien, Zoë (Sales)", `O'Brien\, Zoë (Sales)`},
+		{"a+b=c", `a\+b\=c`},
+		{"#lead", `\#lead`},
+		{"mid#dle", "mid#dle"},
+		{"*)(cn=*", `*)(cn\=*`},
+		{" lead and trail ", `\ lead and trail\ `},
+		{`q"<>;\`, `q\"\<\>\;\\`},
+		{"nul\x00", `nul\00`},
+		{"tab\t", `tab\09`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got := escapeRDNValue(tc.in)
+			assert.Equal(t, tc.want, got)
+			dn, err := ldap.ParseDN("CN=" + got + ",DC=x")
+			require.NoError(t, err)
+			assert.Equal(t, tc.in, dn.RDNs[0].Attributes[0].Value, "round trip")
+		})
+	}
+}
+
+func TestEscapeFilter(t *testing.T) {
+	assert.Equal(t, `\2a\29\28cn=\2a`, escapeFilter("*)(cn=*"))
+	assert.Equal(t, `\5c\00`, escapeFilter("\\\x00"))
+	id := backend.GUID{0x01, 0xab}
+	assert.Equal(t, `(objectGUID=\01\ab\00\00\00\00\00\00\00\00\00\00\00\00\00\00)`, guidFilter(id))
+}
+
+func TestEncodePassword(t *testing.T) {
+	assert.Equal(t, "\"\x00a\x00\xeb\x00\"\x00", encodePassword("aë"))
+	assert.Len(t, encodePassword("😀"), 8, "a surrogate pair plus quotes")
+}
+
+func TestClassify(t *testing.T) {
+	ldapErr := func(code uint16, msg string) error { return ldap.NewError(code, errors.New(msg)) }
+	tests := []struct {
+		name   string
+		err    error
+		kind   backend.Kind
+		reason string
+	}{
+		{"no such object", ldapErr(32, "0000208D: NameErr"), backend.NotFound, ""},
+		{"exists", ldapErr(68, "00000524: UpdErr"), backend.AlreadyExists, ""},
+		{"samba short", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password is too short. It should be equal or longer than 7 characters!"), backend.InvalidArgument, "password-length"},
+		{"samba complexity", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password does not meet the complexity criteria!"), backend.InvalidArgument, "password-complexity"},
+		{"samba history", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password was already used (in history)!"), backend.InvalidArgument, "password-history"},
+		{"samba age", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password is too young to change!"), backend.InvalidArgument, "password-min-age"},
+		{"samba old password", ldapErr(19, "00000056: Constraint violation - check_password_restrictions: The old password specified doesn't match!"), backend.InvalidArgument, "old-password"},
+		{"windows policy", ldapErr(53, "0000052D: SvcErr: DSID-031A1254, problem 5003 (WILL_NOT_PERFORM), data 0"), backend.InvalidArgument, "password-policy"},
+		{"windows old password", ldapErr(19, "00000056: AtrErr: DSID-03191083, #1"), backend.InvalidArgument, "old-password"},
+		{"other constraint", ldapErr(19, "00002082: attribute too long"), backend.InvalidArgument, "constraint"},
+		{"unwilling", ldapErr(53, "00002077: SvcErr"), backend.FailedPrecondition, ""},
+		{"access", ldapErr(50, "00002098: SecErr"), backend.PermissionDenied, ""},
+		{"busy", ldapErr(51, "busy"), backend.Unavailable, ""},
+		{"unavailable", ldapErr(52, "unavailable"), backend.Unavailable, ""},
+		{"strong auth", ldapErr(8, "BindSimple: Transport encryption required."), backend.FailedPrecondition, "tls-required"},
+		{"52e", ldapErr(49, "80090308: LdapErr: DSID-0C09042A, comment: AcceptSecurityContext error, data 52e, v3839"), backend.PermissionDenied, "invalid-credentials"},
+		{"525", ldapErr(49, "AcceptSecurityContext error, data 525, v893"), backend.PermissionDenied, "invalid-credentials"},
+		{"532", ldapErr(49, "AcceptSecurityContext error, data 532, v893"), backend.PermissionDenied, "password-expired"},
+		{"533", ldapErr(49, "AcceptSecurityContext error, data 533, v893"), backend.PermissionDenied, "account-disabled"},
+		{"701", ldapErr(49, "AcceptSecurityContext error, data 701, v893"), backend.PermissionDenied, "account-expired"},
+		{"773", ldapErr(49, "AcceptSecurityContext error, data 773, v893"), backend.PermissionDenied, "password-must-change"},
+		{"775", ldapErr(49, "AcceptSecurityContext error, data 775, v893"), backend.PermissionDenied, "account-locked"},
+		{"49 without data", ldapErr(49, ""), backend.PermissionDenied, "invalid-credentials"},
+		{"network", ldapErr(ldap.ErrorNetwork, "connection closed"), backend.Unavailable, ""},
+		{"net error", &net.OpError{Op: "dial", Err: errors.New("refused")}, backend.Unavailable, ""},
+		{"empty password", ldapErr(ldap.ErrorEmptyPassword, "empty"), backend.PermissionDenied, "invalid-credentials"},
+		{"other", errors.New("strange"), backend.Unknown, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := classify(context.Background(), fmt.Errorf("wrapped: %w", tc.err), "op", "key")
+			assert.Equal(t, tc.kind, backend.KindOf(err), "%v", err)
+			assert.Equal(t, tc.reason, backend.ReasonOf(err))
+			var le *ldap.Error
+			if errors.As(tc.err, &le) {
+				require.True(t, errors.As(err, &le), "the *ldap.Error stays reachable")
+			}
+		})
+	}
+	t.Run("done context wins", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := classify(ctx, ldap.NewError(ldap.ErrorNetwork, errors.New("closed")), "op", "")
+		assert.ErrorIs(t, err, backend.ErrCanceled)
+		assert.ErrorIs(t, err, context.Canceled)
+		var le *ldap.Error
+		assert.True(t, errors.As(err, &le))
+	})
+}
+
+func TestPasswordErrorContainsName(t *testing.T) {
+	complexity := func() error {
+		return &backend.Error{Kind: backend.InvalidArgument, Reason: ReasonPasswordComplexity}
+	}
+	d := &Directory{}
+	tests := []struct {
+		name, pw, sam, display, want string
+	}{
+		{"sam", "Zz1!JSMITH", "jsmith", "", "password-contains-name"},
+		{"display token", "9!kowalczyk", "x", "Marta Kowalczyk", "password-contains-name"},
+		{"two-letter token", "Jo-Li-7xQ!", "x", "Jo Li", ReasonPasswordComplexity},
+		{"too few classes", "jsmithjsmith", "jsmith", "", ReasonPasswordComplexity},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, backend.ReasonOf(d.passwordError(complexity(), tc.pw, tc.sam, tc.display)))
+		})
+	}
+}
+
+func TestWatermark(t *testing.T) {
+	w := watermark{invocation: "00112233445566778899aabbccddeeff", usn: 4242}
+	got, err := parseWatermark("op", w.String())
+	require.NoError(t, err)
+	assert.Equal(t, w, got)
+	for _, bad := range []string{"", "!!", "%%%garbage%%%", "\x00", "memdir1.5", watermarkPrefix + "!!", watermarkPrefix + "YWJj"} {
+		t.Run(fmt.Sprintf("%q", bad), func(t *testing.T) {
+			_, err := parseWatermark("op", bad)
+			assert.ErrorIs(t, err, backend.ErrInvalidArgument)
+			assert.Equal(t, "watermark", backend.ReasonOf(err))
+		})
+	}
+}
+
+func TestFileTime(t *testing.T) {
+	assert.True(t, fileTime(0).IsZero())
+	assert.True(t, fileTime(-1).IsZero())
+	assert.True(t, fileTime(1<<63-1).IsZero())
+	assert.Equal(t, time.Date(2026, 11, 21, 18, 55, 49, 980705000, time.UTC), fileTime(134397609499807050))
+}
+
+func TestConfig(t *testing.T) {
+	ok := Config{URL: "ldaps://dc.example", User: "u", Password: "p"}
+	tests := []struct {
+		name   string
+		edit   func(c *Config)
+		reason string // "" when valid
+	}{
+		{"ldaps", func(*Config) {}, ""},
+		{"StartTLS", func(c *Config) { c.URL, c.StartTLS = "ldap://dc.example", true }, ""},
+		{"plain refused", func(c *Config) { c.URL = "ldap://dc.example" }, "plaintext-bind"},
+		{"plain allowed", func(c *Config) { c.URL, c.AllowPlaintextBind = "ldap://dc.example", true }, ""},
+		{"StartTLS on ldaps", func(c *Config) { c.StartTLS = true }, "url"},
+		{"scheme", func(c *Config) { c.URL = "http://dc.example" }, "url"},
+		{"no host", func(c *Config) { c.URL = "ldaps://" }, "url"},
+		{"no password", func(c *Config) { c.Password = "" }, "credentials"},
+		{"bad mapping", func(c *Config) { c.MappingAttribute = "cn)(x" }, "mapping-attribute"},
+		{"missing CA file", func(c *Config) { c.CAFile = t.TempDir() + "/none.pem" }, ""},
+		{"negative page", func(c *Config) { c.PageSize = -1 }, "page-size"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.edit(&c)
+			s, err := c.settings()
+			if tc.name == "missing CA file" {
+				assert.ErrorIs(t, err, backend.ErrInvalidArgument)
+				return
+			}
+			if tc.reason != "" {
+				assert.ErrorIs(t, err, backend.ErrInvalidArgument)
+				assert.Equal(t, tc.reason, backend.ReasonOf(err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, DefaultMappingAttribute, s.mapping)
+			assert.Equal(t, uint32(DefaultPageSize), s.pageSize)
+			assert.NotNil(t, s.log)
+		})
+	}
+	t.Run("ports", func(t *testing.T) {
+		s, err := ok.settings()
+		require.NoError(t, err)
+		assert.Equal(t, "dc.example:636", s.addr)
+		assert.False(t, s.tlsConfig.InsecureSkipVerify, "verification is on by default")
+	})
+}
+
+// TestPasswordWritesNeedTLS checks the refusal before any I/O on a
+// plaintext configuration.
+func TestPasswordWritesNeedTLS(t *testing.T) {
+	c := Config{URL: "ldap://127.0.0.1:1", User: "u", Password: "p", AllowPlaintextBind: true}
+	s, err := c.settings()
+	require.NoError(t, err)
+	d := &Directory{s: s, pool: newPool(s)}
+	ctx := t.Context()
+	_, err = d.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: "x", Password: "Vq9#rT2!wK"})
+	assert.Equal(t, ReasonTLSRequired, backend.ReasonOf(err))
+	assert.Equal(t, ReasonTLSRequired, backend.ReasonOf(d.ResetPassword(ctx, backend.NewGUID(), "Vq9#rT2!wK", false)))
+	assert.Equal(t, ReasonTLSRequired, backend.ReasonOf(d.ChangePassword(ctx, backend.NewGUID(), "a", "b")))
+}

@@ -1,0 +1,10 @@
+// Package sambatest gives tests the settings of the throwaway Samba Active
+// Directory domain controller that scripts/samba-dc starts on loopback.
+//
+// Tests call [Settings]; it skips the test when the E365_LDAP_* variables
+// are absent, and fails it instead when E365_REQUIRE_INTEGRATION=1 (as CI
+// sets), so an integration run never passes by skipping everything.
+//
+// The package imports only the standard library, so any package's tests can
+// use it without pulling in an LDAP client.
+package sambatest
