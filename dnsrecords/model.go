@@ -1,0 +1,310 @@
+package dnsrecords
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Type is a DNS record type this package generates.
+type Type string
+
+// The record types Microsoft 365 asks for.
+const (
+	TypeMX    Type = "MX"
+	TypeTXT   Type = "TXT"
+	TypeCNAME Type = "CNAME"
+	TypeSRV   Type = "SRV"
+)
+
+// Service is the Microsoft 365 service a record serves; records are generated
+// and selected by service.
+type Service string
+
+// The services. ServiceOther holds tenant records this package does not
+// recognise; they are passed through unchanged.
+const (
+	ServiceVerification Service = "verification" // proving the domain belongs to the tenant
+	ServiceMail         Service = "mail"         // Exchange Online: MX, Autodiscover, SPF
+	ServiceFederation   Service = "federation"   // Teams (and Skype) federation
+	ServiceSkypeLegacy  Service = "skype-legacy" // legacy Skype for Business Online client records
+	ServiceMDM          Service = "mdm"          // Intune enrollment and Entra device registration
+	ServiceDKIM         Service = "dkim"         // DKIM signing of outgoing mail
+	ServiceDMARC        Service = "dmarc"        // DMARC policy for the domain
+	ServiceOther        Service = "other"
+)
+
+// AllServices returns the services Generate produces records for when
+// Options.Services is empty, in output order.
+func AllServices() []Service {
+	return []Service{ServiceVerification, ServiceMail, ServiceFederation, ServiceSkypeLegacy, ServiceMDM, ServiceDKIM, ServiceDMARC}
+}
+
+// ParseService returns the service with the given name.
+func ParseService(s string) (Service, error) {
+	for _, v := range append(AllServices(), ServiceOther) {
+		if strings.EqualFold(strings.TrimSpace(s), string(v)) {
+			return v, nil
+		}
+	}
+	return "", invalid(s, RuleOption, "unknown service")
+}
+
+// Source says where a record's value came from.
+type Source string
+
+const (
+	// SourceTenant: the value came from the tenant (Graph's
+	// serviceConfigurationRecords or verificationDnsRecords, or a value the
+	// caller read from the admin center or Exchange Online).
+	SourceTenant Source = "tenant"
+	// SourceDocumented: a fixed value Microsoft documents for every tenant
+	// of the worldwide cloud (autodiscover.outlook.com, for instance).
+	SourceDocumented Source = "documented"
+	// SourceDerived: a tenant-specific value guessed offline from the domain
+	// name. It is unverified until confirmed in the admin center.
+	SourceDerived Source = "derived"
+)
+
+// Role identifies which of the Microsoft 365 records a Record is.
+type Role string
+
+// The records this package knows.
+const (
+	RoleVerificationTXT Role = "verification-txt"
+	RoleVerificationMX  Role = "verification-mx"
+	RoleMX              Role = "mx"
+	RoleAutodiscover    Role = "autodiscover"
+	RoleSPF             Role = "spf"
+	RoleOWA             Role = "owa-alias"
+	RoleSIPFederation   Role = "sipfederationtls"
+	RoleSIPTLS          Role = "sip-tls"
+	RoleSIP             Role = "sip"
+	RoleLyncdiscover    Role = "lyncdiscover"
+	RoleEnrollment      Role = "enterpriseenrollment"
+	RoleRegistration    Role = "enterpriseregistration"
+	RoleDKIM1           Role = "dkim-selector1"
+	RoleDKIM2           Role = "dkim-selector2"
+	RoleDMARC           Role = "dmarc"
+	RoleOther           Role = "other"
+)
+
+// Explanation says in plain words why a record is needed.
+type Explanation struct {
+	// Purpose says what the record does.
+	Purpose string
+	// WithoutIt says what breaks when the record is missing or wrong.
+	WithoutIt string
+	// Warnings are cautions to read before adding the record.
+	Warnings []string
+}
+
+// Record is one DNS record to add. Only the value fields of its Type are set:
+// Preference and Exchange for MX, Text for TXT, Target for CNAME, and
+// Priority, Weight, Port and Target for SRV.
+type Record struct {
+	Role Role
+	// Name is the owner name, fully qualified, in A-labels, without the
+	// final dot (autodiscover.contoso.com).
+	Name string
+	Type Type
+	// TTL in seconds.
+	TTL uint32
+
+	Preference uint16 // MX
+	Exchange   string // MX, without the final dot
+	Text       string // TXT, unsplit (strings of more than 255 bytes are split when rendered)
+	Target     string // CNAME and SRV, without the final dot
+	Priority   uint16 // SRV
+	Weight     uint16 // SRV
+	Port       uint16 // SRV
+
+	Service  Service
+	Optional bool
+	Source   Source
+	// Placeholder reports that the value holds a placeholder (msXXXXXXXX)
+	// to be replaced with the tenant's value before use.
+	Placeholder bool
+	Explanation Explanation
+}
+
+// Unverified reports whether the value was derived offline and still has to
+// be confirmed against the tenant.
+func (r Record) Unverified() bool { return r.Source == SourceDerived }
+
+// Host returns the owner name relative to domain: "@" for the domain itself.
+func (r Record) Host(domain string) string {
+	if r.Name == domain {
+		return "@"
+	}
+	return strings.TrimSuffix(r.Name, "."+domain)
+}
+
+// Value returns the record's main value: the exchange, text or target.
+func (r Record) Value() string {
+	switch r.Type {
+	case TypeMX:
+		return r.Exchange
+	case TypeTXT:
+		return r.Text
+	default:
+		return r.Target
+	}
+}
+
+// RR returns the record as a github.com/miekg/dns resource record, with
+// fully qualified names. A TXT text longer than 255 bytes is split into
+// strings of 255 bytes, each kept in the escaped form miekg/dns uses (\" for
+// a quote, \DDD for a byte outside printable ASCII).
+func (r Record) RR() (dns.RR, error) {
+	hdr := dns.RR_Header{Name: dns.Fqdn(r.Name), Class: dns.ClassINET, Ttl: r.TTL}
+	switch r.Type {
+	case TypeMX:
+		hdr.Rrtype = dns.TypeMX
+		return &dns.MX{Hdr: hdr, Preference: r.Preference, Mx: dns.Fqdn(r.Exchange)}, nil
+	case TypeTXT:
+		hdr.Rrtype = dns.TypeTXT
+		chunks := splitTXT(r.Text)
+		for i, c := range chunks {
+			chunks[i] = txtEscape(c)
+		}
+		return &dns.TXT{Hdr: hdr, Txt: chunks}, nil
+	case TypeCNAME:
+		hdr.Rrtype = dns.TypeCNAME
+		return &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(r.Target)}, nil
+	case TypeSRV:
+		hdr.Rrtype = dns.TypeSRV
+		return &dns.SRV{Hdr: hdr, Priority: r.Priority, Weight: r.Weight, Port: r.Port, Target: dns.Fqdn(r.Target)}, nil
+	}
+	return nil, invalid(string(r.Type), RuleRecordType, "record type %q is not one of MX, TXT, CNAME, SRV", r.Type)
+}
+
+// splitTXT splits s into character-strings of at most 255 bytes.
+func splitTXT(s string) []string {
+	if len(s) <= 255 {
+		return []string{s}
+	}
+	var out []string
+	for len(s) > 255 {
+		out = append(out, s[:255])
+		s = s[255:]
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// txtEscape converts raw bytes to the escaped form github.com/miekg/dns keeps
+// TXT strings in: \" and \\ for quote and backslash, \DDD for bytes outside
+// printable ASCII.
+func txtEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c > '~':
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// txtUnescape reverses txtEscape, and reads any RFC 1035 escape.
+func txtUnescape(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')*100 + (s[i+2]-'0')*10 + (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// RecordSet is the set of records a domain needs, in a stable order.
+type RecordSet struct {
+	Domain  Domain
+	Records []Record
+	// Warnings are notes about the whole set: SPF lookups over the limit,
+	// values that could not be derived exactly, and the like.
+	Warnings []string
+	// MailMigration reports that the set was generated for a mail migration:
+	// the Microsoft 365 MX is kept above the active MX (see
+	// Options.MailMigration).
+	MailMigration bool
+}
+
+// ByService returns the records of the set that serve s.
+func (s *RecordSet) ByService(svc Service) []Record {
+	var out []Record
+	for _, r := range s.Records {
+		if r.Service == svc {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Find returns the first record with the given role.
+func (s *RecordSet) Find(role Role) (Record, bool) {
+	for _, r := range s.Records {
+		if r.Role == role {
+			return r, true
+		}
+	}
+	return Record{}, false
+}
+
+func (t Type) rrtype() uint16 {
+	switch t {
+	case TypeMX:
+		return dns.TypeMX
+	case TypeTXT:
+		return dns.TypeTXT
+	case TypeCNAME:
+		return dns.TypeCNAME
+	case TypeSRV:
+		return dns.TypeSRV
+	}
+	return dns.TypeNone
+}
+
+func (s Service) label() string {
+	switch s {
+	case ServiceVerification:
+		return "Domain verification"
+	case ServiceMail:
+		return "Exchange Online mail"
+	case ServiceFederation:
+		return "Teams federation"
+	case ServiceSkypeLegacy:
+		return "Skype for Business (legacy)"
+	case ServiceMDM:
+		return "Intune and device registration"
+	case ServiceDKIM:
+		return "DKIM mail signing"
+	case ServiceDMARC:
+		return "DMARC policy"
+	}
+	return fmt.Sprintf("Other (%s)", string(s))
+}

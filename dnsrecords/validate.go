@@ -1,0 +1,247 @@
+package dnsrecords
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
+)
+
+// Policy decides which domain names are accepted.
+type Policy int
+
+const (
+	// PolicyModern accepts registrable domains and their subdomains, as
+	// Microsoft 365 does when the customer manages the domain's DNS.
+	PolicyModern Policy = iota
+	// PolicyEssentials accepts registrable domains only (contoso.com,
+	// contoso.co.uk), as the Windows Server Essentials wizard did: a
+	// third-level name such as marketing.contoso.com is rejected.
+	PolicyEssentials
+)
+
+func (p Policy) String() string {
+	switch p {
+	case PolicyModern:
+		return "modern"
+	case PolicyEssentials:
+		return "essentials"
+	}
+	return fmt.Sprintf("policy(%d)", int(p))
+}
+
+// ParsePolicy returns the policy named "modern" or "essentials".
+func ParsePolicy(s string) (Policy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "modern", "":
+		return PolicyModern, nil
+	case "essentials":
+		return PolicyEssentials, nil
+	}
+	return 0, invalid(s, RuleOption, "unknown policy; want \"modern\" or \"essentials\"")
+}
+
+// Limits from RFC 1035 §2.3.4 (in presentation form, without the final dot).
+const (
+	maxLabelLen = 63
+	maxNameLen  = 253
+)
+
+// Domain is a validated customer domain.
+type Domain struct {
+	// Name is the domain in A-labels, lower case, without the final dot
+	// (xn--bcher-kva.example for bücher.example).
+	Name string
+	// Unicode is the domain in U-labels, for explanations; equal to Name for
+	// an ASCII-only name.
+	Unicode string
+	// PublicSuffix is the public suffix the name sits under (com, co.uk).
+	PublicSuffix string
+	// Registrable is the registrable domain: the public suffix plus one
+	// label (contoso.com for marketing.contoso.com).
+	Registrable string
+	// Subdomain reports whether Name is below Registrable.
+	Subdomain bool
+	// PrivateSuffix reports whether the public suffix is a private entry of
+	// the Public Suffix List (such as blogspot.com) rather than an ICANN one.
+	PrivateSuffix bool
+}
+
+// ParseDomain validates name under policy and returns it in A-labels. name may
+// be in Unicode or in A-labels, in any case, with or without a final dot.
+// A rejection is a *ValidationError naming the rule that failed.
+func ParseDomain(name string, policy Policy) (Domain, error) {
+	raw := name
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Domain{}, invalid(raw, RuleEmpty, "the domain name is empty")
+	}
+	if strings.HasSuffix(name, ".") && !strings.HasSuffix(name, "..") {
+		name = strings.TrimSuffix(name, ".")
+	}
+	if utf8.RuneCountInString(name) > maxNameLen {
+		return Domain{}, invalid(raw, RuleNameLength, "the name has %d characters; at most %d are allowed", utf8.RuneCountInString(name), maxNameLen)
+	}
+	for _, l := range strings.Split(name, ".") {
+		if l == "" {
+			return Domain{}, invalid(raw, RuleLabelEmpty, "the name has an empty label (a leading dot or two dots in a row)")
+		}
+	}
+	ascii := name
+	if !isASCII(name) {
+		if !utf8.ValidString(name) {
+			return Domain{}, invalid(raw, RuleIDNA, "the name is not valid UTF-8")
+		}
+		a, err := idna.Lookup.ToASCII(name)
+		if err != nil {
+			return Domain{}, invalid(raw, RuleIDNA, "the internationalized name cannot be converted to A-labels: %v", err)
+		}
+		ascii = a
+	}
+	ascii = strings.ToLower(ascii)
+	if len(ascii) > maxNameLen {
+		return Domain{}, invalid(raw, RuleNameLength, "the name has %d characters in A-labels; at most %d are allowed", len(ascii), maxNameLen)
+	}
+	labels := strings.Split(ascii, ".")
+	for _, l := range labels {
+		if err := checkHostLabel(raw, l); err != nil {
+			return Domain{}, err
+		}
+	}
+	unicode, err := idna.Lookup.ToUnicode(ascii)
+	if err != nil {
+		return Domain{}, invalid(raw, RuleIDNA, "the name is not valid IDNA: %v", err)
+	}
+	if len(labels) < 2 {
+		return Domain{}, invalid(raw, RulePublicSuffix, "%q has no public suffix: a domain has at least two labels, such as contoso.com", ascii)
+	}
+	suffix, icann := publicsuffix.PublicSuffix(ascii)
+	if !icann && !strings.Contains(suffix, ".") {
+		return Domain{}, invalid(raw, RulePublicSuffix, "the top-level domain %q is not in the Public Suffix List", suffix)
+	}
+	if suffix == ascii {
+		return Domain{}, invalid(raw, RulePublicSuffix, "%q is a public suffix, not a domain that can be registered", ascii)
+	}
+	registrable, err := publicsuffix.EffectiveTLDPlusOne(ascii)
+	if err != nil {
+		return Domain{}, invalid(raw, RulePublicSuffix, "no registrable domain: %v", err)
+	}
+	d := Domain{
+		Name:          ascii,
+		Unicode:       unicode,
+		PublicSuffix:  suffix,
+		Registrable:   registrable,
+		Subdomain:     ascii != registrable,
+		PrivateSuffix: !icann,
+	}
+	if policy == PolicyEssentials && d.Subdomain {
+		return Domain{}, invalid(raw, RuleEssentialsSubdomain, "the Essentials policy accepts second-level domains such as %s only, not the subdomain %s; use the modern policy for subdomains", registrable, ascii)
+	}
+	return d, nil
+}
+
+// checkHostLabel checks one ASCII label of a host name: LDH, no leading or
+// trailing hyphen, at most 63 characters, "--" in positions 3-4 only in a
+// valid A-label.
+func checkHostLabel(raw, l string) error {
+	if l == "" {
+		return invalid(raw, RuleLabelEmpty, "the name has an empty label")
+	}
+	if len(l) > maxLabelLen {
+		return invalid(raw, RuleLabelLength, "the label %q has %d characters; at most %d are allowed", short(l), len(l), maxLabelLen)
+	}
+	for i := 0; i < len(l); i++ {
+		if !isLDH(l[i]) {
+			return invalid(raw, RuleLabelCharacters, "the label %q contains %q; only letters, digits and hyphens are allowed", l, l[i])
+		}
+	}
+	if l[0] == '-' || l[len(l)-1] == '-' {
+		return invalid(raw, RuleLabelHyphen, "the label %q starts or ends with a hyphen", l)
+	}
+	if len(l) >= 4 && l[2] == '-' && l[3] == '-' {
+		if !strings.HasPrefix(l, "xn--") {
+			return invalid(raw, RuleLabelReserved, "the label %q has \"--\" in positions 3 and 4, which is reserved for A-labels (xn--)", l)
+		}
+		u, err := idna.Lookup.ToUnicode(l)
+		if err != nil {
+			return invalid(raw, RuleIDNA, "the A-label %q is not valid IDNA: %v", l, err)
+		}
+		back, err := idna.Lookup.ToASCII(u)
+		if err != nil || back != l || u == l {
+			return invalid(raw, RuleIDNA, "the A-label %q does not decode to a valid internationalized label", l)
+		}
+	}
+	return nil
+}
+
+// checkOwnerName checks an owner name for a record under domain: labels of
+// letters, digits, hyphens and underscores (RFC 8552 allows _dmarc, _sip._tls
+// and the like), lengths, and the name at or below domain.
+func checkOwnerName(owner, domain string) error {
+	o := strings.ToLower(strings.TrimSuffix(owner, "."))
+	if o == "" {
+		return invalid(owner, RuleOwnerName, "the owner name is empty")
+	}
+	if len(o) > maxNameLen {
+		return invalid(owner, RuleOwnerName, "the owner name has %d characters; at most %d are allowed", len(o), maxNameLen)
+	}
+	for _, l := range strings.Split(o, ".") {
+		if l == "" || len(l) > maxLabelLen {
+			return invalid(owner, RuleOwnerName, "the owner name has an empty label or one longer than %d characters", maxLabelLen)
+		}
+		for i := 0; i < len(l); i++ {
+			if !isLDH(l[i]) && l[i] != '_' {
+				return invalid(owner, RuleOwnerName, "the owner name contains %q", l[i])
+			}
+		}
+	}
+	if o != domain && !strings.HasSuffix(o, "."+domain) {
+		return invalid(owner, RuleOwnerName, "the owner name is not %s or below it", domain)
+	}
+	return nil
+}
+
+// checkHostName checks a target host name (MX exchange, CNAME or SRV target).
+// Underscores are allowed because DKIM targets contain _domainkey.
+func checkHostName(name string) error {
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	if n == "" {
+		return invalid(name, RuleRecordValue, "the target host name is empty")
+	}
+	if len(n) > maxNameLen {
+		return invalid(name, RuleRecordValue, "the target host name has %d characters; at most %d are allowed", len(n), maxNameLen)
+	}
+	for _, l := range strings.Split(n, ".") {
+		if l == "" || len(l) > maxLabelLen {
+			return invalid(name, RuleRecordValue, "the target host name has an empty label or one longer than %d characters", maxLabelLen)
+		}
+		for i := 0; i < len(l); i++ {
+			if !isLDH(l[i]) && l[i] != '_' {
+				return invalid(name, RuleRecordValue, "the target host name contains %q", l[i])
+			}
+		}
+	}
+	return nil
+}
+
+func isLDH(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func short(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "…"
+	}
+	return s
+}
