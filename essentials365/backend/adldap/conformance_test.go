@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/essentials365/sdk/accounts/accountstest"
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/adldap"
 	"github.com/essentials365/sdk/essentials365/backend/backendtest"
@@ -14,7 +15,19 @@ type sambaHarness struct{ d *adldap.Directory }
 
 func (h sambaHarness) MakeDirectory(context.Context, *testing.T) backend.Directory { return h.d }
 
+// Authenticate binds as the user: the suites' logon checks run on the DC.
+func (h sambaHarness) Authenticate(ctx context.Context, who, password string) error {
+	return h.d.Authenticate(ctx, who, password)
+}
+
 func TestConformance(t *testing.T) {
 	d := open(t, config(t))
 	backendtest.RunDirectoryTests(t, sambaHarness{d})
+}
+
+// The account flows end to end: Samba for the directory, the memory tenant
+// for the cloud.
+func TestAccountFlowsOnSamba(t *testing.T) {
+	d := open(t, config(t))
+	accountstest.RunFlows(t, sambaHarness{d}, accountstest.MemoryTenant{})
 }
