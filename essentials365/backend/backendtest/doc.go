@@ -9,8 +9,10 @@
 // The suites assume neither an empty service nor exclusive use of it: they
 // create objects with unique names ([UniqueName]), look only at those, and
 // delete them with t.Cleanup. A harness may implement optional capability
-// interfaces (such as [Authenticator]) to unlock more checks; a suite logs
-// the checks it skips for want of one.
+// interfaces: [Authenticator] unlocks the logon checks, and
+// [PasswordNameRule] declares that a domain does not enforce one of AD's
+// password rules. A suite skips, with a message saying why, the checks a
+// harness has declared out of reach; it never skips silently.
 //
 // This package is meant for tests; it imports package testing.
 package backendtest

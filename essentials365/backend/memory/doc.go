@@ -23,9 +23,10 @@
 //     case, digits, symbols and letters without case ("password-complexity");
 //     not containing the sAMAccountName nor any 3+ character token of the
 //     display name split at , . - _ # tab and space
-//     ("password-contains-name"). A user's change must also differ from the
+//     ("password-contains-name", Windows' rule: Samba checks it only through
+//     a "check password script"). A user's change must also differ from the
 //     last 24 passwords ("password-history"); an administrator's reset is not
-//     checked against the history.
+//     checked against the history. The minimum password age is 0.
 //   - pwdLastSet semantics: a user who must change the password at next
 //     logon has a zero PasswordLastSet; every other set or change stamps it
 //     with the clock of [DirectoryOptions].Now.
