@@ -114,30 +114,9 @@ func (s *Service) checkOnlinePassword(ctx context.Context, op string, u backend.
 	if m.ID == "" {
 		return nil
 	}
-	if n := len([]rune(pw)); n < 8 || n > 256 {
-		return backend.Invalid(op, u.SAMAccountName, "online-password-policy", "Microsoft 365 needs a password of 8 to 256 characters")
-	}
-	var upper, lower, digit, other bool
-	for _, r := range pw {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			upper = true
-		case r >= 'a' && r <= 'z':
-			lower = true
-		case r >= '0' && r <= '9':
-			digit = true
-		default:
-			other = true
-		}
-	}
-	n := 0
-	for _, b := range []bool{upper, lower, digit, other} {
-		if b {
-			n++
-		}
-	}
-	if n < 3 {
-		return backend.Invalid(op, u.SAMAccountName, "online-password-policy", "Microsoft 365 needs 3 of: upper-case, lower-case, digits, symbols")
+	if !backend.OnlinePasswordOK(pw) {
+		return backend.Invalid(op, u.SAMAccountName, "online-password-policy",
+			"Microsoft 365 needs a password of 8 to 256 characters with 3 of: upper-case, lower-case, digits, symbols")
 	}
 	return nil
 }

@@ -24,30 +24,18 @@ const (
 	RuleAliasSyntax        = "alias-syntax"
 )
 
-// upnLocalAllowed lists the characters Microsoft 365 accepts in the part of
-// a user principal name before the @.
-func upnLocalAllowed(r rune) bool {
-	switch {
-	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		return true
-	}
-	return strings.ContainsRune("'.-_!#^~", r)
-}
-
 // checkLocalPart validates the part before @ of an online ID or alias.
 func checkLocalPart(op, key, local, rulePrefix string) error {
-	switch {
-	case local == "":
-		return backend.Invalid(op, key, rulePrefix+"-syntax", "the name before @ is empty")
-	case utf8.RuneCountInString(local) > 64:
-		return backend.Invalid(op, key, rulePrefix+"-syntax", "the name before @ has more than 64 characters")
-	case strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, ".."):
-		return backend.Invalid(op, key, rulePrefix+"-syntax", "the name before @ cannot start or end with a period or hold two in a row")
-	}
-	for _, r := range local {
-		if !upnLocalAllowed(r) {
-			return backend.Invalid(op, key, rulePrefix+"-characters",
-				"%q is not allowed in an online ID: use letters A-Z, digits and ' . - _ ! # ^ ~", string(r))
+	switch backend.OnlineLocalPartRule(local) {
+	case "syntax":
+		return backend.Invalid(op, key, rulePrefix+"-syntax",
+			"the name before @ must have 1 to 64 characters and cannot start or end with a period or hold two in a row")
+	case "characters":
+		for _, r := range local {
+			if !backend.OnlineLocalPartAllowed(r) {
+				return backend.Invalid(op, key, rulePrefix+"-characters",
+					"%q is not allowed before the @: use letters A-Z, digits and ' . - _ ! # ^ ~", string(r))
+			}
 		}
 	}
 	return nil

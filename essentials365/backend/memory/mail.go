@@ -88,7 +88,7 @@ func (m *Mail) AddAlias(ctx context.Context, upn, address string) error {
 func (m *Mail) addAlias(op, upn, address string) error {
 	addr := strings.TrimSpace(address)
 	local, domain, ok := tenantSplitAddress(addr)
-	if !ok || domain == "" || tenantLocalPartRule(local) != "" {
+	if !ok || domain == "" || backend.OnlineLocalPartRule(local) != "" {
 		return backend.Invalid(op, address, "alias-syntax", "The email address %q isn't correct. Please use this format: user name, the @ sign, followed by the domain name.", address)
 	}
 	t := m.t

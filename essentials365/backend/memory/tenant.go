@@ -358,54 +358,6 @@ func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, er
 	}
 }
 
-// tenantPasswordOK reports whether p meets Microsoft 365's password policy:
-// 8 to 256 characters of at least three of upper case, lower case, digits
-// and symbols.
-func tenantPasswordOK(p string) bool {
-	n := len([]rune(p))
-	if n < 8 || n > 256 {
-		return false
-	}
-	var upper, lower, digit, symbol bool
-	for _, r := range p {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			upper = true
-		case r >= 'a' && r <= 'z':
-			lower = true
-		case r >= '0' && r <= '9':
-			digit = true
-		default:
-			symbol = true
-		}
-	}
-	classes := 0
-	for _, b := range []bool{upper, lower, digit, symbol} {
-		if b {
-			classes++
-		}
-	}
-	return classes >= 3
-}
-
-// tenantLocalPartRule checks a UPN or address local part and returns the
-// rule it breaks: "characters" or "syntax", or "" when it is fine.
-func tenantLocalPartRule(local string) string {
-	if local == "" || len(local) > 64 {
-		return "syntax"
-	}
-	for _, r := range local {
-		ok := r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("'.-_!#^~", r)
-		if !ok {
-			return "characters"
-		}
-	}
-	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
-		return "syntax"
-	}
-	return ""
-}
-
 // tenantSplitAddress splits local@domain at its last '@'.
 func tenantSplitAddress(addr string) (local, domain string, ok bool) {
 	i := strings.LastIndexByte(addr, '@')
@@ -422,7 +374,7 @@ func tenantCheckUPNSyntax(op, upn string) error {
 	if !ok || domain == "" {
 		return backend.Invalid(op, upn, "upn-syntax", tenantMsgUPNInvalid)
 	}
-	switch tenantLocalPartRule(local) {
+	switch backend.OnlineLocalPartRule(local) {
 	case "characters":
 		return backend.Invalid(op, upn, "upn-characters", tenantMsgUPNInvalid)
 	case "syntax":
@@ -493,7 +445,7 @@ func (t *Tenant) createUser(op string, nu backend.NewOnlineUser) (backend.Online
 	if nu.UsageLocation != "" && !tenantUsageLocationOK(nu.UsageLocation) {
 		return backend.OnlineUser{}, backend.Invalid(op, key, "usage-location", "Invalid value specified for property 'usageLocation' of resource 'User'.")
 	}
-	if !tenantPasswordOK(nu.Password) {
+	if !backend.OnlinePasswordOK(nu.Password) {
 		return backend.OnlineUser{}, backend.Invalid(op, key, "password-policy", tenantMsgPassword)
 	}
 	t.mu.Lock()
@@ -580,7 +532,7 @@ func (t *Tenant) updateUser(op, id string, upd backend.OnlineUserUpdate) error {
 	if upd.UsageLocation != nil && *upd.UsageLocation != "" && !tenantUsageLocationOK(*upd.UsageLocation) {
 		return backend.Invalid(op, id, "usage-location", "Invalid value specified for property 'usageLocation' of resource 'User'.")
 	}
-	if upd.Password != nil && !tenantPasswordOK(upd.Password.Password) {
+	if upd.Password != nil && !backend.OnlinePasswordOK(upd.Password.Password) {
 		return backend.Invalid(op, id, "password-policy", tenantMsgPassword)
 	}
 	t.mu.Lock()
