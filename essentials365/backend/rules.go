@@ -1,6 +1,10 @@
 package backend
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Rules Microsoft 365 applies to names and passwords. Drivers that keep the
 // service's rules (the memory tenant) and the portable packages that check
@@ -61,4 +65,52 @@ func OnlineLocalPartRule(local string) string {
 		return "syntax"
 	}
 	return ""
+}
+
+// Rules of Active Directory's default password policy, shared by the
+// memory directory (which applies them) and the LDAP driver (which names the
+// rule a domain controller's refusal broke).
+
+// PasswordClasses counts the character classes of Windows' complexity
+// rule present in pw: upper case, lower case, digits, letters without case
+// (e.g. CJK) and symbols. The policy asks for 3.
+func PasswordClasses(pw string) int {
+	var upper, lower, digit, letter, other bool
+	for _, r := range pw {
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case unicode.IsLetter(r):
+			letter = true
+		default:
+			other = true
+		}
+	}
+	n := 0
+	for _, b := range []bool{upper, lower, digit, letter, other} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// PasswordContainsName applies Windows' name check: the sAMAccountName (3+
+// characters) or a token of the display name (3+ characters, split at
+// , . - _ # space and tab) appears in pw, ignoring case.
+func PasswordContainsName(pw, sam, displayName string) bool {
+	lp := strings.ToLower(pw)
+	if utf8.RuneCountInString(sam) >= 3 && strings.Contains(lp, strings.ToLower(sam)) {
+		return true
+	}
+	for _, tok := range strings.FieldsFunc(displayName, func(r rune) bool { return strings.ContainsRune(",.-_# \t", r) }) {
+		if utf8.RuneCountInString(tok) >= 3 && strings.Contains(lp, strings.ToLower(tok)) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -82,53 +80,10 @@ func (d *Directory) passwordError(err error, password, sam, displayName string) 
 	if !errors.As(err, &be) || be.Reason != ReasonPasswordComplexity {
 		return err
 	}
-	if passwordClasses(password) >= 3 && containsName(password, sam, displayName) {
+	if backend.PasswordClasses(password) >= 3 && backend.PasswordContainsName(password, sam, displayName) {
 		be.Reason = "password-contains-name"
 	}
 	return err
-}
-
-// passwordClasses counts the character classes of Windows' complexity
-// rule: upper case, lower case, digits, other letters, symbols.
-func passwordClasses(pw string) int {
-	var upper, lower, digit, letter, other bool
-	for _, r := range pw {
-		switch {
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsLower(r):
-			lower = true
-		case r >= '0' && r <= '9':
-			digit = true
-		case unicode.IsLetter(r):
-			letter = true
-		default:
-			other = true
-		}
-	}
-	n := 0
-	for _, b := range []bool{upper, lower, digit, letter, other} {
-		if b {
-			n++
-		}
-	}
-	return n
-}
-
-// containsName applies Windows' name check: the sAMAccountName (3+
-// characters) or a token of the display name (3+ characters, split at
-// , . - _ # space and tab) appears in the password, ignoring case.
-func containsName(pw, sam, displayName string) bool {
-	lp := strings.ToLower(pw)
-	if utf8.RuneCountInString(sam) >= 3 && strings.Contains(lp, strings.ToLower(sam)) {
-		return true
-	}
-	for _, tok := range strings.FieldsFunc(displayName, func(r rune) bool { return strings.ContainsRune(",.-_# \t", r) }) {
-		if utf8.RuneCountInString(tok) >= 3 && strings.Contains(lp, strings.ToLower(tok)) {
-			return true
-		}
-	}
-	return false
 }
 
 // Authenticate checks a password with a simple bind on a new connection

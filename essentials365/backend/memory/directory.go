@@ -722,41 +722,12 @@ func dirCheckPassword(eop, key, password, sam, displayName string) error {
 	if utf8.RuneCountInString(password) < 7 {
 		return backend.Invalid(eop, key, "password-length", "a password has at least 7 characters")
 	}
-	var upper, lower, digit, other, letter bool
-	for _, r := range password {
-		switch {
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsLower(r):
-			lower = true
-		case r >= '0' && r <= '9':
-			digit = true
-		case unicode.IsLetter(r):
-			letter = true // a letter without case (e.g. CJK) is a class of its own, as in Windows
-		default:
-			other = true
-		}
-	}
-	classes := 0
-	for _, b := range []bool{upper, lower, digit, other, letter} {
-		if b {
-			classes++
-		}
-	}
-	if classes < 3 {
+	if backend.PasswordClasses(password) < 3 {
 		return backend.Invalid(eop, key, "password-complexity",
 			"a password holds characters of 3 kinds: upper case, lower case, digits, symbols")
 	}
-	lp := strings.ToLower(password)
-	if utf8.RuneCountInString(sam) >= 3 && strings.Contains(lp, strings.ToLower(sam)) {
-		return backend.Invalid(eop, key, "password-contains-name", "a password cannot contain the account name")
-	}
-	for _, tok := range strings.FieldsFunc(displayName, func(r rune) bool {
-		return strings.ContainsRune(",.-_# \t", r)
-	}) {
-		if utf8.RuneCountInString(tok) >= 3 && strings.Contains(lp, strings.ToLower(tok)) {
-			return backend.Invalid(eop, key, "password-contains-name", "a password cannot contain part of the user's name")
-		}
+	if backend.PasswordContainsName(password, sam, displayName) {
+		return backend.Invalid(eop, key, "password-contains-name", "a password cannot contain the account name or part of the user's name")
 	}
 	return nil
 }
