@@ -19,7 +19,7 @@
 //	DELETE /users/{id|userPrincipalName} 204; the user goes to deleted items
 //	POST   /users/{id}/assignLicense     200 with the user
 //	GET    /users/delta, /users/delta()  $select, $skiptoken, $deltatoken
-//	GET    /directory/deletedItems/microsoft.graph.user
+//	GET    /directory/deletedItems/microsoft.graph.user (also graph.user, the form msgraph-sdk-go sends)
 //	POST   /directory/deletedItems/{id}/restore
 //	GET    /subscribedSkus, /subscribedSkus/{id}
 //	GET    /organization

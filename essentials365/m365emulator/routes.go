@@ -116,7 +116,7 @@ func (s *Server) route(req *request) route {
 		return match("/domains/{id}/verify", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
 			http.MethodPost: s.verifyDomain,
 		})
-	case len(seg) == 3 && seg[0] == "directory" && seg[1] == "deletedItems" && seg[2] == "microsoft.graph.user":
+	case len(seg) == 3 && seg[0] == "directory" && seg[1] == "deletedItems" && (seg[2] == "microsoft.graph.user" || seg[2] == "graph.user"):
 		return match("/directory/deletedItems/microsoft.graph.user", "users", "", map[string]func(context.Context, *request, string) *response{
 			http.MethodGet: s.listDeletedUsers,
 		})

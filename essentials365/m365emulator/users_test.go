@@ -69,6 +69,10 @@ func TestUserLifecycle(t *testing.T) {
 	require.Len(t, vs, 1)
 	assert.Equal(t, id, vs[0]["id"])
 	assert.Equal(t, "2025-03-14T09:26:53Z", vs[0]["deletedDateTime"])
+	// msgraph-sdk-go sends the short cast "graph.user"; Graph accepts both.
+	short := f.do(http.MethodGet, "/v1.0/directory/deletedItems/graph.user", nil)
+	require.Equal(t, http.StatusOK, short.Status, "%s", short.Raw)
+	assert.Equal(t, vs, values(t, short))
 
 	restored := f.do(http.MethodPost, "/v1.0/directory/deletedItems/"+id+"/restore", nil)
 	require.Equal(t, http.StatusOK, restored.Status, "%s", restored.Raw)
