@@ -1,0 +1,287 @@
+package graphtenant
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+)
+
+// ResponseError is an error answer of Microsoft Graph: the HTTP status, the
+// OData error code and message, and the request id. Its Error method never
+// panics, whatever the body held.
+//
+// The SDK's own error (*odataerrors.ODataError, or *abstractions.ApiError
+// when the body was not an OData error) is reachable through errors.As.
+type ResponseError struct {
+	// StatusCode is the HTTP status of the answer (of the batch item for
+	// batched requests).
+	StatusCode int
+	// Code is error.code, e.g. "Request_ResourceNotFound".
+	Code string
+	// Message is error.message.
+	Message string
+	// DetailCodes are the codes of error.details, e.g. "ObjectConflict".
+	DetailCodes []string
+	// RequestID is error.innerError.request-id, when Graph sent one.
+	RequestID string
+	// Header holds the response headers (Retry-After, x-ms-throttle-*).
+	Header http.Header
+
+	err error
+}
+
+func (e *ResponseError) Error() string {
+	var b strings.Builder
+	b.WriteString("graph: ")
+	if e.StatusCode != 0 {
+		b.WriteString(strconv.Itoa(e.StatusCode))
+	}
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request-id ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the SDK's error.
+func (e *ResponseError) Unwrap() error { return e.err }
+
+// reasonTarget is the target of the error detail in which this SDK's
+// Microsoft 365 emulator names the rule that failed:
+// {"code":"<rule>","target":"essentials365.reason"}. Graph itself never
+// sends it; the driver then derives the rule from the message.
+const reasonTarget = "essentials365.reason"
+
+// newResponseError reads a Kiota error into a ResponseError without calling
+// the SDK error's Error method (ODataError.Error panics when the body has
+// no error.message). It returns nil for errors that are not Graph answers.
+func newResponseError(err error) (*ResponseError, string) {
+	var oe *odataerrors.ODataError
+	if errors.As(err, &oe) {
+		re := &ResponseError{StatusCode: oe.ResponseStatusCode, Header: toHeader(oe.ResponseHeaders), err: oe}
+		var reason string
+		if me := oe.GetErrorEscaped(); me != nil {
+			re.Code = deref(me.GetCode())
+			re.Message = deref(me.GetMessage())
+			for _, d := range me.GetDetails() {
+				if d == nil {
+					continue
+				}
+				c := deref(d.GetCode())
+				switch {
+				case deref(d.GetTarget()) == reasonTarget:
+					reason = c
+				case c != "":
+					re.DetailCodes = append(re.DetailCodes, c)
+				}
+			}
+			if ie := me.GetInnerError(); ie != nil {
+				re.RequestID = deref(ie.GetRequestId())
+			}
+		}
+		return re, reason
+	}
+	var ae *abstractions.ApiError
+	if errors.As(err, &ae) && ae.ResponseStatusCode != 0 {
+		return &ResponseError{StatusCode: ae.ResponseStatusCode, Message: ae.Message, Header: toHeader(ae.ResponseHeaders), err: ae}, ""
+	}
+	return nil, ""
+}
+
+func toHeader(h *abstractions.ResponseHeaders) http.Header {
+	out := http.Header{}
+	if h == nil {
+		return out
+	}
+	for _, k := range h.ListKeys() {
+		for _, v := range h.Get(k) {
+			out.Add(k, v)
+		}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// classify turns an error of the SDK or of the transport into a
+// *backend.Error of the right kind. now is used to read a Retry-After given
+// as an HTTP date.
+func classify(err error, op, key string, now time.Time) error {
+	if err == nil {
+		return nil
+	}
+	var be *backend.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return backend.Wrap(err, backend.Canceled, op, key)
+	}
+	if re, reason := newResponseError(err); re != nil {
+		return classifyResponse(re, reason, op, key, now)
+	}
+	if isConnectionError(err) {
+		return &backend.Error{Kind: backend.Unavailable, Op: op, Key: key, Msg: "Microsoft Graph did not answer", Err: err}
+	}
+	return backend.Wrap(err, backend.Unknown, op, key)
+}
+
+func isConnectionError(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE)
+}
+
+// classifyResponse maps a Graph error answer to a kind; see the package
+// documentation, section Errors.
+func classifyResponse(re *ResponseError, reason, op, key string, now time.Time) *backend.Error {
+	e := &backend.Error{Op: op, Key: key, Err: re, Reason: reason}
+	msg := strings.ToLower(re.Message)
+	retryAfter, hasRetryAfter := parseRetryAfter(re.Header.Get("Retry-After"), now)
+	switch {
+	case re.StatusCode == http.StatusTooManyRequests:
+		e.Kind, e.RetryAfter = backend.Throttled, retryAfter
+	case (re.StatusCode == http.StatusServiceUnavailable || re.StatusCode == http.StatusGatewayTimeout) && hasRetryAfter:
+		// Graph sends 503 with Retry-After when the service is overloaded:
+		// that is a request to slow down.
+		e.Kind, e.RetryAfter = backend.Throttled, retryAfter
+	case re.StatusCode >= 500:
+		e.Kind = backend.Unavailable
+	case re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden ||
+		re.Code == "Authorization_RequestDenied" || re.Code == "InvalidAuthenticationToken":
+		e.Kind = backend.PermissionDenied
+	case re.StatusCode == http.StatusNotFound || re.Code == "Request_ResourceNotFound" || re.Code == "ResourceNotFound":
+		e.Kind = backend.NotFound
+	case hasDetail(re, "ObjectConflict") || re.StatusCode == http.StatusConflict || strings.Contains(msg, "already exists"):
+		e.Kind = backend.AlreadyExists
+	case re.StatusCode == http.StatusPreconditionFailed || re.StatusCode == http.StatusFailedDependency:
+		e.Kind = backend.FailedPrecondition
+	case re.StatusCode == http.StatusBadRequest:
+		e.Kind, e.Reason = badRequest(reason, msg)
+	case re.StatusCode == http.StatusNotImplemented:
+		e.Kind = backend.Unimplemented
+	default:
+		e.Kind = backend.Unknown
+	}
+	return e
+}
+
+func hasDetail(re *ResponseError, code string) bool {
+	for _, c := range re.DetailCodes {
+		if strings.EqualFold(c, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// preconditionRules are the rules whose failure is FailedPrecondition:
+// the input is fine but the tenant's state refuses it.
+var preconditionRules = map[string]bool{
+	"no-free-license":             true,
+	"usage-location-required":     true,
+	"usage-location-in-use":       true,
+	"verification-record-missing": true,
+	"domain-unverified":           true,
+	"domain-initial":              true,
+	"domain-default":              true,
+	"domain-in-use":               true,
+}
+
+// badRequest classifies a 400. Graph answers Request_BadRequest both for
+// bad input and for a state that refuses the request, so the kind comes
+// from the rule: the one named by the emulator, or the one recognized from
+// Graph's message.
+func badRequest(reason, msg string) (backend.Kind, string) {
+	if reason == "" {
+		reason = messageRule(msg)
+	}
+	if preconditionRules[reason] || strings.HasPrefix(reason, "domain-in-use") {
+		return backend.FailedPrecondition, reason
+	}
+	return backend.InvalidArgument, reason
+}
+
+// messageRule recognizes the rule behind one of Graph's 400 messages, e.g.
+// "The domain portion of the userPrincipalName property is invalid. You
+// must use one of the verified domain names in your organization."
+func messageRule(msg string) string {
+	switch {
+	case strings.Contains(msg, "does not have any available licenses") || strings.Contains(msg, "not enough licenses"):
+		return "no-free-license"
+	case strings.Contains(msg, "license assignment cannot be done for user with invalid usage location"):
+		return "usage-location-required"
+	case strings.Contains(msg, "usagelocation cannot be removed"):
+		return "usage-location-in-use"
+	case strings.Contains(msg, "does not correspond to a valid company license"):
+		return "unknown-sku"
+	case strings.Contains(msg, "domain") && strings.Contains(msg, "verif") &&
+		(strings.Contains(msg, "dns record") || strings.Contains(msg, "could not be found") || strings.Contains(msg, "failed")):
+		return "verification-record-missing"
+	case strings.Contains(msg, "domain portion of the userprincipalname"):
+		return "upn-domain-unverified"
+	case strings.Contains(msg, "userprincipalname"):
+		return "upn-characters"
+	case strings.Contains(msg, "password") && (strings.Contains(msg, "complexity") || strings.Contains(msg, "policy")):
+		return "password-policy"
+	case strings.Contains(msg, "'mailnickname'"):
+		return "mail-nickname"
+	case strings.Contains(msg, "'usagelocation'"):
+		return "usage-location"
+	case strings.Contains(msg, "'displayname'"):
+		return "display-name-required"
+	case strings.Contains(msg, "onpremisesimmutableid"):
+		return "immutable-id"
+	}
+	return ""
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP
+// date. It reports whether the header was present and valid.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 {
+			secs = 0
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
