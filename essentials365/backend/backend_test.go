@@ -53,6 +53,11 @@ func TestErrorKinds(t *testing.T) {
 	require.ErrorIs(t, backend.CtxErr(ctx, "op"), backend.ErrCanceled)
 	assert.Equal(t, backend.Unknown, backend.KindOf(errors.New("plain")))
 	assert.Equal(t, "kind(42)", backend.Kind(42).String())
+	for k := backend.NotFound; k <= backend.Canceled; k++ {
+		require.ErrorIs(t, &backend.Error{Kind: k}, k.Sentinel(), k.String())
+		assert.Equal(t, k, backend.KindOf(k.Sentinel()))
+	}
+	assert.Nil(t, backend.Unknown.Sentinel())
 }
 
 func TestGUIDByteOrder(t *testing.T) {

@@ -62,6 +62,32 @@ var (
 	ErrCanceled           error = &sentinel{Canceled}
 )
 
+// Sentinel returns the errors.Is sentinel of k (ErrNotFound for NotFound,
+// ...), or nil for Unknown.
+func (k Kind) Sentinel() error {
+	switch k {
+	case NotFound:
+		return ErrNotFound
+	case AlreadyExists:
+		return ErrAlreadyExists
+	case InvalidArgument:
+		return ErrInvalidArgument
+	case FailedPrecondition:
+		return ErrFailedPrecondition
+	case PermissionDenied:
+		return ErrPermissionDenied
+	case Throttled:
+		return ErrThrottled
+	case Unavailable:
+		return ErrUnavailable
+	case Unimplemented:
+		return ErrUnimplemented
+	case Canceled:
+		return ErrCanceled
+	}
+	return nil
+}
+
 // Error is the error type of this SDK: a kind, what was being done, to what,
 // and the cause. Its message reads "op (key): msg: cause".
 type Error struct {

@@ -39,7 +39,7 @@ func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason string) {
 	if got := backend.KindOf(err); got != kind {
 		t.Fatalf("got error %v of kind %v, want kind %v", err, got, kind)
 	}
-	if !errors.Is(err, dirSentinel(kind)) {
+	if !errors.Is(err, kind.Sentinel()) {
 		t.Fatalf("errors.Is(%v, sentinel of %v) = false", err, kind)
 	}
 	if reason != "" {
@@ -47,29 +47,4 @@ func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason string) {
 			t.Fatalf("got error %v with rule %q, want rule %q", err, got, reason)
 		}
 	}
-}
-
-// dirSentinel returns the errors.Is sentinel of kind.
-func dirSentinel(kind backend.Kind) error {
-	switch kind {
-	case backend.NotFound:
-		return backend.ErrNotFound
-	case backend.AlreadyExists:
-		return backend.ErrAlreadyExists
-	case backend.InvalidArgument:
-		return backend.ErrInvalidArgument
-	case backend.FailedPrecondition:
-		return backend.ErrFailedPrecondition
-	case backend.PermissionDenied:
-		return backend.ErrPermissionDenied
-	case backend.Throttled:
-		return backend.ErrThrottled
-	case backend.Unavailable:
-		return backend.ErrUnavailable
-	case backend.Unimplemented:
-		return backend.ErrUnimplemented
-	case backend.Canceled:
-		return backend.ErrCanceled
-	}
-	return errors.New("no sentinel for kind " + kind.String())
 }
