@@ -43,17 +43,9 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 	if err != nil {
 		return s.fail(req, http.StatusBadRequest, "BadRequest", err.Error(), nil)
 	}
-	top, err := parseTop(q.Get("$top"), s.opts.PageSize)
-	if err != nil {
-		return s.badRequest(req, err.Error())
-	}
-	offset := 0
-	if raw := q.Get("$skiptoken"); raw != "" {
-		tok, err := decodeToken(raw)
-		if err != nil {
-			return s.fail(req, http.StatusBadRequest, "Directory_ExpiredPageToken", err.Error(), nil)
-		}
-		offset = tok.Offset
+	top, offset, bad := s.paging(req)
+	if bad != nil {
+		return bad
 	}
 	match := func(backend.OnlineUser) bool { return true }
 	var direct []backend.OnlineUser // set when the filter is a direct lookup
@@ -472,17 +464,9 @@ func (s *Server) listDeletedUsers(ctx context.Context, req *request, _ string) *
 	if selRaw == "" {
 		sel = append(sel[:len(sel):len(sel)], "deletedDateTime")
 	}
-	top, err := parseTop(q.Get("$top"), s.opts.PageSize)
-	if err != nil {
-		return s.badRequest(req, err.Error())
-	}
-	offset := 0
-	if raw := q.Get("$skiptoken"); raw != "" {
-		tok, err := decodeToken(raw)
-		if err != nil {
-			return s.fail(req, http.StatusBadRequest, "Directory_ExpiredPageToken", err.Error(), nil)
-		}
-		offset = tok.Offset
+	top, offset, bad := s.paging(req)
+	if bad != nil {
+		return bad
 	}
 	users, err := s.tenant.ListDeletedUsers(ctx)
 	if err != nil {
@@ -516,4 +500,22 @@ func (s *Server) restoreUser(ctx context.Context, req *request, key string) *res
 	m["@odata.context"] = req.base + "/$metadata#directoryObjects/$entity"
 	m["@odata.type"] = "#microsoft.graph.user"
 	return &response{status: http.StatusOK, body: m}
+}
+
+// paging reads $top and $skiptoken; bad is the error answer when either is
+// malformed.
+func (s *Server) paging(req *request) (top, offset int, bad *response) {
+	q := req.query()
+	top, err := parseTop(q.Get("$top"), s.opts.PageSize)
+	if err != nil {
+		return 0, 0, s.badRequest(req, err.Error())
+	}
+	if raw := q.Get("$skiptoken"); raw != "" {
+		tok, err := decodeToken(raw)
+		if err != nil {
+			return 0, 0, s.fail(req, http.StatusBadRequest, "Directory_ExpiredPageToken", err.Error(), nil)
+		}
+		offset = tok.Offset
+	}
+	return top, offset, nil
 }
