@@ -209,7 +209,13 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 			continue
 		}
 		if existing, ok := idx.byImmutable[it.UserID.ImmutableID()]; ok {
-			w.online = existing // created by an earlier, interrupted run
+			w.online = existing // created by an earlier run
+			if s.alreadyDone(ctx, it.UserID, existing, lics) {
+				// Finished by an earlier run: touch nothing (the user may
+				// have changed the password since).
+				w.res.OnlineUserID, w.res.Status = existing.ID, StatusDone
+				continue
+			}
 		}
 		for _, l := range lics {
 			if !hasLicense(w.online, l.sku.SKUID) {
@@ -223,7 +229,7 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 	}
 
 	total := len(res.Items)
-	done := total - len(work) // items that failed validation are done
+	done := total - len(work) // items that failed validation or were done before
 	report := func() {
 		if o.Progress != nil {
 			o.Progress(done, total)
@@ -353,6 +359,17 @@ func (s *Service) bulkChunk(ctx context.Context, op string, chunk []*bulkWork, l
 		w.res.OnlineUserID = w.online.ID
 		w.res.Status = StatusDone
 	}
+}
+
+// alreadyDone reports whether an earlier run finished the item: the user
+// records this online account as assigned and it has every license asked.
+func (s *Service) alreadyDone(ctx context.Context, id backend.GUID, ou backend.OnlineUser, lics []resolvedLicense) bool {
+	u, err := s.dir.GetUser(ctx, id)
+	if err != nil {
+		return false
+	}
+	m, err := ParseMapping(u.OnlineAccount)
+	return err == nil && m.ID == ou.ID && m.State == Assigned && len(missingAssignments(ou, lics)) == 0
 }
 
 func (s *Service) getOnline(ctx context.Context, op, idOrUPN string) (backend.OnlineUser, error) {

@@ -314,3 +314,26 @@ func TestApplyBulkCreateInterruptedBetweenCreateAndMapping(t *testing.T) {
 	assert.Equal(t, 2, e.onlineCount())
 	assert.Equal(t, 2, e.seatsUsed(e3SKU))
 }
+
+func TestApplyBulkCreateAgainLeavesFinishedUsersAlone(t *testing.T) {
+	e := newEnv(t, 10)
+	e.addUsers(2)
+	plan, err := e.svc.PlanBulkCreate(e.ctx, nil)
+	require.NoError(t, err)
+	_, err = e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}})
+	require.NoError(t, err)
+	// The user changes the password, as asked at next logon.
+	_, err = e.svc.ChangePassword(e.ctx, "user001", "Initial-Pw-2026", "Blue-Harbor-77")
+	require.NoError(t, err)
+	require.False(t, e.user("user001").MustChangePassword)
+
+	e.dir.ResetCalls()
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Done)
+	assert.False(t, e.user("user001").MustChangePassword, "a finished user is not asked again")
+	for _, c := range e.dir.Calls() {
+		assert.NotContains(t, []string{"SetOnlineAccount", "SetMustChangePassword"}, c.Op)
+	}
+	assert.Equal(t, 2, e.seatsUsed(e3SKU))
+}
