@@ -3,7 +3,6 @@ package accounts
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -99,10 +98,6 @@ func (d domainSet) checkAddress(op, addr, rulePrefix string) error {
 	return nil
 }
 
-// samForbidden lists the characters Active Directory refuses in a
-// sAMAccountName.
-const samForbidden = "\"/\\[]:;|=,+*?<>@"
-
 // proposeSAM derives a sAMAccountName from an online ID: its local part
 // without forbidden characters, at most 20 characters, no trailing period.
 func proposeSAM(onlineID string) string {
@@ -110,7 +105,7 @@ func proposeSAM(onlineID string) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range local {
-		if strings.ContainsRune(samForbidden, r) || r < ' ' {
+		if strings.ContainsRune(backend.SAMForbidden, r) || r < ' ' {
 			continue
 		}
 		if n == 20 {
@@ -122,17 +117,13 @@ func proposeSAM(onlineID string) string {
 	return strings.TrimRight(b.String(), ". ")
 }
 
-// checkSAM validates a sAMAccountName against Active Directory's rules.
+// checkSAM validates a user name against Active Directory's rules before
+// any change; the failure carries RuleSAMInvalid and says which rule broke.
 func checkSAM(op, sam string) error {
-	switch {
-	case sam == "":
-		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name is empty")
-	case utf8.RuneCountInString(sam) > 20:
-		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name has more than 20 characters")
-	case strings.HasSuffix(sam, "."):
-		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name cannot end with a period")
-	case strings.ContainsAny(sam, samForbidden):
-		return backend.Invalid(op, sam, RuleSAMInvalid, "the user name cannot hold any of %s", samForbidden)
+	if err := backend.CheckSAMAccountName(op, sam); err != nil {
+		var e *backend.Error
+		asError(err, &e)
+		return backend.Invalid(op, sam, RuleSAMInvalid, "%s", e.Msg)
 	}
 	return nil
 }

@@ -114,3 +114,29 @@ func PasswordContainsName(pw, sam, displayName string) bool {
 	}
 	return false
 }
+
+// SAMForbidden holds the characters Active Directory refuses in a
+// sAMAccountName.
+const SAMForbidden = `"/\[]:;|=,+*?<>@`
+
+// CheckSAMAccountName applies Active Directory's sAMAccountName rules and
+// names the one that fails: "sam-required", "sam-length" (more than 20
+// characters) or "sam-characters" (a forbidden or control character, or a
+// trailing period).
+func CheckSAMAccountName(op, sam string) error {
+	if strings.TrimSpace(sam) == "" {
+		return Invalid(op, sam, "sam-required", "a sAMAccountName is required")
+	}
+	if n := utf8.RuneCountInString(sam); n > 20 {
+		return Invalid(op, sam, "sam-length", "a sAMAccountName has at most 20 characters, not %d", n)
+	}
+	for _, r := range sam {
+		if strings.ContainsRune(SAMForbidden, r) || r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return Invalid(op, sam, "sam-characters", "a sAMAccountName cannot hold %q", r)
+		}
+	}
+	if strings.HasSuffix(sam, ".") {
+		return Invalid(op, sam, "sam-characters", "a sAMAccountName cannot end with a period")
+	}
+	return nil
+}

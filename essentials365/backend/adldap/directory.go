@@ -335,26 +335,12 @@ func (d *Directory) searchPaged(c *ldap.Conn, base, filter string, attrs []strin
 	}
 }
 
-// samForbidden holds the characters AD refuses in a sAMAccountName.
-const samForbidden = `"/\[]:;|=,+*?<>@`
-
 // checkNewUser applies the rules AD enforces on a new user's names before
 // any I/O, so that the errors name the rule.
 func checkNewUser(op string, u backend.NewDirectoryUser) error {
 	sam := u.SAMAccountName
-	if strings.TrimSpace(sam) == "" {
-		return backend.Invalid(op, sam, "sam-required", "a sAMAccountName is required")
-	}
-	if n := utf8.RuneCountInString(sam); n > 20 {
-		return backend.Invalid(op, sam, "sam-length", "a sAMAccountName has at most 20 characters, not %d", n)
-	}
-	for _, r := range sam {
-		if strings.ContainsRune(samForbidden, r) || r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return backend.Invalid(op, sam, "sam-characters", "a sAMAccountName cannot hold %q", r)
-		}
-	}
-	if strings.HasSuffix(sam, ".") {
-		return backend.Invalid(op, sam, "sam-characters", "a sAMAccountName cannot end with a period")
+	if err := backend.CheckSAMAccountName(op, sam); err != nil {
+		return err
 	}
 	if upn := u.UserPrincipalName; upn != "" {
 		local, suffix, ok := strings.Cut(upn, "@")

@@ -291,7 +291,7 @@ func (d *Directory) CreateUser(ctx context.Context, nu backend.NewDirectoryUser)
 	if err = d.dirEnter(ctx, op, eop, key); err != nil {
 		return u, err
 	}
-	if err = dirCheckSAM(eop, nu.SAMAccountName); err != nil {
+	if err = backend.CheckSAMAccountName(eop, nu.SAMAccountName); err != nil {
 		return u, err
 	}
 	if nu.UserPrincipalName != "" {
@@ -678,28 +678,6 @@ func dirParseWatermark(eop, w string) (uint64, error) {
 		return 0, backend.Invalid(eop, w, "watermark", "the watermark is malformed")
 	}
 	return n, nil
-}
-
-// dirSAMForbidden holds the characters AD refuses in a sAMAccountName.
-const dirSAMForbidden = `"/\[]:;|=,+*?<>@`
-
-// dirCheckSAM applies AD's sAMAccountName rules.
-func dirCheckSAM(eop, sam string) error {
-	if strings.TrimSpace(sam) == "" {
-		return backend.Invalid(eop, sam, "sam-required", "a sAMAccountName is required")
-	}
-	if n := utf8.RuneCountInString(sam); n > 20 {
-		return backend.Invalid(eop, sam, "sam-length", "a sAMAccountName has at most 20 characters, not %d", n)
-	}
-	for _, r := range sam {
-		if strings.ContainsRune(dirSAMForbidden, r) || r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return backend.Invalid(eop, sam, "sam-characters", "a sAMAccountName cannot hold %q", r)
-		}
-	}
-	if strings.HasSuffix(sam, ".") {
-		return backend.Invalid(eop, sam, "sam-characters", "a sAMAccountName cannot end with a period")
-	}
-	return nil
 }
 
 // dirCheckUPN checks that upn reads name@suffix.
