@@ -176,27 +176,13 @@ func checkHostLabel(raw, l string) error {
 	return nil
 }
 
-// checkOwnerName checks an owner name for a record under domain: labels of
-// letters, digits, hyphens and underscores (RFC 8552 allows _dmarc, _sip._tls
-// and the like), lengths, and the name at or below domain.
+// checkOwnerName checks an owner name for a record under domain: a valid
+// name (see checkName) at or below domain.
 func checkOwnerName(owner, domain string) error {
+	if err := checkName(owner, RuleOwnerName, "the owner name"); err != nil {
+		return err
+	}
 	o := strings.ToLower(strings.TrimSuffix(owner, "."))
-	if o == "" {
-		return invalid(owner, RuleOwnerName, "the owner name is empty")
-	}
-	if len(o) > maxNameLen {
-		return invalid(owner, RuleOwnerName, "the owner name has %d characters; at most %d are allowed", len(o), maxNameLen)
-	}
-	for _, l := range strings.Split(o, ".") {
-		if l == "" || len(l) > maxLabelLen {
-			return invalid(owner, RuleOwnerName, "the owner name has an empty label or one longer than %d characters", maxLabelLen)
-		}
-		for i := 0; i < len(l); i++ {
-			if !isLDH(l[i]) && l[i] != '_' {
-				return invalid(owner, RuleOwnerName, "the owner name contains %q", l[i])
-			}
-		}
-	}
 	if o != domain && !strings.HasSuffix(o, "."+domain) {
 		return invalid(owner, RuleOwnerName, "the owner name is not %s or below it", domain)
 	}
@@ -204,22 +190,28 @@ func checkOwnerName(owner, domain string) error {
 }
 
 // checkHostName checks a target host name (MX exchange, CNAME or SRV target).
-// Underscores are allowed because DKIM targets contain _domainkey.
 func checkHostName(name string) error {
+	return checkName(name, RuleRecordValue, "the target host name")
+}
+
+// checkName checks a DNS name: labels of letters, digits, hyphens and
+// underscores (RFC 8552 allows _dmarc and _sip._tls; DKIM targets contain
+// _domainkey), and the label and name lengths. what names it in messages.
+func checkName(name, rule, what string) error {
 	n := strings.ToLower(strings.TrimSuffix(name, "."))
 	if n == "" {
-		return invalid(name, RuleRecordValue, "the target host name is empty")
+		return invalid(name, rule, "%s is empty", what)
 	}
 	if len(n) > maxNameLen {
-		return invalid(name, RuleRecordValue, "the target host name has %d characters; at most %d are allowed", len(n), maxNameLen)
+		return invalid(name, rule, "%s has %d characters; at most %d are allowed", what, len(n), maxNameLen)
 	}
 	for _, l := range strings.Split(n, ".") {
 		if l == "" || len(l) > maxLabelLen {
-			return invalid(name, RuleRecordValue, "the target host name has an empty label or one longer than %d characters", maxLabelLen)
+			return invalid(name, rule, "%s has an empty label or one longer than %d characters", what, maxLabelLen)
 		}
 		for i := 0; i < len(l); i++ {
 			if !isLDH(l[i]) && l[i] != '_' {
-				return invalid(name, RuleRecordValue, "the target host name contains %q", l[i])
+				return invalid(name, rule, "%s contains %q", what, l[i])
 			}
 		}
 	}
