@@ -64,7 +64,7 @@ func TestCreateUserBadInputChangesNothing(t *testing.T) {
 
 			_, err = e.svc.CreateUser(e.ctx, tc.user)
 			require.ErrorIs(t, err, tc.kind)
-			assert.Equal(t, tc.reason, backend.ReasonOf(err), "%v", err)
+			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)), "%v", err)
 			_, gerr := e.dir.GetUserBySAMAccountName(e.ctx, tc.user.SAMAccountName)
 			assert.ErrorIs(t, gerr, backend.ErrNotFound, "no network user is left behind")
 			assert.Equal(t, before, e.onlineCount(), "no online account is left behind")
@@ -97,7 +97,7 @@ func TestAssignUnassignReassign(t *testing.T) {
 
 	_, err = e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.RuleAlreadyMapped, backend.ReasonOf(err))
+	assert.Equal(t, accounts.RuleAlreadyMapped, string(backend.ReasonOf(err)))
 
 	require.NoError(t, e.svc.Unassign(e.ctx, "hank"))
 	assert.Zero(t, e.seatsUsed(e3SKU), "unassigning frees the license")
@@ -124,7 +124,7 @@ func TestAssignExistingAccountOfAnotherUserFails(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.svc.Assign(e.ctx, "user002", accounts.OnlineChoice{Existing: "user001@contoso.com"})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.RuleOnlineLinked, backend.ReasonOf(err))
+	assert.Equal(t, accounts.RuleOnlineLinked, string(backend.ReasonOf(err)))
 	assert.Empty(t, e.user("user002").OnlineAccount)
 }
 

@@ -2,7 +2,8 @@ package accounts
 
 import (
 	"context"
-	"time"
+
+	"github.com/essentials365/sdk/essentials365/retry"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -38,57 +39,7 @@ func (s *Service) assignOnline(ctx context.Context, changes []backend.LicenseCha
 	})
 }
 
-// retryItems calls call on the items, then again on the items whose error
-// is retryable, waiting the longest Retry-After asked (or the backoff)
-// between rounds, up to the retry policy's attempts. Items are independent:
-// one item's failure never stops the others.
+// retryItems runs call through the service's retry policy, item by item.
 func retryItems[T, R any](ctx context.Context, s *Service, op string, items []T, call func(context.Context, []T) ([]R, []error)) ([]R, []error) {
-	out := make([]R, len(items))
-	errs := make([]error, len(items))
-	pending := make([]int, len(items))
-	for i := range pending {
-		pending[i] = i
-	}
-	for attempt := 1; len(pending) > 0; attempt++ {
-		if err := backend.CtxErr(ctx, op); err != nil {
-			for _, i := range pending {
-				errs[i] = err
-			}
-			break
-		}
-		in := make([]T, len(pending))
-		for k, i := range pending {
-			in[k] = items[i]
-		}
-		res, es := call(ctx, in)
-		var again []int
-		var wait time.Duration
-		for k, i := range pending {
-			var e error
-			if k < len(es) {
-				e = es[k]
-			}
-			if k < len(res) {
-				out[i] = res[k]
-			}
-			errs[i] = e
-			if e != nil && backend.Retryable(e) && attempt < s.retry.MaxAttempts {
-				again = append(again, i)
-				if d := s.backoff(e, attempt); d > wait {
-					wait = d
-				}
-			}
-		}
-		pending = again
-		if len(pending) > 0 {
-			s.log.DebugContext(ctx, "retrying items", "op", op, "items", len(pending), "attempt", attempt, "wait", wait)
-			if err := s.sleep(ctx, wait); err != nil {
-				for _, i := range pending {
-					errs[i] = err
-				}
-				break
-			}
-		}
-	}
-	return out, errs
+	return retry.Items(ctx, s.retry, op, items, call)
 }

@@ -120,7 +120,7 @@ func (s *Service) checkOnlineID(doms domainSet, idx tenantIndex, onlineID string
 	if err := doms.checkAddress("", onlineID, "online-id"); err != nil {
 		var e *backend.Error
 		if asError(err, &e) {
-			return e.Reason, e.Msg
+			return string(e.Reason), e.Msg
 		}
 		return RuleOnlineIDSyntax, err.Error()
 	}
@@ -205,7 +205,7 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 		}
 		seenID[key] = it.SAMAccountName
 		if rule, detail := s.checkOnlineID(doms, idx, it.OnlineID, it.UserID); rule != "" {
-			w.fail(backend.Invalid(op, it.OnlineID, rule, "%s", detail))
+			w.fail(backend.Invalid(op, it.OnlineID, backend.Reason(rule), "%s", detail))
 			continue
 		}
 		if existing, ok := idx.byImmutable[it.UserID.ImmutableID()]; ok {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/retry"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -70,7 +72,7 @@ func TestPlanBulkCreateDomainOverride(t *testing.T) {
 	assert.Equal(t, "contoso.onmicrosoft.com", plan.Domain)
 	_, err = e.svc.PlanBulkCreate(e.ctx, &accounts.PlanOptions{Domain: "fabrikam.com"})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.RuleDomainUnverified, backend.ReasonOf(err))
+	assert.Equal(t, accounts.RuleDomainUnverified, string(backend.ReasonOf(err)))
 }
 
 func TestApplyBulkCreate(t *testing.T) {
@@ -112,7 +114,7 @@ func TestApplyBulkCreateNotEnoughLicenses(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}})
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
-	assert.Equal(t, accounts.RuleNoFreeLicense, backend.ReasonOf(err))
+	assert.Equal(t, accounts.RuleNoFreeLicense, string(backend.ReasonOf(err)))
 	assert.Contains(t, err.Error(), "ENTERPRISEPACK: 5 needed, 2 free, 3 missing")
 	assert.Zero(t, e.onlineCount(), "nothing is created when licenses are missing")
 	assert.Empty(t, e.user("user001").OnlineAccount)
@@ -151,7 +153,7 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 			}
 			_, err := e.svc.ApplyBulkCreate(e.ctx, plan, tc.opts)
 			require.ErrorIs(t, err, tc.kind)
-			assert.Equal(t, tc.reason, backend.ReasonOf(err))
+			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
 			assert.Zero(t, e.onlineCount(), "nothing is left half-done")
 		})
 	}
@@ -254,7 +256,7 @@ func TestApplyBulkCreateLostResponseCreatesOnce(t *testing.T) {
 	e := newEnv(t, 10)
 	e.addUsers(3)
 	lossy := &lossyTenant{Tenant: e.tenant, loses: 2}
-	svc, err := accounts.New(e.dir, lossy, &accounts.Options{UsageLocation: "FR", Sleep: func(context.Context, time.Duration) error { return nil }})
+	svc, err := accounts.New(e.dir, lossy, &accounts.Options{UsageLocation: "FR", Retry: retry.Policy{Sleep: func(context.Context, time.Duration) error { return nil }}})
 	require.NoError(t, err)
 	plan, err := svc.PlanBulkCreate(e.ctx, nil)
 	require.NoError(t, err)

@@ -29,8 +29,8 @@
 // online account's onPremisesImmutableId holds the base64 of the user's
 // objectGUID, as Entra Connect sets it. Local state (change watermarks, the
 // time of each user's last password sync, pending password updates) sits in
-// a Store: NewFileStore for a directory the caller gives (atomic writes),
-// NewMemoryStore for tests.
+// a state.Store: state.NewFileStore for a directory the caller gives (atomic writes),
+// state.NewMemoryStore for tests.
 //
 // # Password synchronization
 //

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/retry"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/essentials365/sdk/accounts"
@@ -70,12 +72,12 @@ func newEnv(t *testing.T, seats int, opts ...envOpt) *env {
 		Mail:          e.tenant.Mail(),
 		Now:           e.clock.Now,
 		UsageLocation: "FR",
-		Sleep: func(ctx context.Context, d time.Duration) error {
+		Retry: retry.Policy{Sleep: func(ctx context.Context, d time.Duration) error {
 			e.mu.Lock()
 			e.sleeps = append(e.sleeps, d)
 			e.mu.Unlock()
 			return ctx.Err()
-		},
+		}},
 	}
 	for _, f := range opts {
 		f(o)

@@ -85,7 +85,7 @@ func TestApplyImportWritesPasswordFiles(t *testing.T) {
 		// The temporary password is the real one, and must be changed.
 		err = e.dir.Authenticate(e.ctx, sam, pw)
 		require.ErrorIs(t, err, backend.ErrPermissionDenied)
-		assert.Equal(t, "password-must-change", backend.ReasonOf(err))
+		assert.Equal(t, "password-must-change", string(backend.ReasonOf(err)))
 		assert.ErrorIs(t, e.dir.Authenticate(e.ctx, sam, pw+"x"), backend.ErrPermissionDenied)
 	}
 	// Run again: nothing is created twice.
@@ -143,7 +143,7 @@ func TestApplyImportBadInput(t *testing.T) {
 
 	_, err = e.svc.ApplyImport(e.ctx, plan, nil)
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "password-destination", backend.ReasonOf(err))
+	assert.Equal(t, "password-destination", string(backend.ReasonOf(err)))
 
 	plan.Items[0].SAMAccountName = "this-name-is-far-too-long"
 	plan.Items[1].SAMAccountName = "a/b"

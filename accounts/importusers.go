@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/internal/atomicfile"
 )
 
 // ImportPlan proposes a network user for each online account that has none.
@@ -243,5 +244,5 @@ func (s *Service) deliverPassword(ctx context.Context, opts *ImportOptions, sam,
 	}
 	body := fmt.Sprintf("User name: %s\nOnline ID: %s\nTemporary password: %s\n\nSign in to the network with this password and change it when asked.\n"+
 		"The new password then works for Microsoft 365 too. Never change it in the Microsoft 365 portal.\n", sam, onlineID, pw)
-	return writeFileAtomic(passwordFile(opts.PasswordDir, sam), []byte(body), 0o600)
+	return atomicfile.Write(passwordFile(opts.PasswordDir, sam), []byte(body), 0o600)
 }

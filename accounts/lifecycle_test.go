@@ -10,6 +10,7 @@ import (
 
 	"github.com/essentials365/sdk/accounts"
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/state"
 )
 
 func TestDisableEnableDeleteFollowToTheCloud(t *testing.T) {
@@ -100,7 +101,7 @@ func TestReconcileDeletionThreshold(t *testing.T) {
 			}
 			rep, err := e.svc.Reconcile(e.ctx, nil)
 			require.ErrorIs(t, err, backend.ErrFailedPrecondition)
-			assert.Equal(t, "deletion-threshold", backend.ReasonOf(err))
+			assert.Equal(t, "deletion-threshold", string(backend.ReasonOf(err)))
 			assert.True(t, rep.Stopped)
 			assert.Len(t, rep.Deleted, 3, "the report lists what would be deleted")
 			assert.Equal(t, 5, e.onlineCount(), "nothing was deleted")
@@ -163,7 +164,7 @@ func TestPasswordSync(t *testing.T) {
 
 	_, err = e.svc.ChangePassword(e.ctx, "user001", "wrong-old-pw", "Third-Secret-2028")
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "old-password", backend.ReasonOf(err))
+	assert.Equal(t, "old-password", string(backend.ReasonOf(err)))
 	assert.True(t, e.tenant.CheckPassword("user001@contoso.com", "Other-Secret-2027"), "nothing changed")
 
 	st, err := e.svc.Status(e.ctx, "user001")
@@ -172,7 +173,7 @@ func TestPasswordSync(t *testing.T) {
 }
 
 func TestPasswordPendingWhenCloudFails(t *testing.T) {
-	store := accounts.NewMemoryStore()
+	store := state.NewMemoryStore()
 	e := newEnv(t, 10, func(o *accounts.Options) { o.Store = store })
 	e.addUsers(1)
 	e.bulkCreate(e3)
@@ -235,11 +236,11 @@ func TestPasswordChangedInPortalBreaksSync(t *testing.T) {
 
 func TestFileStoreNeedsASealer(t *testing.T) {
 	e := newEnv(t, 1)
-	fs, err := accounts.NewFileStore(t.TempDir())
+	fs, err := state.NewFileStore(t.TempDir())
 	require.NoError(t, err)
 	_, err = accounts.New(e.dir, e.tenant, &accounts.Options{Store: fs})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "sealer-required", backend.ReasonOf(err))
+	assert.Equal(t, "sealer-required", string(backend.ReasonOf(err)))
 }
 
 func TestLicensesAndServices(t *testing.T) {
@@ -264,7 +265,7 @@ func TestLicensesAndServices(t *testing.T) {
 
 	err = e.svc.SetLicenses(e.ctx, "user001", []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK", DisabledServices: []string{"NOPE"}}}, nil)
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "unknown-service-plan", backend.ReasonOf(err))
+	assert.Equal(t, "unknown-service-plan", string(backend.ReasonOf(err)))
 }
 
 func TestAliases(t *testing.T) {
@@ -293,7 +294,7 @@ func TestAliases(t *testing.T) {
 			err := e.svc.AddAlias(e.ctx, tc.user, tc.addr)
 			require.ErrorIs(t, err, tc.kind)
 			if tc.reason != "" {
-				assert.Equal(t, tc.reason, backend.ReasonOf(err))
+				assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
 			}
 		})
 	}

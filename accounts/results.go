@@ -46,7 +46,7 @@ func (r *ItemResult) setError(err error) {
 	r.Status = StatusFailed
 	r.Err = err
 	r.Kind = backend.KindOf(err).String()
-	r.Reason = backend.ReasonOf(err)
+	r.Reason = string(backend.ReasonOf(err))
 	r.Message = err.Error()
 	r.Action = actionFor(err)
 }

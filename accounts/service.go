@@ -6,7 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/retry"
+
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/state"
 )
 
 // Options configure a Service. The zero value is usable: nil fields take
@@ -16,21 +19,21 @@ type Options struct {
 	// alias operations fail with Unimplemented.
 	Mail backend.Mail
 	// Store keeps watermarks, last-sync times and pending password updates.
-	// Default: a MemoryStore (state lost when the process ends).
-	Store Store
+	// Default: a state.MemoryStore (state lost when the process ends).
+	Store state.Store
 	// Sealer encrypts pending password updates before they reach Store.
-	// Required when Store is not a *MemoryStore; default for the memory
-	// store: NewEphemeralSealer.
-	Sealer Sealer
+	// Required when Store is not a *state.MemoryStore; default for the memory
+	// store: state.NewEphemeralSealer.
+	Sealer state.Sealer
 	// Logger receives structured logs; default: discard. Passwords are
 	// never logged.
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Sleep waits between retries; default: a timer that honours ctx.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Retry bounds the one retry loop of the SDK (drivers never retry).
-	Retry RetryPolicy
+	// Retry bounds the one retry layer of the SDK (drivers never retry);
+	// its zero value takes retry's defaults, and its Logger defaults to
+	// Logger.
+	Retry retry.Policy
 	// UsageLocation is the two-letter country code set on new online
 	// accounts; licensing needs one. Default "" (then licensing a new
 	// account fails with a clear error unless the call sets one).
@@ -51,16 +54,6 @@ type Options struct {
 	BatchSize int
 }
 
-// RetryPolicy bounds retries of throttled and unavailable calls.
-type RetryPolicy struct {
-	// MaxAttempts counts the first try (default 6).
-	MaxAttempts int
-	// BaseDelay is the first backoff when the service gives no Retry-After
-	// (default 500 ms); it doubles up to MaxDelay (default 30 s).
-	BaseDelay time.Duration
-	MaxDelay  time.Duration
-}
-
 // Service manages on-premises users and their online accounts together.
 // It is safe for concurrent use, but two bulk operations on the same users
 // at once are not coordinated.
@@ -68,12 +61,11 @@ type Service struct {
 	dir    backend.Directory
 	tenant backend.Tenant
 	mail   backend.Mail
-	store  Store
-	sealer Sealer
+	store  state.Store
+	sealer state.Sealer
 	log    *slog.Logger
 	now    func() time.Time
-	sleep  func(ctx context.Context, d time.Duration) error
-	retry  RetryPolicy
+	retry  retry.Policy
 	opts   Options
 }
 
@@ -90,16 +82,16 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 	if opts != nil {
 		o = *opts
 	}
-	s := &Service{dir: dir, tenant: tenant, mail: o.Mail, store: o.Store, sealer: o.Sealer, log: o.Logger, now: o.Now, sleep: o.Sleep, retry: o.Retry, opts: o}
+	s := &Service{dir: dir, tenant: tenant, mail: o.Mail, store: o.Store, sealer: o.Sealer, log: o.Logger, now: o.Now, retry: o.Retry, opts: o}
 	if s.store == nil {
-		s.store = NewMemoryStore()
+		s.store = state.NewMemoryStore()
 	}
 	if s.sealer == nil {
-		if _, mem := s.store.(*MemoryStore); !mem {
+		if _, mem := s.store.(*state.MemoryStore); !mem {
 			return nil, backend.Invalid(op, "", "sealer-required",
-				"a durable store needs a Sealer (NewAESSealer with a key you keep) so pending passwords are never stored in clear")
+				"a durable store needs a Sealer (state.NewAESSealer with a key you keep) so pending passwords are never stored in clear")
 		}
-		s.sealer = NewEphemeralSealer()
+		s.sealer = state.NewEphemeralSealer()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -107,18 +99,10 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.sleep == nil {
-		s.sleep = sleepCtx
+	if s.retry.Logger == nil {
+		s.retry.Logger = s.log
 	}
-	if s.retry.MaxAttempts <= 0 {
-		s.retry.MaxAttempts = 6
-	}
-	if s.retry.BaseDelay <= 0 {
-		s.retry.BaseDelay = 500 * time.Millisecond
-	}
-	if s.retry.MaxDelay <= 0 {
-		s.retry.MaxDelay = 30 * time.Second
-	}
+	s.retry = s.retry.WithDefaults()
 	if s.opts.DeletionThreshold == 0 {
 		s.opts.DeletionThreshold = 500
 	}
@@ -131,44 +115,10 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 	return s, nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return backend.Wrap(ctx.Err(), backend.Canceled, "accounts: wait", "")
-	case <-t.C:
-		return nil
-	}
-}
-
-// do runs fn, retrying throttled and unavailable failures with backoff
-// (honouring the service's Retry-After). It is the SDK's only retry loop.
+// do runs fn through the service's retry policy, the SDK's only retry
+// layer.
 func (s *Service) do(ctx context.Context, op, key string, fn func() error) error {
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = fn()
-		if err == nil || !backend.Retryable(err) || attempt >= s.retry.MaxAttempts {
-			break
-		}
-		wait := s.backoff(err, attempt)
-		s.log.DebugContext(ctx, "retrying", "op", op, "key", key, "attempt", attempt, "wait", wait, "kind", backend.KindOf(err).String())
-		if serr := s.sleep(ctx, wait); serr != nil {
-			return serr
-		}
-	}
-	return err
-}
-
-func (s *Service) backoff(err error, attempt int) time.Duration {
-	if d, ok := backend.RetryAfter(err); ok && d > 0 {
-		return d
-	}
-	d := s.retry.BaseDelay << (attempt - 1)
-	if d <= 0 || d > s.retry.MaxDelay {
-		d = s.retry.MaxDelay
-	}
-	return d
+	return s.retry.Do(ctx, op, key, fn)
 }
 
 // findUser resolves a user given as an objectGUID, a UPN (with "@") or a

@@ -27,12 +27,12 @@ const (
 func checkLocalPart(op, key, local, rulePrefix string) error {
 	switch backend.OnlineLocalPartRule(local) {
 	case "syntax":
-		return backend.Invalid(op, key, rulePrefix+"-syntax",
+		return backend.Invalid(op, key, backend.Reason(rulePrefix+"-syntax"),
 			"the name before @ must have 1 to 64 characters and cannot start or end with a period or hold two in a row")
 	case "characters":
 		for _, r := range local {
 			if !backend.OnlineLocalPartAllowed(r) {
-				return backend.Invalid(op, key, rulePrefix+"-characters",
+				return backend.Invalid(op, key, backend.Reason(rulePrefix+"-characters"),
 					"%q is not allowed before the @: use letters A-Z, digits and ' . - _ ! # ^ ~", string(r))
 			}
 		}
@@ -83,7 +83,7 @@ func (d domainSet) defaultDomain() string {
 func (d domainSet) checkAddress(op, addr, rulePrefix string) error {
 	local, domain, ok := strings.Cut(addr, "@")
 	if !ok || strings.Contains(domain, "@") {
-		return backend.Invalid(op, addr, rulePrefix+"-syntax", "an address looks like name@domain")
+		return backend.Invalid(op, addr, backend.Reason(rulePrefix+"-syntax"), "an address looks like name@domain")
 	}
 	if err := checkLocalPart(op, addr, local, rulePrefix); err != nil {
 		return err

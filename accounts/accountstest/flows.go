@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/retry"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -37,7 +39,7 @@ func setup(t *testing.T, dh backendtest.DirectoryHarness, th backendtest.TenantH
 	var err error
 	f.svc, err = accounts.New(f.dir, f.tf.Tenant, &accounts.Options{
 		UsageLocation: "FR",
-		Retry:         accounts.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond},
+		Retry:         retry.Policy{BaseDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond},
 		// A shared directory may hold other users: never let a flow delete
 		// more than it made.
 		DeletionThreshold: 5,
@@ -108,7 +110,7 @@ func testBulkCreate(t *testing.T, f *fixture) {
 		if f.auth != nil {
 			err := f.auth.Authenticate(f.ctx, u.SAMAccountName, "Begin-Pass-2026")
 			require.ErrorIs(t, err, backend.ErrPermissionDenied)
-			assert.Equal(t, "password-must-change", backend.ReasonOf(err))
+			assert.Equal(t, "password-must-change", string(backend.ReasonOf(err)))
 		}
 	}
 	// Licenses are all used: a fourth user is refused before any change.
@@ -118,7 +120,7 @@ func testBulkCreate(t *testing.T, f *fixture) {
 	require.Equal(t, 1, f.onlyMine(plan))
 	_, err = f.svc.ApplyBulkCreate(f.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: f.tf.SKU.SKUID}}})
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
-	assert.Equal(t, accounts.RuleNoFreeLicense, backend.ReasonOf(err))
+	assert.Equal(t, accounts.RuleNoFreeLicense, string(backend.ReasonOf(err)))
 }
 
 func testImport(t *testing.T, f *fixture) {

@@ -32,7 +32,7 @@ func TestErrorKinds(t *testing.T) {
 	assert.Nil(t, backend.Wrap(nil, backend.Unknown, "x", "y"))
 
 	inv := backend.Invalid("accounts: add alias", "a b@contoso.com", "alias-characters", "%q is not allowed", " ")
-	assert.Equal(t, "alias-characters", backend.ReasonOf(backend.WithOp(inv, "outer", "")))
+	assert.Equal(t, "alias-characters", string(backend.ReasonOf(backend.WithOp(inv, "outer", ""))))
 	assert.Contains(t, inv.Error(), "[rule alias-characters]")
 
 	th := &backend.Error{Kind: backend.Throttled, RetryAfter: 3 * time.Second}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -88,6 +89,12 @@ func (k Kind) Sentinel() error {
 	return nil
 }
 
+// Reason names the rule or condition behind an error, in kebab-case
+// ("password-complexity", "domain-unverified"). Every package that returns
+// a reason declares it as an exported constant of this type, documented
+// with the Kind it comes with; a reason is never built by concatenation.
+type Reason string
+
 // Error is the error type of this SDK: a kind, what was being done, to what,
 // and the cause. Its message reads "op (key): msg: cause".
 type Error struct {
@@ -100,30 +107,43 @@ type Error struct {
 	Msg string
 	// Reason is the rule that failed, for InvalidArgument and
 	// FailedPrecondition (e.g. "password-complexity", "upn-characters").
-	Reason string
+	Reason Reason
 	// RetryAfter is how long to wait before retrying, for Throttled.
 	RetryAfter time.Duration
 	// Err is the cause: the service's own error, reachable through errors.As.
 	Err error
 }
 
-func (e *Error) Error() string {
-	var b []byte
-	if e.Op != "" {
-		b = append(b, e.Op...)
+func (e *Error) Error() string { return string(e.appendTo(nil, "")) }
+
+// appendTo renders e. An *Error nested directly in another names its
+// operation and key only where they add something: under an outer error
+// with the same key, only the inner operation's side ("directory",
+// "tenant") is kept, so a results file reads
+// `accounts: create user ("ann"): directory: the password is too short`
+// rather than repeating the operation and the key.
+func (e *Error) appendTo(b []byte, outerKey string) []byte {
+	start := len(b)
+	op, key := e.Op, e.Key
+	if outerKey != "" && (key == "" || key == outerKey) {
+		key = ""
+		if side, _, ok := strings.Cut(op, ":"); ok {
+			op = side
+		}
 	}
-	if e.Key != "" {
-		if len(b) > 0 {
+	b = append(b, op...)
+	if key != "" {
+		if len(b) > start {
 			b = append(b, ' ')
 		}
-		b = fmt.Appendf(b, "(%q)", e.Key)
+		b = fmt.Appendf(b, "(%q)", key)
 	}
 	msg := e.Msg
 	if msg == "" && e.Err == nil {
 		msg = e.Kind.String()
 	}
 	if msg != "" {
-		if len(b) > 0 {
+		if len(b) > start {
 			b = append(b, ": "...)
 		}
 		b = append(b, msg...)
@@ -132,12 +152,20 @@ func (e *Error) Error() string {
 		b = fmt.Appendf(b, " [rule %s]", e.Reason)
 	}
 	if e.Err != nil {
-		if len(b) > 0 {
+		if len(b) > start {
 			b = append(b, ": "...)
 		}
-		b = append(b, e.Err.Error()...)
+		k := e.Key
+		if k == "" {
+			k = outerKey
+		}
+		if inner, ok := e.Err.(*Error); ok {
+			b = inner.appendTo(b, k)
+		} else {
+			b = append(b, e.Err.Error()...)
+		}
 	}
-	return string(b)
+	return b
 }
 
 // Unwrap returns the cause.
@@ -155,7 +183,7 @@ func Errorf(kind Kind, op, key, format string, args ...any) *Error {
 }
 
 // Invalid returns an InvalidArgument error naming the rule that failed.
-func Invalid(op, key, rule, format string, args ...any) *Error {
+func Invalid(op, key string, rule Reason, format string, args ...any) *Error {
 	return &Error{Kind: InvalidArgument, Op: op, Key: key, Reason: rule, Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -226,7 +254,7 @@ func retryAfter(err error) time.Duration {
 
 // ReasonOf returns the rule named by the first *Error in err's chain that has
 // one, or "".
-func ReasonOf(err error) string {
+func ReasonOf(err error) Reason {
 	var e *Error
 	for errors.As(err, &e) {
 		if e.Reason != "" {

@@ -94,11 +94,11 @@ func (s *Server) errorResponse(req *request, rt route, err error) *response {
 			details = append(details, errorDetail{Code: "ObjectConflict", Target: prop})
 			msg = fmt.Sprintf(msgConflict, prop)
 		}
-		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, withReason(details, reason))
+		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, withReason(details, string(reason)))
 	case backend.InvalidArgument, backend.FailedPrecondition:
-		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, withReason(details, reason))
+		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, withReason(details, string(reason)))
 	case backend.PermissionDenied:
-		resp = s.fail(req, http.StatusForbidden, "Authorization_RequestDenied", msgDenied, withReason(nil, reason))
+		resp = s.fail(req, http.StatusForbidden, "Authorization_RequestDenied", msgDenied, withReason(nil, string(reason)))
 	case backend.Throttled:
 		wait, _ := backend.RetryAfter(err)
 		resp = s.fail(req, http.StatusTooManyRequests, "TooManyRequests",
@@ -110,7 +110,7 @@ func (s *Server) errorResponse(req *request, rt route, err error) *response {
 			resp.setHeader("Retry-After", s.retryAfterHeader(wait))
 		}
 	case backend.Unimplemented:
-		resp = s.fail(req, http.StatusNotImplemented, "NotImplemented", msg, withReason(nil, reason))
+		resp = s.fail(req, http.StatusNotImplemented, "NotImplemented", msg, withReason(nil, string(reason)))
 	case backend.Canceled:
 		resp = s.fail(req, http.StatusGatewayTimeout, "GatewayTimeout", "The request was canceled or timed out before it completed.", nil)
 	default:

@@ -136,7 +136,7 @@ func classify(ctx context.Context, err error, op, key string) error {
 		e.Kind = backend.AlreadyExists
 	case ldap.LDAPResultConstraintViolation, ldap.LDAPResultUnwillingToPerform:
 		if r := passwordReason(msg); r != "" {
-			e.Kind, e.Reason = backend.InvalidArgument, r
+			e.Kind, e.Reason = backend.InvalidArgument, backend.Reason(r)
 		} else if le.ResultCode == ldap.LDAPResultConstraintViolation {
 			e.Kind, e.Reason = backend.InvalidArgument, "constraint"
 		} else {
@@ -145,7 +145,7 @@ func classify(ctx context.Context, err error, op, key string) error {
 	case ldap.LDAPResultInsufficientAccessRights:
 		e.Kind = backend.PermissionDenied
 	case ldap.LDAPResultInvalidCredentials:
-		e.Kind, e.Reason = backend.PermissionDenied, bindReason(msg)
+		e.Kind, e.Reason = backend.PermissionDenied, backend.Reason(bindReason(msg))
 	case ldap.LDAPResultStrongAuthRequired, ldap.LDAPResultConfidentialityRequired:
 		e.Kind, e.Reason = backend.FailedPrecondition, ReasonTLSRequired
 	case ldap.LDAPResultBusy, ldap.LDAPResultUnavailable, ldap.LDAPResultTimeLimitExceeded,

@@ -34,7 +34,7 @@ func requireKind(t *testing.T, err error, kind backend.Kind, reason string) {
 	require.Error(t, err)
 	require.Equal(t, kind, backend.KindOf(err), "kind of %v", err)
 	if reason != "" {
-		require.Equal(t, reason, backend.ReasonOf(err), "reason of %v", err)
+		require.Equal(t, reason, string(backend.ReasonOf(err)), "reason of %v", err)
 	}
 }
 

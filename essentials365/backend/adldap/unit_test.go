@@ -91,7 +91,7 @@ func TestClassify(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := classify(context.Background(), fmt.Errorf("wrapped: %w", tc.err), "op", "key")
 			assert.Equal(t, tc.kind, backend.KindOf(err), "%v", err)
-			assert.Equal(t, tc.reason, backend.ReasonOf(err))
+			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
 			var le *ldap.Error
 			if errors.As(tc.err, &le) {
 				require.True(t, errors.As(err, &le), "the *ldap.Error stays reachable")
@@ -124,7 +124,7 @@ func TestPasswordErrorContainsName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, backend.ReasonOf(d.passwordError(complexity(), tc.pw, tc.sam, tc.display)))
+			assert.Equal(t, tc.want, string(backend.ReasonOf(d.passwordError(complexity(), tc.pw, tc.sam, tc.display))))
 		})
 	}
 }
@@ -138,7 +138,7 @@ func TestWatermark(t *testing.T) {
 		t.Run(fmt.Sprintf("%q", bad), func(t *testing.T) {
 			_, err := parseWatermark("op", bad)
 			assert.ErrorIs(t, err, backend.ErrInvalidArgument)
-			assert.Equal(t, "watermark", backend.ReasonOf(err))
+			assert.Equal(t, "watermark", string(backend.ReasonOf(err)))
 		})
 	}
 }
@@ -180,7 +180,7 @@ func TestConfig(t *testing.T) {
 			}
 			if tc.reason != "" {
 				assert.ErrorIs(t, err, backend.ErrInvalidArgument)
-				assert.Equal(t, tc.reason, backend.ReasonOf(err))
+				assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
 				return
 			}
 			require.NoError(t, err)
@@ -206,7 +206,7 @@ func TestPasswordWritesNeedTLS(t *testing.T) {
 	d := &Directory{s: s, pool: newPool(s)}
 	ctx := t.Context()
 	_, err = d.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: "x", Password: "Vq9#rT2!wK"})
-	assert.Equal(t, ReasonTLSRequired, backend.ReasonOf(err))
-	assert.Equal(t, ReasonTLSRequired, backend.ReasonOf(d.ResetPassword(ctx, backend.NewGUID(), "Vq9#rT2!wK", false)))
-	assert.Equal(t, ReasonTLSRequired, backend.ReasonOf(d.ChangePassword(ctx, backend.NewGUID(), "a", "b")))
+	assert.Equal(t, ReasonTLSRequired, string(backend.ReasonOf(err)))
+	assert.Equal(t, ReasonTLSRequired, string(backend.ReasonOf(d.ResetPassword(ctx, backend.NewGUID(), "Vq9#rT2!wK", false))))
+	assert.Equal(t, ReasonTLSRequired, string(backend.ReasonOf(d.ChangePassword(ctx, backend.NewGUID(), "a", "b"))))
 }

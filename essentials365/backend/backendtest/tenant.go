@@ -77,7 +77,7 @@ func tenantRequireKind(t testing.TB, err error, kind backend.Kind, reasons ...st
 	require.Equal(t, kind, backend.KindOf(err), "error %v", err)
 	require.ErrorIs(t, err, tenantSentinel(kind))
 	if len(reasons) > 0 {
-		require.Contains(t, reasons, backend.ReasonOf(err), "error %v names the wrong rule", err)
+		require.Contains(t, reasons, string(backend.ReasonOf(err)), "error %v names the wrong rule", err)
 	}
 }
 

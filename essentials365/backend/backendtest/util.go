@@ -43,7 +43,7 @@ func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason string) {
 		t.Fatalf("errors.Is(%v, sentinel of %v) = false", err, kind)
 	}
 	if reason != "" {
-		if got := backend.ReasonOf(err); got != reason {
+		if got := backend.ReasonOf(err); string(got) != reason {
 			t.Fatalf("got error %v with rule %q, want rule %q", err, got, reason)
 		}
 	}

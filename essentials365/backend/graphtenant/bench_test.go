@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/backend/pacer"
+
 	"github.com/google/uuid"
 	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
@@ -78,7 +80,7 @@ func BenchmarkBulkCreateBatched(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		e := newEmulated(b, benchUsers, benchOptions(), func(c *Config) {
-			c.RateLimit = RateLimitConfig{Quota: benchQuota, Window: benchQuotaWindow / benchTimeScale}
+			c.RateLimit = pacer.Config{Quota: benchQuota, Window: benchQuotaWindow / benchTimeScale}
 		})
 		in := benchUsersToCreate(benchUsers)
 		ctx := context.Background()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/backend/pacer"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -81,7 +83,7 @@ func newEmulated(t testing.TB, seats int, eopts *m365emulator.Options, mutate ..
 	cfg := Config{
 		Credential: StaticToken(testToken),
 		BaseURL:    srv.URL + "/v1.0",
-		RateLimit:  RateLimitConfig{Disabled: true},
+		RateLimit:  pacer.Config{Disabled: true},
 	}
 	for _, m := range mutate {
 		m(&cfg)

@@ -87,7 +87,7 @@
 // items one by one: each 429 item comes back as its own Throttled error
 // while its neighbours succeed, so callers retry only the failed items.
 //
-// Writes are paced, not retried: a [RateLimiter] keeps them under Graph's
+// Writes are paced, not retried: a [pacer.Limiter] keeps them under Graph's
 // identity write quota (3,000 writes per 150 s per application and tenant,
 // each batch item counting as one write), slows down when Graph reports
 // x-ms-throttle-limit-percentage of 0.8 or more, and after a 429 halves its
@@ -95,6 +95,6 @@
 //
 // # Concurrency
 //
-// A *Tenant and its *RateLimiter are safe for concurrent use by multiple
+// A *Tenant and its *pacer.Limiter are safe for concurrent use by multiple
 // goroutines. Bulk calls send up to Config.BatchConcurrency batches at once.
 package graphtenant

@@ -163,7 +163,7 @@ func isConnectionError(err error) bool {
 // classifyResponse maps a Graph error answer to a kind; see the package
 // documentation, section Errors.
 func classifyResponse(re *ResponseError, reason, op, key string, now time.Time) *backend.Error {
-	e := &backend.Error{Op: op, Key: key, Err: re, Reason: reason}
+	e := &backend.Error{Op: op, Key: key, Err: re, Reason: backend.Reason(reason)}
 	msg := strings.ToLower(re.Message)
 	retryAfter, hasRetryAfter := parseRetryAfter(re.Header.Get("Retry-After"), now)
 	switch {
@@ -185,7 +185,9 @@ func classifyResponse(re *ResponseError, reason, op, key string, now time.Time) 
 	case re.StatusCode == http.StatusPreconditionFailed || re.StatusCode == http.StatusFailedDependency:
 		e.Kind = backend.FailedPrecondition
 	case re.StatusCode == http.StatusBadRequest:
-		e.Kind, e.Reason = badRequest(reason, msg)
+		var r string
+		e.Kind, r = badRequest(reason, msg)
+		e.Reason = backend.Reason(r)
 	case re.StatusCode == http.StatusNotImplemented:
 		e.Kind = backend.Unimplemented
 	default:

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/backend/pacer"
+
+	"github.com/essentials365/sdk/essentials365/retry"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -58,7 +62,7 @@ func retryWait(ctx context.Context, errs []error) {
 func TestBulkCreateUnderFaults(t *testing.T) {
 	const n = 1000
 	e := newEmulated(t, n, faultyOptions(7), func(c *Config) {
-		c.RateLimit = RateLimitConfig{Quota: 3000, Window: 150 * time.Millisecond} // Graph's quota, 1,000 times faster
+		c.RateLimit = pacer.Config{Quota: 3000, Window: 150 * time.Millisecond} // Graph's quota, 1,000 times faster
 	})
 	ctx := t.Context()
 	want := make([]backend.NewOnlineUser, n)
@@ -184,7 +188,7 @@ func TestBulkCreateUnderFaults(t *testing.T) {
 func TestBulkCreateUnderFaultsThroughAccounts(t *testing.T) {
 	const n = 1000
 	e := newEmulated(t, n, faultyOptions(11), func(c *Config) {
-		c.RateLimit = RateLimitConfig{Quota: 3000, Window: 150 * time.Millisecond}
+		c.RateLimit = pacer.Config{Quota: 3000, Window: 150 * time.Millisecond}
 	})
 	ctx := t.Context()
 	dir := memory.NewDirectory(&memory.DirectoryOptions{DNSName: "contoso.local", Now: e.clock.Now})
@@ -200,15 +204,14 @@ func TestBulkCreateUnderFaultsThroughAccounts(t *testing.T) {
 	}
 	svc, err := accounts.New(dir, e.driver, &accounts.Options{
 		UsageLocation: "FR",
-		Retry:         accounts.RetryPolicy{MaxAttempts: 8, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
-		Sleep: func(ctx context.Context, d time.Duration) error {
+		Retry: retry.Policy{MaxAttempts: 8, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond, Sleep: func(ctx context.Context, d time.Duration) error {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-time.After(min(d, 20*time.Millisecond)):
 				return nil
 			}
-		},
+		}},
 	})
 	require.NoError(t, err)
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/backend/pacer"
+
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -50,8 +52,8 @@ type Config struct {
 	// discards.
 	Logger *slog.Logger
 	// RateLimit configures the client-side write pacing (see
-	// [RateLimiter]).
-	RateLimit RateLimitConfig
+	// [pacer.Limiter]).
+	RateLimit pacer.Config
 	// PageSize is $top for listings; default 100, at most 999.
 	PageSize int
 	// BatchConcurrency bounds the JSON batches in flight at once for
@@ -69,7 +71,7 @@ type Tenant struct {
 	adapter   abstractions.RequestAdapter
 	base      *url.URL
 	log       *slog.Logger
-	limiter   *RateLimiter
+	limiter   *pacer.Limiter
 	pageSize  int32
 	batchConc int
 	now       func() time.Time
@@ -123,13 +125,13 @@ func New(cfg Config) (*Tenant, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.RateLimit.Clock == nil {
-		cfg.RateLimit.Clock = realClock{}
+		cfg.RateLimit.Clock = pacer.RealClock{}
 	}
 
 	t := &Tenant{
 		base:      base,
 		log:       cfg.Logger,
-		limiter:   NewRateLimiter(cfg.RateLimit),
+		limiter:   pacer.New(cfg.RateLimit),
 		pageSize:  int32(cfg.PageSize),
 		batchConc: cfg.BatchConcurrency,
 		now:       cfg.Now,
@@ -195,7 +197,7 @@ func isLoopback(host string) bool {
 }
 
 // RateLimiter returns the driver's write pacer, e.g. to read its Stats.
-func (t *Tenant) RateLimiter() *RateLimiter { return t.limiter }
+func (t *Tenant) RateLimiter() *pacer.Limiter { return t.limiter }
 
 // observer sits under the SDK's middleware and feeds every HTTP answer's
 // throttling signals to the rate limiter.

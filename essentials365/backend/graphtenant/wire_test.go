@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/essentials365/sdk/essentials365/backend/pacer"
+
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,7 +34,7 @@ func newWireTenant(t *testing.T, h http.Handler, mutate ...func(*Config)) (*Tena
 	cfg := Config{
 		Credential: StaticToken("test-token"),
 		BaseURL:    srv.URL + "/v1.0",
-		RateLimit:  RateLimitConfig{Disabled: true},
+		RateLimit:  pacer.Config{Disabled: true},
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -79,7 +81,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
 			require.ErrorIs(t, err, backend.ErrInvalidArgument)
-			assert.Equal(t, tc.rule, backend.ReasonOf(err))
+			assert.Equal(t, tc.rule, string(backend.ReasonOf(err)))
 		})
 	}
 	t.Run("defaults", func(t *testing.T) {
@@ -187,7 +189,7 @@ func TestErrorMapping(t *testing.T) {
 			msg := err.Error() // must not panic, whatever the body held
 			assert.NotEmpty(t, msg)
 			assert.Equal(t, tc.kind, backend.KindOf(err), "error %v", err)
-			assert.Equal(t, tc.reason, backend.ReasonOf(err))
+			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
 			var be *backend.Error
 			require.ErrorAs(t, err, &be)
 			assert.Equal(t, tc.retryAfter, be.RetryAfter)
@@ -393,7 +395,7 @@ func TestDeltaRoundTrip(t *testing.T) {
 		encodeWatermark(srvURL + "/v1.0/groups/delta()")} {
 		_, err := tn.Changes(ctx, bad)
 		require.ErrorIs(t, err, backend.ErrInvalidArgument, bad)
-		assert.Equal(t, "watermark", backend.ReasonOf(err))
+		assert.Equal(t, "watermark", string(backend.ReasonOf(err)))
 	}
 	assert.Len(t, paths, 3, "a bad watermark sends nothing")
 }
@@ -551,7 +553,7 @@ func TestAssignLicensesManyBatch(t *testing.T) {
 	assert.Equal(t, "u1", out[0].ID)
 	assert.True(t, out[0].Licensed())
 	assert.ErrorIs(t, errs[1], backend.ErrFailedPrecondition)
-	assert.Equal(t, "no-free-license", backend.ReasonOf(errs[1]))
+	assert.Equal(t, "no-free-license", string(backend.ReasonOf(errs[1])))
 	assert.ErrorIs(t, errs[2], backend.ErrInvalidArgument)
 	for i := 3; i < len(changes); i++ {
 		require.NoError(t, errs[i])

@@ -71,7 +71,7 @@ func ExampleDirectory_CreateUser_passwordPolicy() {
 			Password:       pw,
 		})
 		if err != nil {
-			fmt.Printf("%-14s rejected: %s\n", pw, backend.ReasonOf(err))
+			fmt.Printf("%-14s rejected: %s\n", pw, string(backend.ReasonOf(err)))
 			continue
 		}
 		fmt.Printf("%-14s accepted\n", pw)
@@ -92,7 +92,7 @@ func ExampleDirectory_Authenticate() {
 	}
 	try := func() {
 		if err := d.Authenticate(ctx, `CONTOSO\ann`, "Tr0ub4dor&3"); err != nil {
-			fmt.Println("refused:", backend.ReasonOf(err))
+			fmt.Println("refused:", string(backend.ReasonOf(err)))
 			return
 		}
 		fmt.Println("logged on")
@@ -110,7 +110,7 @@ func ExampleDirectory_Authenticate() {
 	}
 	try()
 	err = d.Authenticate(ctx, "ann", "wrong")
-	fmt.Println("wrong password:", backend.ReasonOf(err))
+	fmt.Println("wrong password:", string(backend.ReasonOf(err)))
 	// Output:
 	// logged on
 	// refused: account-disabled

@@ -186,7 +186,7 @@ func TestDirectoryRules(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Equal(t, tc.kind, backend.KindOf(err), "%v", err)
-			assert.Equal(t, tc.reason, backend.ReasonOf(err), "%v", err)
+			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)), "%v", err)
 			assert.NotContains(t, err.Error(), u.Password, "errors never show the password")
 		})
 	}
@@ -199,11 +199,11 @@ func TestDirectoryPasswordHistory(t *testing.T) {
 	require.NoError(t, err)
 
 	err = d.ChangePassword(ctx, u.ID, dirGoodPassword, dirGoodPassword)
-	assert.Equal(t, "password-history", backend.ReasonOf(err), "%v", err)
+	assert.Equal(t, "password-history", string(backend.ReasonOf(err)), "%v", err)
 
 	require.NoError(t, d.ChangePassword(ctx, u.ID, dirGoodPassword, "Second#Pw1"))
 	err = d.ChangePassword(ctx, u.ID, "Second#Pw1", dirGoodPassword)
-	assert.Equal(t, "password-history", backend.ReasonOf(err), "an older password is remembered: %v", err)
+	assert.Equal(t, "password-history", string(backend.ReasonOf(err)), "an older password is remembered: %v", err)
 
 	// Cycling through 24 other passwords makes the first usable again.
 	cur := "Second#Pw1"
@@ -244,7 +244,7 @@ func TestDirectoryAuthenticateForms(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, backend.ErrPermissionDenied)
-			assert.Equal(t, tc.reason, backend.ReasonOf(err))
+			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
 		})
 	}
 }
@@ -473,7 +473,7 @@ func TestDirectoryChangesPaging(t *testing.T) {
 		other := memory.NewDirectory(nil)
 		_, err := other.Changes(ctx, ch.Watermark)
 		assert.ErrorIs(t, err, backend.ErrInvalidArgument)
-		assert.Equal(t, "watermark", backend.ReasonOf(err))
+		assert.Equal(t, "watermark", string(backend.ReasonOf(err)))
 	})
 
 	t.Run("many rewrites stay correct", func(t *testing.T) {

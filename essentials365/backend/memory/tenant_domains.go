@@ -335,7 +335,7 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
 	}
 	fail := func(rule, msg string) error {
-		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
+		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.Reason(rule), Msg: msg})
 	}
 	if d.isInitial {
 		return fail("domain-initial", "The initial onmicrosoft.com domain cannot be removed.")

@@ -47,7 +47,7 @@ func ExampleNewTenant() {
 		log.Fatal(err)
 	}
 	_, err = tn.AssignLicenses(ctx, bob.ID, []backend.LicenseAssignment{{SKUID: sku.SKUID}}, nil)
-	fmt.Println(errors.Is(err, backend.ErrFailedPrecondition), backend.ReasonOf(err))
+	fmt.Println(errors.Is(err, backend.ErrFailedPrecondition), string(backend.ReasonOf(err)))
 	// Output:
 	// adele@contoso.com true adele@contoso.com
 	// true no-free-license
@@ -112,7 +112,7 @@ func ExampleTenant_VerifyDomain() {
 		log.Fatal(err)
 	}
 	_, err := tn.VerifyDomain(ctx, "fabrikam.com")
-	fmt.Println(backend.ReasonOf(err))
+	fmt.Println(string(backend.ReasonOf(err)))
 
 	tn.PublishVerification("fabrikam.com")
 	d, err := tn.VerifyDomain(ctx, "fabrikam.com")

@@ -1,4 +1,4 @@
-package accounts
+package state
 
 import (
 	"crypto/aes"
@@ -23,15 +23,15 @@ type AESSealer struct{ aead cipher.AEAD }
 // NewAESSealer returns a sealer for a 32-byte key.
 func NewAESSealer(key []byte) (*AESSealer, error) {
 	if len(key) != 32 {
-		return nil, backend.Invalid("accounts: new sealer", "", "sealer-key", "the key must be 32 bytes, got %d", len(key))
+		return nil, backend.Invalid("state: new sealer", "", "sealer-key", "the key must be 32 bytes, got %d", len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, backend.Wrap(err, backend.InvalidArgument, "accounts: new sealer", "")
+		return nil, backend.Wrap(err, backend.InvalidArgument, "state: new sealer", "")
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, backend.Wrap(err, backend.InvalidArgument, "accounts: new sealer", "")
+		return nil, backend.Wrap(err, backend.InvalidArgument, "state: new sealer", "")
 	}
 	return &AESSealer{aead: aead}, nil
 }
@@ -49,7 +49,7 @@ func NewEphemeralSealer() *AESSealer {
 func (s *AESSealer) Seal(plaintext []byte) ([]byte, error) {
 	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
-		return nil, backend.Wrap(err, backend.Unavailable, "accounts: seal", "")
+		return nil, backend.Wrap(err, backend.Unavailable, "state: seal", "")
 	}
 	return s.aead.Seal(nonce, nonce, plaintext, nil), nil
 }
@@ -58,11 +58,11 @@ func (s *AESSealer) Seal(plaintext []byte) ([]byte, error) {
 func (s *AESSealer) Open(sealed []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
-		return nil, backend.Invalid("accounts: open sealed value", "", "sealed-value", "the value is too short")
+		return nil, backend.Invalid("state: open sealed value", "", "sealed-value", "the value is too short")
 	}
 	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
 	if err != nil {
-		return nil, backend.Wrap(err, backend.FailedPrecondition, "accounts: open sealed value", "")
+		return nil, backend.Wrap(err, backend.FailedPrecondition, "state: open sealed value", "")
 	}
 	return out, nil
 }

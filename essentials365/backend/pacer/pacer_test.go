@@ -1,12 +1,13 @@
-package graphtenant
+package pacer
 
 import (
 	"context"
-	"net/http"
 	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/essentials365/sdk/internal/testclock"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,45 +15,10 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-// fakeClock advances by itself: After(d) moves the time forward by d and
-// fires at once, so pacing is simulated without sleeping. With hold set,
-// After never fires.
-type fakeClock struct {
-	mu   sync.Mutex
-	now  time.Time
-	hold bool
-}
+// fakeClock is the shared test clock: waits move it forward at once.
+type fakeClock = testclock.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if c.hold {
-		return ch
-	}
-	// Another caller may have moved the clock already; never go back.
-	if t := c.now.Add(d); t.After(c.now) {
-		c.now = t
-	}
-	ch <- c.now
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newFakeClock() *fakeClock { return testclock.New() }
 
 // maxInWindow returns the largest number of writes sent within any span
 // of length window.
@@ -85,7 +51,7 @@ func TestRateLimiterStaysUnderQuota(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newFakeClock()
-			l := NewRateLimiter(RateLimitConfig{Quota: tc.quota, Window: tc.window, Clock: clk})
+			l := New(Config{Quota: tc.quota, Window: tc.window, Clock: clk})
 			start := clk.Now()
 			var sends []time.Time
 			var counts []int
@@ -106,7 +72,7 @@ func TestRateLimiterStaysUnderQuota(t *testing.T) {
 
 func TestRateLimiterConcurrent(t *testing.T) {
 	clk := newFakeClock()
-	l := NewRateLimiter(RateLimitConfig{Quota: 200, Window: 10 * time.Second, Clock: clk})
+	l := New(Config{Quota: 200, Window: 10 * time.Second, Clock: clk})
 	var mu sync.Mutex
 	var sends []time.Time
 	var wg sync.WaitGroup
@@ -130,7 +96,7 @@ func TestRateLimiterConcurrent(t *testing.T) {
 
 func TestRateLimiterThrottledPausesAndSlows(t *testing.T) {
 	clk := newFakeClock()
-	l := NewRateLimiter(RateLimitConfig{Quota: 100, Window: 10 * time.Second, Clock: clk})
+	l := New(Config{Quota: 100, Window: 10 * time.Second, Clock: clk})
 	require.NoError(t, l.Wait(t.Context(), 1))
 	before := l.interval(l.Stats().Factor)
 
@@ -169,7 +135,7 @@ func TestRateLimiterPressure(t *testing.T) {
 	}
 	for _, tc := range tests {
 		clk := newFakeClock()
-		l := NewRateLimiter(RateLimitConfig{Quota: 100, Window: 10 * time.Second, Clock: clk})
+		l := New(Config{Quota: 100, Window: 10 * time.Second, Clock: clk})
 		l.Pressure(tc.fraction)
 		s := l.Stats()
 		if tc.slower {
@@ -181,7 +147,7 @@ func TestRateLimiterPressure(t *testing.T) {
 	}
 	// Repeated headers within a tenth of the window slow down once.
 	clk := newFakeClock()
-	l := NewRateLimiter(RateLimitConfig{Quota: 100, Window: 10 * time.Second, Clock: clk})
+	l := New(Config{Quota: 100, Window: 10 * time.Second, Clock: clk})
 	l.Pressure(0.9)
 	f := l.Stats().Factor
 	l.Pressure(0.9)
@@ -193,8 +159,8 @@ func TestRateLimiterPressure(t *testing.T) {
 
 func TestRateLimiterHonoursContext(t *testing.T) {
 	clk := newFakeClock()
-	clk.hold = true
-	l := NewRateLimiter(RateLimitConfig{Quota: 10, Window: 10 * time.Second, Clock: clk})
+	clk.Hold(true)
+	l := New(Config{Quota: 10, Window: 10 * time.Second, Clock: clk})
 	l.Throttled(time.Hour)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
@@ -204,8 +170,8 @@ func TestRateLimiterHonoursContext(t *testing.T) {
 
 func TestRateLimiterDisabled(t *testing.T) {
 	clk := newFakeClock()
-	clk.hold = true // any wait would block
-	l := NewRateLimiter(RateLimitConfig{Disabled: true, Quota: 1, Window: time.Hour, Clock: clk})
+	clk.Hold(true) // any wait would block
+	l := New(Config{Disabled: true, Quota: 1, Window: time.Hour, Clock: clk})
 	for range 100 {
 		require.NoError(t, l.Wait(t.Context(), 20))
 	}
@@ -215,39 +181,3 @@ func TestRateLimiterDisabled(t *testing.T) {
 
 // TestDriverFeedsLimiter checks that a 429 answer pauses the driver's
 // next write.
-func TestDriverFeedsLimiter(t *testing.T) {
-	clk := newFakeClock()
-	bs := &batchServer{t: t}
-	bs.respond = func(i int, req map[string]any) (int, map[string]string, any) {
-		if i == 0 {
-			return 429, map[string]string{"Retry-After": "30"}, map[string]any{"error": map[string]any{"code": "TooManyRequests", "message": "slow"}}
-		}
-		return 201, nil, map[string]any{"id": "x"}
-	}
-	tn, _ := newWireTenant(t, bs, func(c *Config) {
-		c.RateLimit = RateLimitConfig{Quota: 3000, Window: 150 * time.Second, Clock: clk}
-	})
-	_, errs := tn.CreateUsers(t.Context(), []backend.NewOnlineUser{{UserPrincipalName: "a@b.c"}})
-	require.ErrorIs(t, errs[0], backend.ErrThrottled)
-	assert.Equal(t, int64(1), tn.RateLimiter().Stats().Throttled)
-	t0 := clk.Now()
-	_, errs = tn.CreateUsers(t.Context(), []backend.NewOnlineUser{{UserPrincipalName: "a@b.c"}})
-	require.NoError(t, errs[0])
-	assert.GreaterOrEqual(t, clk.Now().Sub(t0), 30*time.Second)
-}
-
-// TestDriverReadsThrottlePercentage checks that the driver slows down when
-// Graph reports that the tenant is near its limit.
-func TestDriverReadsThrottlePercentage(t *testing.T) {
-	clk := newFakeClock()
-	tn, _ := newWireTenant(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		readBody(t, r)
-		w.Header().Set("x-ms-throttle-limit-percentage", "0.95")
-		w.WriteHeader(http.StatusNoContent)
-	}), func(c *Config) { c.RateLimit = RateLimitConfig{Quota: 3000, Window: 150 * time.Second, Clock: clk} })
-	name := "New Name"
-	require.NoError(t, tn.UpdateUser(t.Context(), "u1", backend.OnlineUserUpdate{DisplayName: &name}))
-	s := tn.RateLimiter().Stats()
-	assert.Equal(t, int64(1), s.Slowdowns)
-	assert.Less(t, s.Factor, 1.0)
-}

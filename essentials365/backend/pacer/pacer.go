@@ -1,4 +1,7 @@
-package graphtenant
+// Package pacer delays writes so that a driver stays under a service's
+// write quota. It never retries: drivers pace, and the one retry layer
+// (package retry) retries.
+package pacer
 
 import (
 	"context"
@@ -15,20 +18,21 @@ const (
 	DefaultWriteWindow = 150 * time.Second
 )
 
-// Clock is the time source of a [RateLimiter]. Tests inject a fake one.
+// Clock is the time source of a [Limiter]. Tests inject a fake one.
 type Clock interface {
 	Now() time.Time
 	// After returns a channel that receives once d has passed.
 	After(d time.Duration) <-chan time.Time
 }
 
-type realClock struct{}
+// RealClock is the wall clock, the default Clock.
+type RealClock struct{}
 
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (RealClock) Now() time.Time                         { return time.Now() }
+func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// RateLimitConfig configures the client-side write pacing.
-type RateLimitConfig struct {
+// Config configures the client-side write pacing.
+type Config struct {
 	// Disabled turns pacing off: writes are sent as fast as callers make
 	// them.
 	Disabled bool
@@ -44,7 +48,7 @@ type RateLimitConfig struct {
 	Clock Clock
 }
 
-// RateLimiter paces writes to stay under a quota of Quota writes per
+// Limiter paces writes to stay under a quota of Quota writes per
 // Window. It never retries anything: it only delays writes before they
 // are sent. It adapts to the service's signals:
 //
@@ -59,8 +63,8 @@ type RateLimitConfig struct {
 // through at most rate·T writes plus a burst of Headroom·Quota, which
 // together stay within Quota per Window.
 //
-// A RateLimiter is safe for concurrent use.
-type RateLimiter struct {
+// A Limiter is safe for concurrent use.
+type Limiter struct {
 	clock    Clock
 	disabled bool
 	quota    int
@@ -72,11 +76,11 @@ type RateLimiter struct {
 	factor      float64   // fraction of the full rate, in [minFactor, 1]
 	adjusted    time.Time // last time factor was changed
 	pausedUntil time.Time
-	stats       RateLimitStats
+	stats       Stats
 }
 
-// RateLimitStats counts what a [RateLimiter] did.
-type RateLimitStats struct {
+// Stats counts what a [Limiter] did.
+type Stats struct {
 	// Writes is the number of writes let through.
 	Writes int64
 	// Waited is the total time callers spent waiting.
@@ -91,9 +95,9 @@ type RateLimitStats struct {
 
 const minFactor = 0.1
 
-// NewRateLimiter returns a limiter for cfg; zero fields take their
+// New returns a limiter for cfg; zero fields take their
 // defaults.
-func NewRateLimiter(cfg RateLimitConfig) *RateLimiter {
+func New(cfg Config) *Limiter {
 	if cfg.Quota <= 0 {
 		cfg.Quota = DefaultWriteQuota
 	}
@@ -104,9 +108,9 @@ func NewRateLimiter(cfg RateLimitConfig) *RateLimiter {
 		cfg.Headroom = 0.05
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
+		cfg.Clock = RealClock{}
 	}
-	l := &RateLimiter{
+	l := &Limiter{
 		clock:    cfg.Clock,
 		disabled: cfg.Disabled,
 		quota:    cfg.Quota,
@@ -123,12 +127,12 @@ func NewRateLimiter(cfg RateLimitConfig) *RateLimiter {
 }
 
 // interval is the time one write occupies at the given rate factor.
-func (l *RateLimiter) interval(factor float64) time.Duration {
+func (l *Limiter) interval(factor float64) time.Duration {
 	return time.Duration(float64(l.window) / float64(l.quota) / factor)
 }
 
 // Wait blocks until n writes may be sent, or ctx is done (Canceled).
-func (l *RateLimiter) Wait(ctx context.Context, n int) error {
+func (l *Limiter) Wait(ctx context.Context, n int) error {
 	if n <= 0 || l.disabled {
 		return nil
 	}
@@ -146,7 +150,7 @@ func (l *RateLimiter) Wait(ctx context.Context, n int) error {
 
 // reserve books n writes and returns how long the caller must wait before
 // sending them.
-func (l *RateLimiter) reserve(n int) time.Duration {
+func (l *Limiter) reserve(n int) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
@@ -175,7 +179,7 @@ func (l *RateLimiter) reserve(n int) time.Duration {
 
 // recoverRate raises the rate factor linearly, back to 1 over one window
 // without throttling signals. l.mu is held.
-func (l *RateLimiter) recoverRate(now time.Time) {
+func (l *Limiter) recoverRate(now time.Time) {
 	if l.factor >= 1 {
 		l.adjusted = now
 		return
@@ -198,7 +202,7 @@ func (l *RateLimiter) recoverRate(now time.Time) {
 
 // Throttled reports a 429 (or a 503 with Retry-After): the rate is halved
 // and writes are held for retryAfter.
-func (l *RateLimiter) Throttled(retryAfter time.Duration) {
+func (l *Limiter) Throttled(retryAfter time.Duration) {
 	if l.disabled {
 		return
 	}
@@ -227,7 +231,7 @@ func (l *RateLimiter) Throttled(retryAfter time.Duration) {
 
 // Pressure reports x-ms-throttle-limit-percentage: from 0.8 on, the rate
 // is lowered so that the next writes land under the limit.
-func (l *RateLimiter) Pressure(fraction float64) {
+func (l *Limiter) Pressure(fraction float64) {
 	if l.disabled || fraction < 0.8 {
 		return
 	}
@@ -254,7 +258,7 @@ func (l *RateLimiter) Pressure(fraction float64) {
 }
 
 // Stats returns a snapshot of the limiter's counters.
-func (l *RateLimiter) Stats() RateLimitStats {
+func (l *Limiter) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.stats
