@@ -307,4 +307,3 @@ func decodeOne[T any](op, key, cmdlet string, values []json.RawMessage) (T, erro
 	}
 	return v, nil
 }
-
