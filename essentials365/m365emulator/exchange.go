@@ -166,7 +166,7 @@ func (s *Server) exchangeAnswer(r *http.Request, req *request) (int, http.Header
 	}
 	// Envelope [real: captured Get-Mailbox answer].
 	out := map[string]any{
-		"@odata.context":              strings.TrimSuffix(er.base, "InvokeCommand") + "$metadata#Collection(Exchange.GenericHashTable)",
+		"@odata.context":               strings.TrimSuffix(er.base, "InvokeCommand") + "$metadata#Collection(Exchange.GenericHashTable)",
 		"adminapi.warnings@odata.type": exoAnnotationCol,
 		"@adminapi.warnings":           []string{},
 		"value":                        values,
@@ -391,4 +391,3 @@ func (p *exoParams) hashtable(name string) (add, remove []string) {
 	}
 	return add, remove
 }
-
