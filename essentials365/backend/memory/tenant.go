@@ -970,7 +970,7 @@ func (t *Tenant) mailAddressLocked(u *tenantUser) string {
 			continue
 		}
 		for _, p := range s.sku.ServicePlans {
-			if strings.HasPrefix(strings.ToUpper(p.Name), "EXCHANGE") && !slices.Contains(l.DisabledPlans, p.ID) {
+			if backend.ExchangeMailboxPlan(p.Name) && !slices.Contains(l.DisabledPlans, p.ID) {
 				return u.user.UserPrincipalName
 			}
 		}
