@@ -72,7 +72,9 @@ func (s *Service) Memberships(ctx context.Context, user string) ([]Membership, e
 	for _, m := range seen {
 		out = append(out, m)
 	}
-	slices.SortFunc(out, func(a, b Membership) int { return strings.Compare(strings.ToLower(a.Group.Name), strings.ToLower(b.Group.Name)) })
+	slices.SortFunc(out, func(a, b Membership) int {
+		return strings.Compare(strings.ToLower(a.Group.Name), strings.ToLower(b.Group.Name))
+	})
 	return out, nil
 }
 
