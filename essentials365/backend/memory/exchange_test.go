@@ -47,3 +47,15 @@ func TestExchangeSharesTheTenantsAddressSpace(t *testing.T) {
 	require.NoError(t, tn.Exchange().AddMember(ctx, g.ID, defaulted.ID))
 	assert.Equal(t, 2, tn.Exchange().CountCalls("AddMember"))
 }
+
+func TestExchangeGroupAddressKeepsItsDomain(t *testing.T) {
+	ctx := t.Context()
+	tn := memory.NewTenant(nil)
+	require.NoError(t, tn.AddVerifiedDomain("contoso.com", true))
+	require.NoError(t, tn.AddVerifiedDomain("fabrikam.com", false))
+	g, err := tn.Exchange().CreateGroup(ctx, backend.NewDistributionGroup{Name: "Sales", Alias: "sales", PrimaryAddress: "sales@fabrikam.com"})
+	require.NoError(t, err)
+	assert.Equal(t, "domain-in-use", string(backend.ReasonOf(tn.DeleteDomain(ctx, "fabrikam.com"))), "a group's address holds its domain")
+	require.NoError(t, tn.Exchange().DeleteGroup(ctx, g.ID))
+	require.NoError(t, tn.DeleteDomain(ctx, "fabrikam.com"))
+}
