@@ -245,3 +245,31 @@ func TestNewRefusesBadInput(t *testing.T) {
 	_, err = exchangeonline.New("contoso.onmicrosoft.com", exchangeonline.StaticToken("t"), &exchangeonline.Options{BaseURL: "outlook"})
 	assert.ErrorIs(t, err, backend.ErrInvalidArgument)
 }
+
+func TestListGroupsStopsAtAFailedPage(t *testing.T) {
+	f, d := newFake(t, nil)
+	f.answers = []func(http.ResponseWriter){
+		f.withURL(groupPage),
+		answer(503, map[string]string{"Retry-After": "2"}, `{"error":{"code":"ServiceUnavailable","message":"busy"}}`),
+	}
+	var names []string
+	var last error
+	for g, err := range d.ListGroups(t.Context()) {
+		if err != nil {
+			last = err
+			break
+		}
+		names = append(names, g.Name)
+	}
+	assert.Equal(t, []string{"Sales"}, names, "the first page was delivered")
+	assert.Equal(t, backend.Unavailable, backend.KindOf(last))
+	assert.True(t, backend.Retryable(last))
+}
+
+func TestUnexpectedEnvelopeSaysTheSurfaceMayHaveChanged(t *testing.T) {
+	_, d := newFake(t, nil, answer(200, nil, `<html>sign in</html>`))
+	_, err := d.GetGroup(t.Context(), "Sales")
+	require.Error(t, err)
+	assert.Equal(t, backend.Unavailable, backend.KindOf(err))
+	assert.Contains(t, err.Error(), "unofficial InvokeCommand surface may have changed")
+}

@@ -2,6 +2,9 @@ package memory_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,4 +61,50 @@ func TestExchangeGroupAddressKeepsItsDomain(t *testing.T) {
 	assert.Equal(t, "domain-in-use", string(backend.ReasonOf(tn.DeleteDomain(ctx, "fabrikam.com"))), "a group's address holds its domain")
 	require.NoError(t, tn.Exchange().DeleteGroup(ctx, g.ID))
 	require.NoError(t, tn.DeleteDomain(ctx, "fabrikam.com"))
+}
+
+func TestExchangeConcurrentAddressesHaveOneOwner(t *testing.T) {
+	ctx := t.Context()
+	f := exchangeHarness{}.MakeExchange(ctx, t)
+	tn := f.Tenant.(*memory.Tenant)
+	x := tn.Exchange()
+	var users []backend.OnlineUser
+	for i := range 4 {
+		u, err := tn.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: fmt.Sprintf("u%d@contoso.com", i), DisplayName: "U", Password: "Sp4ring!Tide"})
+		require.NoError(t, err)
+		users = append(users, u)
+	}
+	const n = 20
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range n {
+				addr := fmt.Sprintf("shared%d@contoso.com", i)
+				if w%2 == 0 {
+					_ = x.AddAlias(ctx, users[w].UserPrincipalName, addr)
+				} else {
+					_, _ = x.CreateGroup(ctx, backend.NewDistributionGroup{Name: fmt.Sprintf("G%d-%d", w, i), Alias: fmt.Sprintf("g%d", i), PrimaryAddress: addr})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		addr := fmt.Sprintf("shared%d@contoso.com", i)
+		owners := 0
+		for _, u := range users {
+			as, err := x.ListAliases(ctx, u.UserPrincipalName)
+			require.NoError(t, err)
+			if slices.Contains(as, addr) {
+				owners++
+			}
+		}
+		for g, err := range x.ListGroups(ctx) {
+			require.NoError(t, err)
+			if g.PrimaryAddress == addr {
+				owners++
+			}
+		}
+		assert.Equal(t, 1, owners, "%s has exactly one owner", addr)
+	}
 }
