@@ -38,7 +38,7 @@ type NewGroup struct {
 // When adding some members fails, the error says which (its cause is a
 // *PartialError) and the group stays; calling Create again with the same
 // input finds the group it made (same name, alias and address) and adds
-// only the missing members.
+// only the missing members; its other settings are left as they are.
 func (s *Service) Create(ctx context.Context, ng NewGroup) (backend.DistributionGroup, error) {
 	const op = "groups: create group"
 	name := strings.TrimSpace(ng.Name)
