@@ -15,7 +15,8 @@ import (
 // Options configure a Service. The zero value is usable: nil fields take
 // the defaults documented on each.
 type Options struct {
-	// Mail is Exchange Online's side, for email aliases. Without it the
+	// Mail is Exchange Online's side, for email aliases: any
+	// backend.Exchange driver (memory.Tenant.Exchange, exchangeonline). Without it the
 	// alias operations fail with Unimplemented.
 	Mail backend.Mail
 	// Store keeps watermarks, last-sync times and pending password updates.

@@ -2,18 +2,21 @@ package backend
 
 import "context"
 
-// Mail is Exchange Online's side of a user: the extra email addresses
-// (aliases) a mailbox receives mail at.
+// Mail is the part of [Exchange] that manages a recipient's extra email
+// addresses (aliases). Accounts needs only this part, so it takes a Mail;
+// every Exchange driver is one.
 //
-// Addresses are plain "local@domain" strings; the primary address is the
-// user's UPN and is not listed.
+// The identity is a mailbox's user principal name (or another identity
+// [Exchange] accepts, such as a group's). Addresses are plain
+// "local@domain" strings; the primary address is not listed.
 type Mail interface {
-	// ListAliases returns the user's secondary addresses, sorted.
-	ListAliases(ctx context.Context, upn string) ([]string, error)
+	// ListAliases returns the recipient's secondary addresses, sorted.
+	ListAliases(ctx context.Context, identity string) ([]string, error)
 	// AddAlias adds a secondary address. An address used by any recipient
-	// gives AlreadyExists.
-	AddAlias(ctx context.Context, upn, address string) error
-	// RemoveAlias removes a secondary address; NotFound if the user does
-	// not have it.
-	RemoveAlias(ctx context.Context, upn, address string) error
+	// gives AlreadyExists; a malformed one ReasonAliasSyntax, one on a
+	// domain that is not verified ReasonAliasDomainUnverified.
+	AddAlias(ctx context.Context, identity, address string) error
+	// RemoveAlias removes a secondary address; NotFound if the recipient
+	// does not have it.
+	RemoveAlias(ctx context.Context, identity, address string) error
 }

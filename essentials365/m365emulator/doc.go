@@ -87,6 +87,26 @@
 // [Server.Script] queues faults for the next requests matching a method and
 // a path prefix. [Server.Stats] counts what was served.
 //
+// # Exchange Online
+//
+// With [Options].Exchange set, the emulator also serves Exchange Online's
+// admin REST endpoint over that backend.Exchange (normally the memory
+// tenant's, so mailboxes, groups and aliases share one address space):
+//
+//	POST /adminapi/beta/{tenant id or domain}/InvokeCommand
+//	{"CmdletInput":{"CmdletName":"...","Parameters":{...}}}
+//
+// for Get-Recipient, Set-Mailbox and Set-DistributionGroup -EmailAddresses
+// (#Exchange.GenericHashTable Add/Remove), Get-, New-, Set- and
+// Remove-DistributionGroup, and Get-, Add- and
+// Remove-DistributionGroupMember. Answers carry the envelope, annotations
+// and Rate-Limit-* headers of a captured real answer; listings page with
+// odata.maxpagesize and an absolute @odata.nextLink that clients re-POST
+// to; errors use Exchange's shape with details[].message
+// "<ExId>|<Exception.Type>|<text>" (and the same reason extension). An
+// unknown parameter or cmdlet is refused, never ignored. exchange.go marks
+// each shape with its source.
+//
 // # Concurrency
 //
 // A [Server] is safe for concurrent use: it keeps only counters, the fault

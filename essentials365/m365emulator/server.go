@@ -75,6 +75,11 @@ type Options struct {
 	// Mail, when set, supplies the secondary addresses listed in a user's
 	// proxyAddresses (as "smtp:" entries after the primary "SMTP:" one).
 	Mail backend.Mail
+
+	// Exchange, when set, is served as Exchange Online's admin REST
+	// endpoint, POST /adminapi/beta/{tenant}/InvokeCommand (see
+	// exchange.go); nil answers there as a tenant without Exchange Online.
+	Exchange backend.Exchange
 }
 
 // Server is an http.Handler serving a [backend.Tenant] over Microsoft
@@ -210,6 +215,10 @@ func (r *response) setHeader(k, v string) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, exchangePrefix) {
+		s.serveExchange(w, r)
+		return
+	}
 	start := time.Now()
 	s.requests.Add(1)
 	req := &request{

@@ -116,11 +116,11 @@ func mailTestValidation(t *testing.T, h MailHarness) {
 	tests := []struct {
 		name, addr, reason string
 	}{
-		{"no at sign", UniqueName("noat"), "alias-syntax"},
-		{"space", "a b" + mailAddress(f, ""), "alias-syntax"},
-		{"leading dot", "." + mailAddress(f, "x"), "alias-syntax"},
-		{"double dot", "a.." + mailAddress(f, "x"), "alias-syntax"},
-		{"unknown domain", UniqueName("x") + "@" + UniqueName("nowhere") + ".example", "alias-domain-unverified"},
+		{"no at sign", UniqueName("noat"), string(backend.ReasonAliasSyntax)},
+		{"space", "a b" + mailAddress(f, ""), string(backend.ReasonAliasSyntax)},
+		{"leading dot", "." + mailAddress(f, "x"), string(backend.ReasonAliasSyntax)},
+		{"double dot", "a.." + mailAddress(f, "x"), string(backend.ReasonAliasSyntax)},
+		{"unknown domain", UniqueName("x") + "@" + UniqueName("nowhere") + ".example", string(backend.ReasonAliasDomainUnverified)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

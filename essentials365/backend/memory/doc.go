@@ -1,6 +1,7 @@
 // Package memory provides in-memory drivers for the contracts of package
 // backend: an Active Directory domain ([Directory]), a Microsoft 365 tenant
-// and its mail settings. They are real, public drivers in the manner of
+// ([Tenant]) and its Exchange Online ([Exchange], from [Tenant.Exchange]:
+// addresses and distribution groups in the tenant's address space). They are real, public drivers in the manner of
 // gocloud.dev's memblob, not interaction mocks: they keep the services'
 // rules and run the same conformance suites (package backendtest) as the
 // LDAP and Microsoft Graph drivers. Users test their own programs with them.

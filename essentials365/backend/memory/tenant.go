@@ -457,7 +457,7 @@ func (t *Tenant) createUser(op string, nu backend.NewOnlineUser) (backend.Online
 	if _, taken := t.byUPN[strings.ToLower(upn)]; taken {
 		return backend.OnlineUser{}, backend.Errorf(backend.AlreadyExists, op, key, tenantMsgUPNTaken)
 	}
-	if _, taken := t.byAlias[strings.ToLower(upn)]; taken {
+	if _, taken := t.byAlias[strings.ToLower(upn)]; taken || t.mail.groupAddressTakenLocked(strings.ToLower(upn)) {
 		return backend.OnlineUser{}, backend.Errorf(backend.AlreadyExists, op, key, "Another object with the same value for property proxyAddresses already exists.")
 	}
 	if nu.ImmutableID != "" {
@@ -970,7 +970,7 @@ func (t *Tenant) mailAddressLocked(u *tenantUser) string {
 			continue
 		}
 		for _, p := range s.sku.ServicePlans {
-			if strings.HasPrefix(strings.ToUpper(p.Name), "EXCHANGE") && !slices.Contains(l.DisabledPlans, p.ID) {
+			if backend.ExchangeMailboxPlan(p.Name) && !slices.Contains(l.DisabledPlans, p.ID) {
 				return u.user.UserPrincipalName
 			}
 		}

@@ -354,6 +354,11 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 			return fail("domain-in-use", "The domain is used by the email address of at least one recipient.")
 		}
 	}
+	for k := range t.mail.byAddr { // distribution groups' addresses
+		if strings.HasSuffix(k, suffix) {
+			return fail("domain-in-use", "The domain is used by the email address of at least one recipient.")
+		}
+	}
 	t.domains = slices.DeleteFunc(t.domains, func(o *tenantDomain) bool { return o == d })
 	delete(t.published, d.name)
 	t.log.Debug("memory tenant deleted domain", "domain", d.name)
