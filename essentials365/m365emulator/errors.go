@@ -27,6 +27,7 @@ const (
 	msgInvalidJSON      = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
 	msgTooManyRequests  = "Too many requests from Identifier:%s under category:throttle.aad.ags.msgraph.%s. Please try again later."
 	msgFailedDependency = "The request was not executed because a request it depends on failed."
+	msgMixedBatch       = "Batch should be either fully sequential or fully parallel."
 )
 
 // wireError is Graph's error body: {"error":{...}}.

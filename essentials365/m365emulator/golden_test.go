@@ -67,8 +67,18 @@ func goldenRun(t *testing.T) map[string]any {
 		{"batch", "POST", "/v1.0/$batch", map[string]any{"requests": []any{
 			batchReq("1", "GET", "/users/alex@contoso.com?$select=id,usageLocation", nil),
 			batchReq("2", "POST", "/users", newUserBody("adele")),
-			batchReq("3", "PATCH", "/users/adele@contoso.com", map[string]any{"displayName": "Adele V."}, "2"),
-			batchReq("4", "DELETE", "/users/alex@contoso.com", nil, "1"),
+			batchReq("3", "PATCH", "/users/alex@contoso.com", map[string]any{"displayName": "Alex W."}),
+		}}},
+		{"batch_sequential", "POST", "/v1.0/$batch", map[string]any{"requests": []any{
+			batchReq("1", "PATCH", "/users/alex@contoso.com", map[string]any{"displayName": "Alex Wilber"}),
+			batchReq("2", "GET", "/users/alex@contoso.com?$select=id,displayName", nil, "1"),
+			batchReq("3", "POST", "/users", newUserBody("adele"), "2"),
+			batchReq("4", "DELETE", "/users/alex@contoso.com", nil, "3"),
+		}}},
+		{"error_mixed_batch", "POST", "/v1.0/$batch", map[string]any{"requests": []any{
+			batchReq("1", "POST", "/users", newUserBody("nora")),
+			batchReq("2", "GET", "/users/nora@contoso.com", nil, "1"),
+			batchReq("3", "GET", "/organization", nil),
 		}}},
 		{"users_delta_next", "GET", "<deltaLink>", nil},
 		{"error_not_found", "GET", "/v1.0/users/nobody@contoso.com", nil},
@@ -303,7 +313,7 @@ func TestGoldenStatusesAreGraphs(t *testing.T) {
 	got := goldenRun(t)
 	want := map[string]int{
 		"users_create": http.StatusCreated, "users_update": http.StatusNoContent, "users_assign_license": http.StatusOK,
-		"domains_add": http.StatusCreated, "restore": http.StatusOK, "batch": http.StatusOK,
+		"domains_add": http.StatusCreated, "restore": http.StatusOK, "batch": http.StatusOK, "batch_sequential": http.StatusOK, "error_mixed_batch": http.StatusBadRequest,
 		"error_no_usage_location": http.StatusBadRequest, "error_verify_missing_record": http.StatusBadRequest,
 	}
 	for name, status := range want {

@@ -44,9 +44,10 @@ type Options struct {
 	Token string
 
 	// ReadLatency is slept before each GET is served, WriteLatency before
-	// each POST, PATCH, PUT or DELETE. A $batch sleeps once, for the
-	// largest latency among its items. Sleeps end early when the request's
-	// context is done.
+	// each POST, PATCH, PUT or DELETE. A fully parallel $batch sleeps
+	// once, for the largest latency among its items; a sequential one
+	// sleeps before each item, since each waits for the one before. Sleeps
+	// end early when the request's context is done.
 	ReadLatency  time.Duration
 	WriteLatency time.Duration
 

@@ -50,7 +50,7 @@ func (t *Tenant) decodeWatermark(op, w string) (string, error) {
 // Changes runs Graph's users delta query. The watermark wraps the
 // @odata.nextLink (More is set) or the @odata.deltaLink of the answer.
 func (t *Tenant) Changes(ctx context.Context, watermark string) (backend.TenantChanges, error) {
-	const op = "graph: user changes"
+	const op = opChanges
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.TenantChanges{}, err
 	}

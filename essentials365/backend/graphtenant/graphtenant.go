@@ -86,7 +86,7 @@ var (
 
 // New returns a driver for the tenant cfg.Credential signs in to.
 func New(cfg Config) (*Tenant, error) {
-	const op = "graph: new"
+	const op = opConnect
 	if cfg.Credential == nil {
 		return nil, backend.Invalid(op, "", "credential", "a credential is required")
 	}

@@ -32,7 +32,7 @@ func (t *Tenant) userBuilder(idOrUPN string) *users.UserItemRequestBuilder {
 
 // ListUsers streams the tenant's users, one page of PageSize per request.
 func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, error] {
-	const op = "graph: list users"
+	const op = opListUsers
 	return func(yield func(backend.OnlineUser, error) bool) {
 		if err := backend.CtxErr(ctx, op); err != nil {
 			yield(backend.OnlineUser{}, err)
@@ -67,7 +67,7 @@ func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, er
 
 // GetUser returns the user with that object id or userPrincipalName.
 func (t *Tenant) GetUser(ctx context.Context, idOrUPN string) (backend.OnlineUser, error) {
-	const op = "graph: get user"
+	const op = opGetUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -89,7 +89,7 @@ func (t *Tenant) getUser(ctx context.Context, idOrUPN string) (models.Userable, 
 
 // GetUserByImmutableID finds the user whose onPremisesImmutableId is id.
 func (t *Tenant) GetUserByImmutableID(ctx context.Context, id string) (backend.OnlineUser, error) {
-	const op = "graph: get user by immutable id"
+	const op = opGetUserByImmutableID
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -112,7 +112,7 @@ func (t *Tenant) GetUserByImmutableID(ctx context.Context, id string) (backend.O
 // CreateUser creates a user with POST /users and reads it back. When the
 // read fails, the properties Graph's answer lacks are taken from u.
 func (t *Tenant) CreateUser(ctx context.Context, u backend.NewOnlineUser) (backend.OnlineUser, error) {
-	const op = "graph: create user"
+	const op = opCreateUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -188,7 +188,7 @@ func mergeCreated(u backend.NewOnlineUser, created models.Userable) backend.Onli
 
 // UpdateUser changes the fields of upd that are set, with PATCH.
 func (t *Tenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUserUpdate) error {
-	const op = "graph: update user"
+	const op = opUpdateUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (t *Tenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUs
 
 // DeleteUser deletes the user; it stays restorable for 30 days.
 func (t *Tenant) DeleteUser(ctx context.Context, id string) error {
-	const op = "graph: delete user"
+	const op = opDeleteUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ func (t *Tenant) deletedItems() *directory.DeletedItemsRequestBuilder {
 // RestoreUser restores a deleted user (POST
 // /directory/deletedItems/{id}/restore) and reads it back.
 func (t *Tenant) RestoreUser(ctx context.Context, id string) (backend.OnlineUser, error) {
-	const op = "graph: restore user"
+	const op = opRestoreUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -267,7 +267,7 @@ func (t *Tenant) RestoreUser(ctx context.Context, id string) (backend.OnlineUser
 // ListDeletedUsers lists the users in deleted items
 // (/directory/deletedItems/microsoft.graph.user).
 func (t *Tenant) ListDeletedUsers(ctx context.Context) ([]backend.OnlineUser, error) {
-	const op = "graph: list deleted users"
+	const op = opListDeletedUsers
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
 	}
@@ -301,7 +301,7 @@ func (t *Tenant) ListDeletedUsers(ctx context.Context) ([]backend.OnlineUser, er
 // and reads the user back, since the answer holds only the default
 // properties.
 func (t *Tenant) AssignLicenses(ctx context.Context, id string, add []backend.LicenseAssignment, remove []string) (backend.OnlineUser, error) {
-	const op = "graph: assign licenses"
+	const op = opAssignLicenses
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
