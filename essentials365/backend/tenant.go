@@ -64,6 +64,14 @@ type BatchTenant interface {
 	AssignLicensesMany(ctx context.Context, changes []LicenseChange) ([]OnlineUser, []error)
 }
 
+// PagedChanges is implemented by tenants whose delta query can answer in
+// pages smaller than their own page size, as Graph does for a request
+// with "Prefer: odata.maxpagesize=n". ChangesMax is Changes with pages of
+// at most maxPage changes (maxPage <= 0 means the tenant's page size).
+type PagedChanges interface {
+	ChangesMax(ctx context.Context, watermark string, maxPage int) (TenantChanges, error)
+}
+
 // Organization identifies a tenant.
 type Organization struct {
 	ID          string

@@ -148,6 +148,9 @@ type pageToken struct {
 	Offset    int    `json:"o,omitempty"`
 	Watermark string `json:"w,omitempty"`
 	Select    string `json:"s,omitempty"`
+	// Size is the page size asked with "Prefer: odata.maxpagesize", kept
+	// for the following pages (clients do not resend the header).
+	Size int `json:"n,omitempty"`
 }
 
 func (t pageToken) encode() string {

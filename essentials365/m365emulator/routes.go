@@ -65,7 +65,7 @@ func (s *Server) route(req *request) route {
 			http.MethodGet:  s.listUsers,
 			http.MethodPost: s.createUser,
 		})
-	case len(seg) == 2 && seg[0] == "users" && (seg[1] == "delta" || seg[1] == "delta()"):
+	case len(seg) == 2 && seg[0] == "users" && isDeltaSegment(seg[1]):
 		rt.ru = 2
 		return match("/users/delta", "users", "", map[string]func(context.Context, *request, string) *response{
 			http.MethodGet: s.usersDelta,
@@ -165,4 +165,15 @@ func cost(rt route, req *request) int {
 		}
 	}
 	return max(ru, 1)
+}
+
+// isDeltaSegment accepts the documented spellings of the users delta
+// function: delta, delta() and the namespace-qualified
+// microsoft.graph.delta() (see [DeltaLinkForm]).
+func isDeltaSegment(seg string) bool {
+	switch seg {
+	case "delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()":
+		return true
+	}
+	return false
 }

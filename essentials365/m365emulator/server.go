@@ -69,6 +69,11 @@ type Options struct {
 	// shuffling, so that a sequence of requests replays identically.
 	Seed uint64
 
+	// DeltaLinks chooses the path of the @odata.nextLink and
+	// @odata.deltaLink of users/delta; the zero value is DeltaLinksPlain.
+	// Clients must follow either, as opaque URLs.
+	DeltaLinks DeltaLinkForm
+
 	// ShuffleBatch returns the responses of a $batch in a shuffled order
 	// (Graph promises no order), to prove that clients match them by id.
 	ShuffleBatch bool
@@ -76,6 +81,29 @@ type Options struct {
 	// Mail, when set, supplies the secondary addresses listed in a user's
 	// proxyAddresses (as "smtp:" entries after the primary "SMTP:" one).
 	Mail backend.Mail
+}
+
+// DeltaLinkForm is the path form of the links users/delta answers with.
+// Graph's documents show both: "/users/delta()" in the user-delta API
+// reference (https://learn.microsoft.com/graph/api/user-delta) and
+// "/users/microsoft.graph.delta()", the namespace-qualified function the
+// Graph SDKs' request builders address and the form found in links
+// Graph returns to them (https://learn.microsoft.com/graph/delta-query-users).
+type DeltaLinkForm int
+
+// The delta link forms.
+const (
+	// DeltaLinksPlain writes links to /users/delta().
+	DeltaLinksPlain DeltaLinkForm = iota
+	// DeltaLinksQualified writes links to /users/microsoft.graph.delta().
+	DeltaLinksQualified
+)
+
+func (f DeltaLinkForm) path() string {
+	if f == DeltaLinksQualified {
+		return "/users/microsoft.graph.delta()"
+	}
+	return "/users/delta()"
 }
 
 // Server is an http.Handler serving a [backend.Tenant] over Microsoft

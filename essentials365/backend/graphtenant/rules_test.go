@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/m365emulator"
 )
 
 // TestBatchesAreFullyParallel runs the bulk calls against the emulator,
@@ -40,4 +41,55 @@ func TestBatchesAreFullyParallel(t *testing.T) {
 	assert.Equal(t, int64(8), st.Requests)
 	assert.Equal(t, int64(100), st.BatchItems)
 	assert.Equal(t, int64(50), st.WritesAccepted)
+}
+
+// TestDeltaLinksAreOpaque follows both documented forms of Graph's delta
+// links, /users/delta() and /users/microsoft.graph.delta(), over several
+// pages and rounds, with "Prefer: odata.maxpagesize" pages of 2.
+func TestDeltaLinksAreOpaque(t *testing.T) {
+	for _, form := range []m365emulator.DeltaLinkForm{m365emulator.DeltaLinksPlain, m365emulator.DeltaLinksQualified} {
+		t.Run(fmt.Sprint(form), func(t *testing.T) {
+			e := newEmulated(t, 3, &m365emulator.Options{DeltaLinks: form}, func(c *Config) { c.PageSize = 2 })
+			ctx := t.Context()
+			for i := range 5 {
+				_, err := e.mem.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: fmt.Sprintf("d%d@%s", i, testDomain),
+					DisplayName: "D", Password: "Delta!Passw0rd"})
+				require.NoError(t, err)
+			}
+			seen := map[string]bool{}
+			w := ""
+			rounds := 0
+			for range 10 {
+				rounds++
+				ch, err := e.driver.Changes(ctx, w)
+				require.NoError(t, err)
+				assert.LessOrEqual(t, len(ch.Changes), 2, "Prefer: odata.maxpagesize=2")
+				for _, c := range ch.Changes {
+					seen[c.User.UserPrincipalName] = true
+				}
+				w = ch.Watermark
+				if !ch.More {
+					break
+				}
+			}
+			assert.Len(t, seen, 5)
+			assert.Equal(t, 3, rounds, "5 users in pages of 2")
+			u, err := e.mem.GetUser(ctx, "d3@"+testDomain)
+			require.NoError(t, err)
+			require.NoError(t, e.mem.DeleteUser(ctx, u.ID))
+			ch, err := e.driver.Changes(ctx, w)
+			require.NoError(t, err)
+			require.Len(t, ch.Changes, 1)
+			assert.Equal(t, backend.Deleted, ch.Changes[0].Type)
+			assert.Equal(t, u.ID, ch.Changes[0].User.ID)
+			want := "/users/delta()"
+			if form == m365emulator.DeltaLinksQualified {
+				want = "/users/microsoft.graph.delta()"
+			}
+			assert.Positive(t, e.server.Stats().Routes["GET /users/delta"])
+			link, err := e.driver.decodeWatermark(opChanges, ch.Watermark)
+			require.NoError(t, err)
+			assert.Contains(t, link, want)
+		})
+	}
 }

@@ -401,15 +401,17 @@ func fromUser(u models.Userable) backend.OnlineUser {
 
 func ptr[T any](v T) *T { return &v }
 
-// checkLink refuses paging links that leave the configured service: the
-// SDK would follow them with the tenant's token.
+// checkLink refuses links that leave the configured service (another
+// scheme, host or path outside the base path): the SDK would follow them
+// with the tenant's token. Otherwise a link is opaque.
 func (t *Tenant) checkLink(link string) error {
 	u, err := url.Parse(link)
 	if err != nil {
 		return err
 	}
-	if !strings.EqualFold(u.Host, t.base.Host) || u.Scheme != t.base.Scheme {
-		return backend.Errorf(backend.Unknown, "", link, "Graph returned a link to another host")
+	if !u.IsAbs() || !strings.EqualFold(u.Host, t.base.Host) || u.Scheme != t.base.Scheme ||
+		!strings.HasPrefix(u.Path, strings.TrimSuffix(t.base.Path, "/")+"/") {
+		return backend.Errorf(backend.Unknown, "", link, "Graph returned a link to another service")
 	}
 	return nil
 }

@@ -392,7 +392,7 @@ func TestDeltaRoundTrip(t *testing.T) {
 	assert.Len(t, paths, 3)
 
 	for _, bad := range []string{"garbage", "g1.!!!", encodeWatermark("https://evil.example.com/v1.0/users/delta()?$deltatoken=x"),
-		encodeWatermark(srvURL + "/v1.0/groups/delta()")} {
+		encodeWatermark(srvURL + "/beta/users/delta()?$deltatoken=x"), encodeWatermark("/v1.0/users/delta()")} {
 		_, err := tn.Changes(ctx, bad)
 		require.ErrorIs(t, err, backend.ErrInvalidArgument, bad)
 		assert.Equal(t, "watermark", string(backend.ReasonOf(err)))

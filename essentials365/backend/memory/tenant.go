@@ -20,9 +20,10 @@ import (
 
 // Compile-time proof that *Tenant implements the tenant contracts.
 var (
-	_ backend.Tenant      = (*Tenant)(nil)
-	_ backend.BatchTenant = (*Tenant)(nil)
-	_ backend.DomainAdmin = (*Tenant)(nil)
+	_ backend.Tenant       = (*Tenant)(nil)
+	_ backend.BatchTenant  = (*Tenant)(nil)
+	_ backend.DomainAdmin  = (*Tenant)(nil)
+	_ backend.PagedChanges = (*Tenant)(nil)
 )
 
 // TenantRetention is how long a deleted user can be restored before it is
@@ -690,7 +691,17 @@ func (t *Tenant) ListDeletedUsers(ctx context.Context) ([]backend.OnlineUser, er
 // starts a full round of the live users; a user deleted while the round is
 // paged is reported as Deleted on a later page.
 func (t *Tenant) Changes(ctx context.Context, watermark string) (backend.TenantChanges, error) {
+	return t.ChangesMax(ctx, watermark, 0)
+}
+
+// ChangesMax is Changes with pages of at most maxPage changes; maxPage <= 0
+// means TenantOptions.PageSize. It implements [backend.PagedChanges].
+func (t *Tenant) ChangesMax(ctx context.Context, watermark string, maxPage int) (backend.TenantChanges, error) {
 	const op = "Changes"
+	pageSize := t.pageSize
+	if maxPage > 0 {
+		pageSize = maxPage
+	}
 	if err := t.begin(ctx, op, ""); err != nil {
 		return backend.TenantChanges{}, err
 	}
@@ -727,8 +738,8 @@ func (t *Tenant) Changes(ctx context.Context, watermark string) (backend.TenantC
 	}
 	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.seq, b.seq) })
 	res := backend.TenantChanges{}
-	if len(items) > t.pageSize {
-		items = items[:t.pageSize]
+	if len(items) > pageSize {
+		items = items[:pageSize]
 		res.More = true
 		res.Watermark = tenantPosition{since: items[len(items)-1].seq, start: pos.start}.String()
 	} else {
