@@ -69,6 +69,16 @@ type Options struct {
 	// shuffling, so that a sequence of requests replays identically.
 	Seed uint64
 
+	// Conflicts chooses how a conflict (the backend's AlreadyExists) is
+	// answered; the zero value is ConflictsWithDetails.
+	Conflicts ConflictForm
+
+	// ReasonDetail adds to error answers the emulator-only detail that
+	// names the backend's Reason (see [ReasonTarget]). Off by default, so
+	// that a driver tested against the emulator reads the errors as it
+	// will read Graph's; turn it on to debug.
+	ReasonDetail bool
+
 	// DeltaLinks chooses the path of the @odata.nextLink and
 	// @odata.deltaLink of users/delta; the zero value is DeltaLinksPlain.
 	// Clients must follow either, as opaque URLs.
@@ -82,6 +92,26 @@ type Options struct {
 	// proxyAddresses (as "smtp:" entries after the primary "SMTP:" one).
 	Mail backend.Mail
 }
+
+// ConflictForm is the shape of Graph's 400 answer to a conflicting write.
+// Both are documented: "Another object with the same value for property
+// userPrincipalName already exists." with an ObjectConflict detail naming
+// the property (microsoft-graph-docs issue 1508, microsoft-graph-docs-contrib
+// issue 8421), and "A conflicting object with one or more of the specified
+// property values is present in the directory." with no detail
+// (https://learn.microsoft.com/graph/api/user-post-users, community
+// reports of the directory's conflict answer).
+type ConflictForm int
+
+// The conflict answer forms.
+const (
+	// ConflictsWithDetails names the property, with an ObjectConflict
+	// detail.
+	ConflictsWithDetails ConflictForm = iota
+	// ConflictsWithoutDetails answers the directory's generic conflict
+	// message, without details.
+	ConflictsWithoutDetails
+)
 
 // DeltaLinkForm is the path form of the links users/delta answers with.
 // Graph's documents show both: "/users/delta()" in the user-delta API

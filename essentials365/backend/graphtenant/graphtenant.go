@@ -88,23 +88,23 @@ var (
 func New(cfg Config) (*Tenant, error) {
 	const op = opConnect
 	if cfg.Credential == nil {
-		return nil, backend.Invalid(op, "", "credential", "a credential is required")
+		return nil, backend.Invalid(op, "", ReasonCredential, "a credential is required")
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, backend.Invalid(op, cfg.BaseURL, "base-url", "the base URL must be absolute")
+		return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must be absolute")
 	}
 	switch base.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(base.Hostname()) {
-			return nil, backend.Invalid(op, cfg.BaseURL, "base-url", "plain http is allowed for loopback hosts only")
+			return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "plain http is allowed for loopback hosts only")
 		}
 	default:
-		return nil, backend.Invalid(op, cfg.BaseURL, "base-url", "the base URL must use https")
+		return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must use https")
 	}
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{DefaultScope}

@@ -93,3 +93,56 @@ func TestDeltaLinksAreOpaque(t *testing.T) {
 		})
 	}
 }
+
+// TestConflictsBothForms: a conflicting create is AlreadyExists whether
+// Graph names the property with an ObjectConflict detail or answers the
+// directory's generic "A conflicting object ..." without details, alone
+// or in a batch; the emulator sends no reason detail, as Graph.
+func TestConflictsBothForms(t *testing.T) {
+	for _, form := range []m365emulator.ConflictForm{m365emulator.ConflictsWithDetails, m365emulator.ConflictsWithoutDetails} {
+		t.Run(fmt.Sprint(form), func(t *testing.T) {
+			e := newEmulated(t, 3, &m365emulator.Options{Conflicts: form})
+			ctx := t.Context()
+			nu := backend.NewOnlineUser{UserPrincipalName: "twice@" + testDomain, DisplayName: "Twice", Password: "Twice!Passw0rd"}
+			_, err := e.driver.CreateUser(ctx, nu)
+			require.NoError(t, err)
+			_, err = e.driver.CreateUser(ctx, nu)
+			require.ErrorIs(t, err, backend.ErrAlreadyExists)
+			var re *ResponseError
+			require.ErrorAs(t, err, &re)
+			if form == m365emulator.ConflictsWithoutDetails {
+				assert.Empty(t, re.DetailCodes)
+				assert.Equal(t, "A conflicting object with one or more of the specified property values is present in the directory.", re.Message)
+			} else {
+				assert.Equal(t, []string{"ObjectConflict"}, re.DetailCodes)
+			}
+			_, errs := e.driver.CreateUsers(ctx, []backend.NewOnlineUser{nu})
+			assert.ErrorIs(t, errs[0], backend.ErrAlreadyExists)
+		})
+	}
+}
+
+// TestReasonsFromGraphMessages: with the emulator answering as Graph (no
+// reason detail), the driver names the rules from Graph's messages.
+func TestReasonsFromGraphMessages(t *testing.T) {
+	e := newEmulated(t, 1, nil)
+	ctx := t.Context()
+	tests := []struct {
+		upn    string
+		reason backend.Reason
+	}{
+		{"a..b@" + testDomain, backend.ReasonUPNSyntax},
+		{"a*b@" + testDomain, backend.ReasonUPNCharacters},
+		{"ab@nowhere.example", backend.ReasonUPNDomainUnverified},
+	}
+	for _, tc := range tests {
+		_, err := e.driver.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: tc.upn, DisplayName: "X", Password: "Rules!Passw0rd"})
+		require.ErrorIs(t, err, backend.ErrInvalidArgument, tc.upn)
+		assert.Equal(t, tc.reason, backend.ReasonOf(err), tc.upn)
+	}
+	u, err := e.driver.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: "nolo@" + testDomain, DisplayName: "X", Password: "Rules!Passw0rd"})
+	require.NoError(t, err)
+	_, err = e.driver.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: e.sku.SKUID}}, nil)
+	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
+	assert.Equal(t, backend.ReasonUsageLocationRequired, backend.ReasonOf(err))
+}

@@ -335,7 +335,7 @@ func toAssignLicense(add []backend.LicenseAssignment, remove []string) (users.It
 	for _, a := range add {
 		sku, err := uuid.Parse(a.SKUID)
 		if err != nil {
-			return nil, backend.Invalid("", "", "sku-id", "SKU id %q is not a GUID", a.SKUID)
+			return nil, backend.Invalid("", "", ReasonSKUID, "SKU id %q is not a GUID", a.SKUID)
 		}
 		al := models.NewAssignedLicense()
 		al.SetSkuId(&sku)
@@ -343,7 +343,7 @@ func toAssignLicense(add []backend.LicenseAssignment, remove []string) (users.It
 		for _, p := range a.DisabledPlans {
 			pid, err := uuid.Parse(p)
 			if err != nil {
-				return nil, backend.Invalid("", "", "plan-id", "service plan id %q is not a GUID", p)
+				return nil, backend.Invalid("", "", ReasonPlanID, "service plan id %q is not a GUID", p)
 			}
 			plans = append(plans, pid)
 		}
@@ -354,7 +354,7 @@ func toAssignLicense(add []backend.LicenseAssignment, remove []string) (users.It
 	for _, r := range remove {
 		sku, err := uuid.Parse(r)
 		if err != nil {
-			return nil, backend.Invalid("", "", "sku-id", "SKU id %q is not a GUID", r)
+			return nil, backend.Invalid("", "", ReasonSKUID, "SKU id %q is not a GUID", r)
 		}
 		rems = append(rems, sku)
 	}
