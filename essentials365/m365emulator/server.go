@@ -149,6 +149,7 @@ type Server struct {
 	now     func() time.Time
 
 	throttle *throttler
+	table    []routeSpec
 
 	mu     sync.Mutex // guards rng, script, routes, tenantID
 	rng    *mrand.Rand
@@ -165,7 +166,7 @@ type Server struct {
 // /domains, verify, DNS records, DELETE) are served; otherwise they answer
 // 501.
 func New(t backend.Tenant, opts *Options) *Server {
-	s := &Server{tenant: t, routes: map[string]int64{}}
+	s := &Server{tenant: t, routes: map[string]int64{}, table: routeTable()}
 	if opts != nil {
 		s.opts = *opts
 	}

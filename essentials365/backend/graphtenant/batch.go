@@ -12,7 +12,6 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -74,9 +73,7 @@ func (t *Tenant) CreateUsers(ctx context.Context, in []backend.NewOnlineUser) ([
 			created, _ = v.(models.Userable)
 		}
 		out[i] = mergeCreated(in[i], created)
-		ri, err := t.userBuilder(upn).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-		})
+		ri, err := t.userBuilder(upn, true).ToGetRequestInformation(ctx, userGetConfig())
 		if err == nil {
 			reads = append(reads, step{ri: ri})
 			readOf = append(readOf, i)
@@ -112,7 +109,7 @@ func (t *Tenant) AssignLicensesMany(ctx context.Context, changes []backend.Licen
 			posts[i] = step{err: withOpKey(err, op, c.UserID)}
 			continue
 		}
-		ri, err := t.userBuilder(c.UserID).AssignLicense().ToPostRequestInformation(ctx, body, nil)
+		ri, err := t.assignLicenseBuilder(c.UserID).ToPostRequestInformation(ctx, body, nil)
 		posts[i] = step{ri: ri, err: err}
 	}
 	out := make([]backend.OnlineUser, len(changes))
@@ -126,9 +123,7 @@ func (t *Tenant) AssignLicensesMany(ctx context.Context, changes []backend.Licen
 			continue
 		}
 		out[i] = assignedFromAnswer(c, r.body)
-		ri, err := t.userBuilder(c.UserID).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-		})
+		ri, err := t.userBuilder(c.UserID, true).ToGetRequestInformation(ctx, userGetConfig())
 		if err == nil {
 			reads = append(reads, step{ri: ri})
 			readOf = append(readOf, i)

@@ -146,3 +146,38 @@ func TestReasonsFromGraphMessages(t *testing.T) {
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
 	assert.Equal(t, backend.ReasonUsageLocationRequired, backend.ReasonOf(err))
 }
+
+// TestDollarUPN: a userPrincipalName starting with '$' is addressed as
+// /users('$x@y.com') (user-get doc); the emulator refuses /users/$x@y.com
+// as Graph does, so every call below goes through the quoted form.
+func TestDollarUPN(t *testing.T) {
+	e := newEmulated(t, 3, nil)
+	ctx := t.Context()
+	upn := "$o'hara@" + testDomain
+	_, err := e.mem.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: upn, DisplayName: "Dollar", MailNickname: "ohara",
+		Password: "Dollar!Passw0rd"})
+	require.NoError(t, err)
+
+	u, err := e.driver.GetUser(ctx, upn)
+	require.NoError(t, err)
+	assert.Equal(t, upn, u.UserPrincipalName)
+	assert.True(t, u.AccountEnabled, "read with $select")
+	loc := "FR"
+	require.NoError(t, e.driver.UpdateUser(ctx, upn, backend.OnlineUserUpdate{UsageLocation: &loc}))
+	got, err := e.driver.AssignLicenses(ctx, upn, []backend.LicenseAssignment{{SKUID: e.sku.SKUID}}, nil)
+	require.NoError(t, err)
+	assert.True(t, got.Licensed())
+	assert.Equal(t, "FR", got.UsageLocation)
+	_, errs := e.driver.AssignLicensesMany(ctx, []backend.LicenseChange{{UserID: upn, Remove: []string{e.sku.SKUID}}})
+	require.NoError(t, errs[0])
+	require.NoError(t, e.driver.DeleteUser(ctx, upn))
+	_, err = e.mem.GetUser(ctx, u.ID)
+	assert.ErrorIs(t, err, backend.ErrNotFound)
+
+	routes := e.server.Stats().Routes
+	assert.Equal(t, int64(3), routes["GET /users/{id}"], "get, and the read-backs of both assignments")
+	assert.Equal(t, int64(1), routes["PATCH /users/{id}"])
+	assert.Equal(t, int64(2), routes["POST /users/{id}/assignLicense"])
+	assert.Equal(t, int64(1), routes["DELETE /users/{id}"])
+	assert.Zero(t, routes["unmatched"])
+}

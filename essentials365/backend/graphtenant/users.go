@@ -26,8 +26,49 @@ func (t *Tenant) usersBuilder() *users.UsersRequestBuilder {
 	return users.NewUsersRequestBuilderInternal(map[string]string{}, t.adapter)
 }
 
-func (t *Tenant) userBuilder(idOrUPN string) *users.UserItemRequestBuilder {
+// userBuilder returns the request builder of /users/{idOrUPN}. A
+// userPrincipalName starting with '$' is addressed as
+// /users('$x@contoso.com'), as Graph requires
+// (https://learn.microsoft.com/graph/api/user-get: "If the
+// userPrincipalName begins with a $ character, remove the slash (/) after
+// /users and enclose the userPrincipalName in parentheses and single
+// quotes"). Such a builder holds a raw URL, whose query the SDK does not
+// rewrite: selected says whether it carries the $select of userSelect.
+func (t *Tenant) userBuilder(idOrUPN string, selected bool) *users.UserItemRequestBuilder {
+	if raw, ok := t.quotedUserURL(idOrUPN, "", selected); ok {
+		return users.NewUserItemRequestBuilder(raw, t.adapter)
+	}
 	return t.usersBuilder().ByUserId(idOrUPN)
+}
+
+// assignLicenseBuilder returns the builder of /users/{id}/assignLicense,
+// with the quoted form for a '$' userPrincipalName.
+func (t *Tenant) assignLicenseBuilder(idOrUPN string) *users.ItemAssignLicenseRequestBuilder {
+	if raw, ok := t.quotedUserURL(idOrUPN, "/assignLicense", false); ok {
+		return users.NewItemAssignLicenseRequestBuilder(raw, t.adapter)
+	}
+	return t.usersBuilder().ByUserId(idOrUPN).AssignLicense()
+}
+
+// quotedUserURL returns the absolute /users('...') URL of a key starting
+// with '$' (a quote in it doubled, as OData literals are written), or false
+// for any other key.
+func (t *Tenant) quotedUserURL(key, suffix string, selected bool) (string, bool) {
+	if !strings.HasPrefix(key, "$") {
+		return "", false
+	}
+	u := t.base.String() + "/users('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')" + suffix
+	if selected {
+		u += "?%24select=" + strings.Join(userSelect, ",")
+	}
+	return u, true
+}
+
+// userGetConfig is the configuration of every user read: userSelect.
+func userGetConfig() *users.UserItemRequestBuilderGetRequestConfiguration {
+	return &users.UserItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
+	}
 }
 
 // ListUsers streams the tenant's users, one page of PageSize per request.
@@ -82,9 +123,7 @@ func (t *Tenant) GetUser(ctx context.Context, idOrUPN string) (backend.OnlineUse
 }
 
 func (t *Tenant) getUser(ctx context.Context, idOrUPN string) (models.Userable, error) {
-	return t.userBuilder(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-	})
+	return t.userBuilder(idOrUPN, true).Get(ctx, userGetConfig())
 }
 
 // GetUserByImmutableID finds the user whose onPremisesImmutableId is id.
@@ -215,7 +254,7 @@ func (t *Tenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUs
 	if err := t.limiter.Wait(ctx, 1); err != nil {
 		return err
 	}
-	if _, err := t.userBuilder(id).Patch(ctx, m, nil); err != nil {
+	if _, err := t.userBuilder(id, false).Patch(ctx, m, nil); err != nil {
 		return classify(err, op, id, t.now())
 	}
 	return nil
@@ -230,7 +269,7 @@ func (t *Tenant) DeleteUser(ctx context.Context, id string) error {
 	if err := t.limiter.Wait(ctx, 1); err != nil {
 		return err
 	}
-	if err := t.userBuilder(id).Delete(ctx, nil); err != nil {
+	if err := t.userBuilder(id, false).Delete(ctx, nil); err != nil {
 		return classify(err, op, id, t.now())
 	}
 	return nil
@@ -312,7 +351,7 @@ func (t *Tenant) AssignLicenses(ctx context.Context, id string, add []backend.Li
 	if err := t.limiter.Wait(ctx, 1); err != nil {
 		return backend.OnlineUser{}, err
 	}
-	if _, err := t.userBuilder(id).AssignLicense().Post(ctx, body, nil); err != nil {
+	if _, err := t.assignLicenseBuilder(id).Post(ctx, body, nil); err != nil {
 		return backend.OnlineUser{}, classify(err, op, id, t.now())
 	}
 	u, err := t.getUser(ctx, id)

@@ -375,6 +375,11 @@ func tenantCheckUPNSyntax(op, upn string) error {
 	if !ok || domain == "" {
 		return backend.Invalid(op, upn, "upn-syntax", tenantMsgUPNInvalid)
 	}
+	// A userPrincipalName may begin with '$' (Graph documents how to
+	// address one: https://learn.microsoft.com/graph/api/user-get).
+	if rest, ok := strings.CutPrefix(local, "$"); ok && rest != "" {
+		local = rest
+	}
 	switch backend.OnlineLocalPartRule(local) {
 	case "characters":
 		return backend.Invalid(op, upn, "upn-characters", tenantMsgUPNInvalid)
