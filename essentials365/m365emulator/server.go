@@ -79,6 +79,10 @@ type Options struct {
 	// will read Graph's; turn it on to debug.
 	ReasonDetail bool
 
+	// RecordTypes chooses the @odata.type form of domain DNS records; the
+	// zero value is ODataTypesPrefixed.
+	RecordTypes ODataTypeForm
+
 	// DeltaLinks chooses the path of the @odata.nextLink and
 	// @odata.deltaLink of users/delta; the zero value is DeltaLinksPlain.
 	// Clients must follow either, as opaque URLs.
@@ -111,6 +115,23 @@ const (
 	// ConflictsWithoutDetails answers the directory's generic conflict
 	// message, without details.
 	ConflictsWithoutDetails
+)
+
+// ODataTypeForm is the form of the @odata.type of domain DNS records.
+// Graph answers "#microsoft.graph.domainDnsMxRecord"; the API reference's
+// example of serviceConfigurationRecords
+// (https://learn.microsoft.com/graph/api/domain-list-serviceconfigurationrecords)
+// shows "microsoft.graph.domainDnsMxRecord", without the '#', which the
+// Graph SDK for Go does not recognize as a subtype. Clients must read
+// both (recordType names the type either way).
+type ODataTypeForm int
+
+// The @odata.type forms.
+const (
+	// ODataTypesPrefixed writes "#microsoft.graph.domainDns...Record".
+	ODataTypesPrefixed ODataTypeForm = iota
+	// ODataTypesBare writes "microsoft.graph.domainDns...Record".
+	ODataTypesBare
 )
 
 // DeltaLinkForm is the path form of the links users/delta answers with.

@@ -228,8 +228,18 @@ func domainJSON(d backend.Domain, all []backend.Domain) wireDomain {
 }
 
 // dnsRecordJSON renders r as the domainDnsRecord subtype its RecordType
-// names, with the '#'-prefixed @odata.type the Graph SDK needs to pick the
-// subtype.
+// names (https://learn.microsoft.com/graph/api/resources/domaindnsrecord),
+// with the '#'-prefixed @odata.type Graph answers with, or, with
+// Options.RecordTypes set to ODataTypesBare, the bare type the
+// domain-list-serviceconfigurationrecords doc example shows.
+func (s *Server) dnsRecordJSON(r backend.DomainDNSRecord) map[string]any {
+	m := dnsRecordJSON(r)
+	if s.opts.RecordTypes == ODataTypesBare {
+		m["@odata.type"] = strings.TrimPrefix(m["@odata.type"].(string), "#")
+	}
+	return m
+}
+
 func dnsRecordJSON(r backend.DomainDNSRecord) map[string]any {
 	m := map[string]any{
 		"id":               r.ID,

@@ -181,3 +181,32 @@ func TestDollarUPN(t *testing.T) {
 	assert.Equal(t, int64(1), routes["DELETE /users/{id}"])
 	assert.Zero(t, routes["unmatched"])
 }
+
+// TestRecordTypesWithoutHash reads a domain's DNS records whether Graph
+// types them "#microsoft.graph.domainDnsMxRecord" or, as the API
+// reference's example does, without the '#' (the SDK then decodes the base
+// type): the same MX, TXT and CNAME fields come back.
+func TestRecordTypesWithoutHash(t *testing.T) {
+	read := func(form m365emulator.ODataTypeForm) []backend.DomainDNSRecord {
+		e := newEmulated(t, 1, &m365emulator.Options{RecordTypes: form})
+		recs, err := e.driver.ServiceConfigurationRecords(t.Context(), testDomain)
+		require.NoError(t, err)
+		return recs
+	}
+	prefixed, bare := read(m365emulator.ODataTypesPrefixed), read(m365emulator.ODataTypesBare)
+	require.NotEmpty(t, prefixed)
+	assert.Equal(t, prefixed, bare)
+	kinds := map[string]bool{}
+	for _, r := range bare {
+		kinds[r.RecordType] = true
+		switch r.RecordType {
+		case "Mx":
+			assert.NotEmpty(t, r.MailExchange)
+		case "Txt":
+			assert.NotEmpty(t, r.Text)
+		case "CName":
+			assert.NotEmpty(t, r.CanonicalName)
+		}
+	}
+	assert.True(t, kinds["Mx"] && kinds["Txt"] && kinds["CName"], "%v", kinds)
+}
