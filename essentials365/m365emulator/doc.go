@@ -23,6 +23,7 @@
 // and is the only form for a userPrincipalName starting with '$'
 // (/users/$x@y.com is refused as Graph refuses it). The routes are one
 // table (routes.go); adding an endpoint is one line and its handler.
+//
 //	GET    /users/delta()                also /users/delta and /users/microsoft.graph.delta();
 //	                                     $select, $skiptoken, $deltatoken; $top ignored as Graph does
 //	GET    /directory/deletedItems/microsoft.graph.user (also graph.user, the form msgraph-sdk-go sends)
