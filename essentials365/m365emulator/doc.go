@@ -18,12 +18,6 @@
 //	PATCH  /users/{id|userPrincipalName} 204
 //	DELETE /users/{id|userPrincipalName} 204; the user goes to deleted items
 //	POST   /users/{id}/assignLicense     200 with the user
-//
-// Wherever a route has {id}, the key form users('key') is accepted too,
-// and is the only form for a userPrincipalName starting with '$'
-// (/users/$x@y.com is refused as Graph refuses it). The routes are one
-// table (routes.go); adding an endpoint is one line and its handler.
-//
 //	GET    /users/delta()                also /users/delta and /users/microsoft.graph.delta();
 //	                                     $select, $skiptoken, $deltatoken; $top ignored as Graph does
 //	GET    /directory/deletedItems/microsoft.graph.user (also graph.user, the form msgraph-sdk-go sends)
@@ -37,6 +31,11 @@
 //	GET    /domains/{name}/serviceConfigurationRecords
 //	POST   /domains/{name}/verify        200 with availabilityStatus
 //	POST   /$batch                       up to 20 requests, fully parallel or fully sequential
+//
+// Wherever a route has {id}, the key form users('key') is accepted too,
+// and is the only form for a userPrincipalName starting with '$'
+// (/users/$x@y.com is refused as Graph refuses it). The routes are one
+// table (routes.go); adding an endpoint is one line and its handler.
 //
 // The $filter forms understood on users are userPrincipalName, id, mail,
 // displayName and onPremisesImmutableId with eq, and startswith on
