@@ -172,7 +172,19 @@ func skuJSON(k backend.SKU, org backend.Organization) wireSKU {
 		SubscriptionIDs:  []string{},
 	}
 	if w.CapabilityStatus == "" {
-		w.CapabilityStatus = "Enabled"
+		w.CapabilityStatus = backend.CapabilityEnabled
+	}
+	// prepaidUnits (https://learn.microsoft.com/graph/api/resources/licenseunitsdetail):
+	// the units of a suspended, locked-out or expired subscription are
+	// counted as such; those of a suspended or locked-out one are no
+	// longer enabled.
+	switch w.CapabilityStatus {
+	case backend.CapabilitySuspended, backend.CapabilityDeleted:
+		w.PrepaidUnits = wirePrepaidUnits{Suspended: k.Enabled}
+	case backend.CapabilityLockedOut:
+		w.PrepaidUnits = wirePrepaidUnits{LockedOut: k.Enabled}
+	case backend.CapabilityWarning:
+		w.PrepaidUnits.Warning = k.Enabled
 	}
 	for _, p := range k.ServicePlans {
 		status := p.ProvisioningStatus

@@ -210,3 +210,23 @@ func TestRecordTypesWithoutHash(t *testing.T) {
 	}
 	assert.True(t, kinds["Mx"] && kinds["Txt"] && kinds["CName"], "%v", kinds)
 }
+
+// TestSuspendedSubscription: through Graph's subscribedSkus, a suspended
+// subscription shows its status and no free seat (its units moved to
+// prepaidUnits.suspended), and its licences cannot be assigned.
+func TestSuspendedSubscription(t *testing.T) {
+	e := newEmulated(t, 3, nil)
+	ctx := t.Context()
+	require.NoError(t, e.mem.SetCapabilityStatus(e.sku.SKUID, backend.CapabilitySuspended))
+	skus, err := e.driver.SubscribedSKUs(ctx)
+	require.NoError(t, err)
+	require.Len(t, skus, 1)
+	assert.Equal(t, backend.CapabilitySuspended, skus[0].CapabilityStatus)
+	assert.False(t, skus[0].Usable())
+	assert.Zero(t, skus[0].Available())
+	u, err := e.driver.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: "susp@" + testDomain, DisplayName: "S", UsageLocation: "FR", Password: "Susp!Passw0rd"})
+	require.NoError(t, err)
+	_, err = e.driver.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: e.sku.SKUID}}, nil)
+	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
+	assert.Equal(t, backend.ReasonNoFreeLicense, backend.ReasonOf(err))
+}

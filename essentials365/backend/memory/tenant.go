@@ -838,6 +838,29 @@ func (t *Tenant) SetSeats(skuID string, enabled int) error {
 	return nil
 }
 
+// SetCapabilityStatus changes a subscription's capabilityStatus, as when
+// it expires (backend.CapabilityWarning), is suspended, locked out or
+// deleted. The licences of a SKU that is not Usable cannot be assigned,
+// and its seats are not free.
+func (t *Tenant) SetCapabilityStatus(skuID, status string) error {
+	const op = "SetCapabilityStatus"
+	switch status {
+	case backend.CapabilityEnabled, backend.CapabilityWarning, backend.CapabilitySuspended,
+		backend.CapabilityLockedOut, backend.CapabilityDeleted:
+	default:
+		return backend.Invalid(op, skuID, "sku", "capability status %q is not one of Enabled, Warning, Suspended, LockedOut, Deleted", status)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.skuLocked(skuID)
+	if s == nil {
+		return backend.Errorf(backend.NotFound, op, skuID, "the tenant does not subscribe to SKU %s", skuID)
+	}
+	s.sku.CapabilityStatus = status
+	t.seq++
+	return nil
+}
+
 func (t *Tenant) skuLocked(skuID string) *tenantSKU {
 	for _, s := range t.skus {
 		if strings.EqualFold(s.sku.SKUID, skuID) {
@@ -955,6 +978,12 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 		gained = append(gained, s)
 	}
 	for _, s := range gained {
+		if !s.sku.Usable() {
+			return backend.OnlineUser{}, &backend.Error{
+				Kind: backend.FailedPrecondition, Op: op, Key: id, Reason: backend.ReasonNoFreeLicense,
+				Msg: fmt.Sprintf("Subscription with SKU %s (%s) does not have any available licenses: the subscription is %s.", s.sku.SKUID, s.sku.PartNumber, s.sku.CapabilityStatus),
+			}
+		}
 		if t.consumedLocked(s.sku.SKUID) >= s.sku.Enabled {
 			return backend.OnlineUser{}, tenantNoSeat(op, id, s.sku)
 		}
