@@ -58,6 +58,13 @@
 // resends uncompressed. "@odata.type" is accepted in bodies. Any bearer
 // token is accepted unless [Options].RequireAuth or [Options].Token is set.
 //
+// # TLS
+//
+// Microsoft's Graph clients follow only https paging links. Serve the
+// emulator over TLS with a certificate of your own, or one from
+// [NewTLSCertificate], whose authority ([TLSCertificate].CAPEM) the client
+// trusts; links then use https.
+//
 // # Errors
 //
 // Every error answer has Graph's shape, always with a message:

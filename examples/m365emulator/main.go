@@ -4,6 +4,11 @@
 //
 //	go run ./examples/m365emulator -addr 127.0.0.1:8365 -latency 50ms -throttle
 //
+// With -tls it serves https with a certificate it generates, and prints
+// the certificate authority to trust (also written to the -ca-out file);
+// -cert and -key serve a certificate of your own instead. Microsoft's
+// Graph clients follow only https paging links.
+//
 // The tenant is Contoso: the initial domain contoso.onmicrosoft.com, the
 // verified default domain contoso.com, the unverified domain fabrikam.com,
 // Office 365 E3 (ENTERPRISEPACK, 25 seats) and Exchange Online Plan 1
@@ -13,6 +18,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,6 +67,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	latency := fs.Duration("latency", 0, "delay added to every request (e.g. 50ms)")
 	throttle := fs.Bool("throttle", false, "enforce Microsoft Graph's identity throttling quotas")
 	verbose := fs.Bool("v", false, "log every request")
+	useTLS := fs.Bool("tls", false, "serve https with a generated certificate; its CA is printed")
+	caOut := fs.String("ca-out", "", "with -tls, also write the CA certificate (PEM) to this file")
+	certFile := fs.String("cert", "", "serve https with this certificate (PEM; with -key)")
+	keyFile := fs.String("key", "", "the private key (PEM) of -cert")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,17 +91,31 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		opts.Logger = slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
+	tlsConfig, err := serverTLS(*useTLS, *caOut, *certFile, *keyFile, stdout)
+	if err != nil {
+		return err
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String() + "/v1.0"
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	base := scheme + "://" + ln.Addr().String() + "/v1.0"
 	fmt.Fprintf(stdout, "m365emulator: serving the Contoso demo tenant at %s\n", base)
 	fmt.Fprintf(stdout, "  try:   curl %s/users\n", base)
 	fmt.Fprintf(stdout, "  Graph driver: graphtenant.Config{BaseURL: %q}; any bearer token is accepted\n", base)
 	fmt.Fprintln(stdout, "  stop with Ctrl-C")
 
-	srv := &http.Server{Handler: m365emulator.New(tenant, opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           m365emulator.New(tenant, opts),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute, // a 4 MB batch body at a slow client's pace
+		IdleTimeout:       2 * time.Minute,
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -106,6 +130,42 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return serveErr
 	}
 	return err
+}
+
+// serverTLS returns the TLS configuration the flags ask for, or nil for
+// plain http. A generated certificate's CA is printed (and written to
+// caOut when set) for clients to trust.
+func serverTLS(generate bool, caOut, certFile, keyFile string, stdout io.Writer) (*tls.Config, error) {
+	switch {
+	case certFile != "" || keyFile != "":
+		if certFile == "" || keyFile == "" {
+			return nil, errors.New("-cert and -key go together")
+		}
+		if generate {
+			return nil, errors.New("-tls generates a certificate; with -cert and -key, leave it out")
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load the certificate: %w", err)
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	case generate:
+		cert, err := m365emulator.NewTLSCertificate(nil, time.Now(), 0)
+		if err != nil {
+			return nil, fmt.Errorf("generate a certificate: %w", err)
+		}
+		fmt.Fprintf(stdout, "m365emulator: trust this certificate authority (valid 7 days):\n%s", cert.CAPEM)
+		if caOut != "" {
+			if err := os.WriteFile(caOut, cert.CAPEM, 0o644); err != nil {
+				return nil, fmt.Errorf("write the CA certificate: %w", err)
+			}
+			fmt.Fprintf(stdout, "  (also written to %s)\n", caOut)
+		}
+		return cert.Config(), nil
+	case caOut != "":
+		return nil, errors.New("-ca-out needs -tls")
+	}
+	return nil, nil
 }
 
 // demoUsers are the people of the demo tenant: local part, display name,

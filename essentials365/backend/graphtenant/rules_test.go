@@ -1,13 +1,19 @@
 package graphtenant
 
 import (
+	"crypto/tls"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/essentials365/backend/pacer"
 	"github.com/essentials365/sdk/essentials365/m365emulator"
 )
 
@@ -229,4 +235,31 @@ func TestSuspendedSubscription(t *testing.T) {
 	_, err = e.driver.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: e.sku.SKUID}}, nil)
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
 	assert.Equal(t, backend.ReasonNoFreeLicense, backend.ReasonOf(err))
+}
+
+// TestOverTLS: the driver reads the emulator served over TLS with a
+// generated certificate, following its https paging links.
+func TestOverTLS(t *testing.T) {
+	cert, err := m365emulator.NewTLSCertificate(nil, time.Now(), 0)
+	require.NoError(t, err)
+	mem := memory.NewTenant(&memory.TenantOptions{InitialDomain: testInitial})
+	for i := range 5 {
+		_, err := mem.CreateUser(t.Context(), backend.NewOnlineUser{UserPrincipalName: fmt.Sprintf("tls%d@%s", i, testInitial), DisplayName: "T", Password: "Tls!Passw0rd"})
+		require.NoError(t, err)
+	}
+	srv := httptest.NewUnstartedServer(m365emulator.New(mem, nil))
+	srv.TLS = cert.Config()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	drv, err := New(Config{
+		Credential: StaticToken("t"), BaseURL: srv.URL + "/v1.0", PageSize: 2, RateLimit: pacer.Config{Disabled: true},
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.CertPool(), MinVersion: tls.VersionTLS12}},
+	})
+	require.NoError(t, err)
+	n := 0
+	for _, err := range drv.ListUsers(t.Context()) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 5, n)
 }
