@@ -43,8 +43,9 @@
 // # Faults
 //
 // Every driver embeds a fault injector and a call log. FailNext(op, n, err)
-// makes the next n calls of op (a method name such as "CreateUser", or "*"
-// for any) return err; AddFault installs a function consulted on every call
+// makes the next n calls of op (an [Op] constant such as [OpCreateUser],
+// or [OpAny]) return err; an Op the driver does not have panics, naming
+// the driver's operations, so that a misspelt fault never passes silently; AddFault installs a function consulted on every call
 // until ClearFaults, to fail calls by rate, key or context. Calls returns
 // the ordered log of calls (operation, key, error), CountCalls counts them
 // by operation and ResetCalls empties the log. An injected fault is checked

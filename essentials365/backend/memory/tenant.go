@@ -136,6 +136,7 @@ func NewTenant(opts *TenantOptions) *Tenant {
 		o = *opts
 	}
 	t := &Tenant{
+		recorder:    newRecorder("Tenant", tenantOps...),
 		id:          cmp.Or(o.TenantID, tenantDefaultID),
 		displayName: cmp.Or(o.DisplayName, "Contoso"),
 		now:         o.Now,
@@ -165,7 +166,7 @@ func NewTenant(opts *TenantOptions) *Tenant {
 		name: initial, verified: true, isDefault: true, isInitial: true,
 		services: []string{"Email", "OfficeCommunicationsOnline"},
 	})
-	t.mail = &Mail{t: t}
+	t.mail = &Mail{t: t, recorder: newRecorder("Mail", mailOps...)}
 	return t
 }
 
