@@ -176,7 +176,7 @@ func (t *Tenant) clock() time.Time { return t.now().UTC() }
 // begin checks the context and the injected faults of op. On failure it
 // records the call and returns the error.
 func (t *Tenant) begin(ctx context.Context, op, key string) error {
-	if err := backend.CtxErr(ctx, op); err != nil {
+	if err := backend.CtxErr(ctx, tenantWording(op)); err != nil {
 		t.record(op, key, err)
 		return err
 	}
@@ -189,6 +189,7 @@ func (t *Tenant) begin(ctx context.Context, op, key string) error {
 
 // done records the call and returns err.
 func (t *Tenant) done(op, key string, err error) error {
+	err = tenantWorded(op, err)
 	t.record(op, key, err)
 	if err != nil {
 		t.log.Debug("memory tenant call failed", "op", op, "key", key, "err", err)
@@ -257,4 +258,56 @@ func tenantStableID(parts ...string) string {
 	g[7] = g[7]&0x0f | 0x50 // version 5-like: name-based
 	g[8] = g[8]&0x3f | 0x80
 	return g.String()
+}
+
+// tenantOpWording is the wording of the tenant contract's operations in
+// errors, the same in every tenant driver ("tenant: <verb> <object>").
+var tenantOpWording = map[string]string{
+	string(OpOrganization):                "tenant: get organization",
+	string(OpListUsers):                   "tenant: list users",
+	string(OpGetUser):                     "tenant: get user",
+	string(OpGetUserByImmutableID):        "tenant: get user by immutable id",
+	string(OpCreateUser):                  "tenant: create user",
+	string(OpCreateUsers):                 "tenant: create user",
+	string(OpUpdateUser):                  "tenant: update user",
+	string(OpDeleteUser):                  "tenant: delete user",
+	string(OpRestoreUser):                 "tenant: restore user",
+	string(OpListDeletedUsers):            "tenant: list deleted users",
+	string(OpSubscribedSKUs):              "tenant: list subscribed skus",
+	string(OpAssignLicenses):              "tenant: assign licenses",
+	string(OpAssignLicensesMany):          "tenant: assign licenses",
+	string(OpDomains):                     "tenant: list domains",
+	string(OpChanges):                     "tenant: list changes",
+	string(OpChangePasswordInPortal):      "tenant: change password in portal",
+	string(OpAddDomain):                   "tenant: add domain",
+	string(OpVerificationRecords):         "tenant: list verification records",
+	string(OpServiceConfigurationRecords): "tenant: list service configuration records",
+	string(OpVerifyDomain):                "tenant: verify domain",
+	string(OpDeleteDomain):                "tenant: delete domain",
+	"AddSKU":                              "tenant: add sku",
+	"SetSeats":                            "tenant: set seats",
+	"SetCapabilityStatus":                 "tenant: set capability status",
+	"AddVerifiedDomain":                   "tenant: add verified domain",
+}
+
+// tenantWording returns the error wording of the operation op (a method
+// name).
+func tenantWording(op string) string {
+	if w, ok := tenantOpWording[op]; ok {
+		return w
+	}
+	return op
+}
+
+// tenantWorded returns err with the wording of op when err is the
+// tenant's own *backend.Error named after the method (a copy: the error
+// may be shared).
+func tenantWorded(op string, err error) error {
+	e, ok := err.(*backend.Error)
+	if !ok || e.Op != op {
+		return err
+	}
+	c := *e
+	c.Op = tenantWording(op)
+	return &c
 }

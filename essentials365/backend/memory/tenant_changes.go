@@ -37,7 +37,7 @@ func (t *Tenant) ChangesMax(ctx context.Context, watermark string, maxPage int) 
 	t.purgeLocked()
 	pos, ok := tenantParseWatermark(watermark, t.seq)
 	if !ok {
-		return backend.TenantChanges{}, t.done(op, "", backend.Invalid(op, "", "watermark", "the watermark %q was not returned by this tenant", watermark))
+		return backend.TenantChanges{}, t.done(op, "", backend.Invalid(op, "", backend.ReasonWatermark, "the watermark %q was not returned by this tenant", watermark))
 	}
 	// Deletions are reported when they happened after both the position
 	// and the start of a full round: those before the round are of users

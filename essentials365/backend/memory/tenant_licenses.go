@@ -10,6 +10,10 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
+// ReasonInvalidSKU (InvalidArgument): a SKU given to AddSKU, SetSeats or
+// SetCapabilityStatus, or in TenantOptions.SKUs, is malformed.
+const ReasonInvalidSKU backend.Reason = "sku"
+
 // AddSKU adds a subscription. Enabled is the number of seats; Consumed is
 // ignored (it is computed from assignments). ID defaults to
 // "<tenantID>_<SKUID>", CapabilityStatus to "Enabled" and each plan's
@@ -17,10 +21,10 @@ import (
 func (t *Tenant) AddSKU(sku backend.SKU) (backend.SKU, error) {
 	const op = "AddSKU"
 	if sku.SKUID == "" || sku.PartNumber == "" {
-		return backend.SKU{}, backend.Invalid(op, sku.SKUID, "sku", "a SKU needs a SKUID and a PartNumber")
+		return backend.SKU{}, backend.Invalid(op, sku.SKUID, ReasonInvalidSKU, "a SKU needs a SKUID and a PartNumber")
 	}
 	if sku.Enabled < 0 {
-		return backend.SKU{}, backend.Invalid(op, sku.SKUID, "sku", "enabled seats cannot be negative")
+		return backend.SKU{}, backend.Invalid(op, sku.SKUID, ReasonInvalidSKU, "enabled seats cannot be negative")
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -47,7 +51,7 @@ func (t *Tenant) AddSKU(sku backend.SKU) (backend.SKU, error) {
 func (t *Tenant) SetSeats(skuID string, enabled int) error {
 	const op = "SetSeats"
 	if enabled < 0 {
-		return backend.Invalid(op, skuID, "sku", "enabled seats cannot be negative")
+		return backend.Invalid(op, skuID, ReasonInvalidSKU, "enabled seats cannot be negative")
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -69,7 +73,7 @@ func (t *Tenant) SetCapabilityStatus(skuID, status string) error {
 	case backend.CapabilityEnabled, backend.CapabilityWarning, backend.CapabilitySuspended,
 		backend.CapabilityLockedOut, backend.CapabilityDeleted:
 	default:
-		return backend.Invalid(op, skuID, "sku", "capability status %q is not one of Enabled, Warning, Suspended, LockedOut, Deleted", status)
+		return backend.Invalid(op, skuID, ReasonInvalidSKU, "capability status %q is not one of Enabled, Warning, Suspended, LockedOut, Deleted", status)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -128,7 +132,7 @@ func (t *Tenant) SubscribedSKUs(ctx context.Context) ([]backend.SKU, error) {
 
 func tenantNoSeat(op, key string, sku backend.SKU) error {
 	return &backend.Error{
-		Kind: backend.FailedPrecondition, Op: op, Key: key, Reason: "no-free-license",
+		Kind: backend.FailedPrecondition, Op: op, Key: key, Reason: backend.ReasonNoFreeLicense,
 		Msg: fmt.Sprintf("Subscription with SKU %s (%s) does not have any available licenses: all %d seats are assigned.", sku.SKUID, sku.PartNumber, sku.Enabled),
 	}
 }
@@ -153,7 +157,7 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 		return backend.OnlineUser{}, tenantNotFound(op, id)
 	}
 	if len(add) > 0 && u.user.UsageLocation == "" {
-		return backend.OnlineUser{}, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: id, Reason: "usage-location-required", Msg: tenantMsgUsageLocation}
+		return backend.OnlineUser{}, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: id, Reason: backend.ReasonUsageLocationRequired, Msg: tenantMsgUsageLocation}
 	}
 	next := tenantCloneLicenses(u.user.AssignedLicenses)
 	held := func(skuID string) int {
@@ -163,11 +167,11 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 	for _, r := range remove {
 		s := t.skuLocked(r)
 		if s == nil {
-			return backend.OnlineUser{}, backend.Invalid(op, id, "unknown-sku", "License %s does not correspond to a valid company License.", r)
+			return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonUnknownSKU, "License %s does not correspond to a valid company License.", r)
 		}
 		i := held(r)
 		if i < 0 {
-			return backend.OnlineUser{}, backend.Invalid(op, id, "license-not-assigned", "User does not have a corresponding license %s (%s).", s.sku.SKUID, s.sku.PartNumber)
+			return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonLicenseNotAssigned, "User does not have a corresponding license %s (%s).", s.sku.SKUID, s.sku.PartNumber)
 		}
 		seen[s.sku.SKUID] = true
 		next = slices.Delete(next, i, i+1)
@@ -176,16 +180,16 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 	for _, a := range add {
 		s := t.skuLocked(a.SKUID)
 		if s == nil {
-			return backend.OnlineUser{}, backend.Invalid(op, id, "unknown-sku", "License %s does not correspond to a valid company License.", a.SKUID)
+			return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonUnknownSKU, "License %s does not correspond to a valid company License.", a.SKUID)
 		}
 		if seen[s.sku.SKUID] {
-			return backend.OnlineUser{}, backend.Invalid(op, id, "license-conflict", "License %s is both added and removed, or added twice.", s.sku.SKUID)
+			return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonLicenseConflict, "License %s is both added and removed, or added twice.", s.sku.SKUID)
 		}
 		seen[s.sku.SKUID] = true
 		plans := make([]string, 0, len(a.DisabledPlans))
 		for _, p := range a.DisabledPlans {
 			if !slices.ContainsFunc(s.sku.ServicePlans, func(sp backend.ServicePlan) bool { return strings.EqualFold(sp.ID, p) }) {
-				return backend.OnlineUser{}, backend.Invalid(op, id, "unknown-service-plan", "Service plan %s is not part of SKU %s (%s).", p, s.sku.SKUID, s.sku.PartNumber)
+				return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonUnknownServicePlan, "Service plan %s is not part of SKU %s (%s).", p, s.sku.SKUID, s.sku.PartNumber)
 			}
 			plans = append(plans, strings.ToLower(p))
 		}

@@ -97,7 +97,7 @@ func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, er
 		}
 		next := 0
 		for {
-			if err := backend.CtxErr(ctx, op); err != nil {
+			if err := backend.CtxErr(ctx, tenantWording(op)); err != nil {
 				t.done(op, "", err)
 				yield(backend.OnlineUser{}, err)
 				return
@@ -142,7 +142,7 @@ func tenantSplitAddress(addr string) (local, domain string, ok bool) {
 func tenantCheckUPNSyntax(op, upn string) error {
 	local, domain, ok := tenantSplitAddress(upn)
 	if !ok || domain == "" {
-		return backend.Invalid(op, upn, "upn-syntax", tenantMsgUPNInvalid)
+		return backend.Invalid(op, upn, backend.ReasonUPNSyntax, tenantMsgUPNInvalid)
 	}
 	// A userPrincipalName may begin with '$' (Graph documents how to
 	// address one: https://learn.microsoft.com/graph/api/user-get).
@@ -151,9 +151,9 @@ func tenantCheckUPNSyntax(op, upn string) error {
 	}
 	switch backend.OnlineLocalPartRule(local) {
 	case "characters":
-		return backend.Invalid(op, upn, "upn-characters", tenantMsgUPNInvalid)
+		return backend.Invalid(op, upn, backend.ReasonUPNCharacters, tenantMsgUPNInvalid)
 	case "syntax":
-		return backend.Invalid(op, upn, "upn-syntax", tenantMsgUPNInvalid)
+		return backend.Invalid(op, upn, backend.ReasonUPNSyntax, tenantMsgUPNInvalid)
 	}
 	return nil
 }
@@ -164,10 +164,10 @@ func (t *Tenant) checkUPNDomainLocked(op, upn string) error {
 	_, domain, _ := tenantSplitAddress(upn)
 	d := t.domainLocked(domain)
 	if d == nil {
-		return backend.Invalid(op, upn, "upn-domain-unknown", tenantMsgUPNDomain)
+		return backend.Invalid(op, upn, backend.ReasonUPNDomainUnknown, tenantMsgUPNDomain)
 	}
 	if !d.verified {
-		return backend.Invalid(op, upn, "upn-domain-unverified", tenantMsgUPNDomain)
+		return backend.Invalid(op, upn, backend.ReasonUPNDomainUnverified, tenantMsgUPNDomain)
 	}
 	return nil
 }
@@ -208,20 +208,20 @@ func (t *Tenant) createUser(op string, nu backend.NewOnlineUser) (backend.Online
 		return backend.OnlineUser{}, err
 	}
 	if strings.TrimSpace(nu.DisplayName) == "" {
-		return backend.OnlineUser{}, backend.Invalid(op, key, "display-name-required", tenantMsgDisplayName)
+		return backend.OnlineUser{}, backend.Invalid(op, key, backend.ReasonDisplayNameRequired, tenantMsgDisplayName)
 	}
 	nick := nu.MailNickname
 	if nick == "" {
 		nick, _, _ = tenantSplitAddress(upn)
 	}
 	if nick == "" || len(nick) > 64 || strings.ContainsAny(nick, " @\t\r\n\"\\,;:<>[]()") {
-		return backend.OnlineUser{}, backend.Invalid(op, key, "mail-nickname", "Invalid value specified for property 'mailNickname' of resource 'User'.")
+		return backend.OnlineUser{}, backend.Invalid(op, key, backend.ReasonMailNickname, "Invalid value specified for property 'mailNickname' of resource 'User'.")
 	}
 	if nu.UsageLocation != "" && !tenantUsageLocationOK(nu.UsageLocation) {
-		return backend.OnlineUser{}, backend.Invalid(op, key, "usage-location", "Invalid value specified for property 'usageLocation' of resource 'User'.")
+		return backend.OnlineUser{}, backend.Invalid(op, key, backend.ReasonUsageLocation, "Invalid value specified for property 'usageLocation' of resource 'User'.")
 	}
 	if !backend.OnlinePasswordOK(nu.Password) {
-		return backend.OnlineUser{}, backend.Invalid(op, key, "password-policy", tenantMsgPassword)
+		return backend.OnlineUser{}, backend.Invalid(op, key, backend.ReasonPasswordPolicy, tenantMsgPassword)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -302,13 +302,13 @@ func (t *Tenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUs
 
 func (t *Tenant) updateUser(op, id string, upd backend.OnlineUserUpdate) error {
 	if upd.DisplayName != nil && strings.TrimSpace(*upd.DisplayName) == "" {
-		return backend.Invalid(op, id, "display-name-required", tenantMsgDisplayName)
+		return backend.Invalid(op, id, backend.ReasonDisplayNameRequired, tenantMsgDisplayName)
 	}
 	if upd.UsageLocation != nil && *upd.UsageLocation != "" && !tenantUsageLocationOK(*upd.UsageLocation) {
-		return backend.Invalid(op, id, "usage-location", "Invalid value specified for property 'usageLocation' of resource 'User'.")
+		return backend.Invalid(op, id, backend.ReasonUsageLocation, "Invalid value specified for property 'usageLocation' of resource 'User'.")
 	}
 	if upd.Password != nil && !backend.OnlinePasswordOK(upd.Password.Password) {
-		return backend.Invalid(op, id, "password-policy", tenantMsgPassword)
+		return backend.Invalid(op, id, backend.ReasonPasswordPolicy, tenantMsgPassword)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
