@@ -46,17 +46,10 @@ func main() {
 	}
 }
 
-// Public product and service-plan ids of the demo SKUs, as Microsoft
-// publishes them in its licensing service-plan reference.
+// The demo SKUs, by the product ids Microsoft publishes.
 const (
-	skuEnterprisePack   = "6fd2c87f-b296-42f0-b197-1e91e994b900" // ENTERPRISEPACK, Office 365 E3
-	skuExchangeStandard = "4b9405b0-7788-4568-add1-99614e613b69" // EXCHANGESTANDARD, Exchange Online (Plan 1)
-
-	planExchangeEnterprise = "efb87545-963c-4e0d-99df-69c6916d9eb0" // EXCHANGE_S_ENTERPRISE
-	planExchangeStandard   = "9aaf7827-d63c-4b61-89c3-182f06f82e5c" // EXCHANGE_S_STANDARD
-	planSharePoint         = "5dbe027f-2339-4123-9542-606e4d348a72" // SHAREPOINTENTERPRISE
-	planSkypeForBusiness   = "0feaeb32-d00e-4d66-bd5a-43b5b83db82c" // MCOSTANDARD
-	planTeams              = "57ff2da0-773e-42df-b2af-ffb7a2317929" // TEAMS1
+	skuEnterprisePack   = memory.SKUIDEnterprisePack   // ENTERPRISEPACK, Office 365 E3
+	skuExchangeStandard = memory.SKUIDExchangeStandard // EXCHANGESTANDARD, Exchange Online (Plan 1)
 )
 
 // run parses args, seeds the demo tenant and serves it until ctx is done.
@@ -75,10 +68,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	tenant, err := seed(ctx)
-	if err != nil {
-		return fmt.Errorf("seed the demo tenant: %w", err)
-	}
+	tenant := seed()
 	opts := &m365emulator.Options{
 		ReadLatency:  *latency,
 		WriteLatency: *latency,
@@ -188,47 +178,28 @@ var demoUsers = []struct {
 	{"miriam.graham", "Miriam Graham", "US", "", true},
 }
 
-// seed builds the demo tenant.
-func seed(ctx context.Context) (*memory.Tenant, error) {
-	t := memory.NewTenant(&memory.TenantOptions{DisplayName: "Contoso", InitialDomain: "contoso.onmicrosoft.com"})
-	if err := t.AddVerifiedDomain("contoso.com", true); err != nil {
-		return nil, err
-	}
-	if _, err := t.AddDomain(ctx, "fabrikam.com"); err != nil {
-		return nil, err
-	}
-	for _, sku := range []backend.SKU{
-		{SKUID: skuEnterprisePack, PartNumber: "ENTERPRISEPACK", Enabled: 25, ServicePlans: []backend.ServicePlan{
-			{ID: planExchangeEnterprise, Name: "EXCHANGE_S_ENTERPRISE"},
-			{ID: planSharePoint, Name: "SHAREPOINTENTERPRISE"},
-			{ID: planSkypeForBusiness, Name: "MCOSTANDARD"},
-			{ID: planTeams, Name: "TEAMS1"},
-		}},
-		{SKUID: skuExchangeStandard, PartNumber: "EXCHANGESTANDARD", Enabled: 10, ServicePlans: []backend.ServicePlan{
-			{ID: planExchangeStandard, Name: "EXCHANGE_S_STANDARD"},
-		}},
-	} {
-		if _, err := t.AddSKU(sku); err != nil {
-			return nil, err
-		}
-	}
+// seed builds the demo tenant, seeded at construction.
+func seed() *memory.Tenant {
+	users := make([]memory.UserSeed, 0, len(demoUsers))
 	for _, d := range demoUsers {
-		u, err := t.CreateUser(ctx, backend.NewOnlineUser{
+		u := memory.UserSeed{User: backend.NewOnlineUser{
 			UserPrincipalName: d.local + "@contoso.com",
 			DisplayName:       d.name,
 			MailNickname:      strings.ReplaceAll(d.local, ".", ""),
 			UsageLocation:     d.location,
 			Password:          "Demo-" + strings.ReplaceAll(d.name, " ", "") + "-2025!",
 			Disabled:          d.disabled,
-		})
-		if err != nil {
-			return nil, err
-		}
+		}}
 		if d.sku != "" {
-			if _, err := t.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: d.sku}}, nil); err != nil {
-				return nil, err
-			}
+			u.Licenses = []backend.LicenseAssignment{{SKUID: d.sku}}
 		}
+		users = append(users, u)
 	}
-	return t, nil
+	return memory.NewTenant(&memory.TenantOptions{
+		DisplayName:   "Contoso",
+		InitialDomain: "contoso.onmicrosoft.com",
+		Domains:       []memory.DomainSeed{{Name: "contoso.com", Default: true}, {Name: "fabrikam.com", Unverified: true}},
+		SKUs:          []backend.SKU{memory.SKUEnterprisePack(25), memory.SKUExchangeStandard(10)},
+		Users:         users,
+	})
 }

@@ -40,6 +40,15 @@
 // Errors are *backend.Error values with a backend.Kind, and a Reason naming
 // the rule for InvalidArgument.
 //
+// # Seeding
+//
+// A Tenant is seeded at construction: [TenantOptions] takes Domains,
+// SKUs (with Microsoft's published GUIDs: [SKUEnterprisePack],
+// [SKUO365BusinessPremium], [SKUO365BusinessEssentials],
+// [SKUBusinessPremium], [SKUExchangeStandard]) and Users with their
+// licences, applied under the tenant's rules. AddVerifiedDomain, AddSKU
+// and CreateUser seed imperatively as well.
+//
 // # Faults
 //
 // Every driver embeds a fault injector and a call log. FailNext(op, n, err)

@@ -64,6 +64,35 @@ type TenantOptions struct {
 	// LookupTXT resolves TXT records for VerifyDomain. Default: none are
 	// found, so only PublishVerification makes VerifyDomain succeed.
 	LookupTXT func(ctx context.Context, name string) ([]string, error)
+
+	// Domains are custom domains the tenant starts with, verified unless
+	// their seed says otherwise; default none.
+	Domains []DomainSeed
+	// SKUs are the subscriptions the tenant starts with (see AddSKU for
+	// the defaults of their fields), e.g. SKUEnterprisePack(25); default
+	// none.
+	SKUs []backend.SKU
+	// Users are created, in order, under the tenant's rules (see
+	// CreateUser) once the domains and SKUs are in place, each with its
+	// licences; default none.
+	Users []UserSeed
+}
+
+// DomainSeed is a custom domain in TenantOptions.Domains.
+type DomainSeed struct {
+	Name string
+	// Default makes it the tenant's default domain.
+	Default bool
+	// Unverified adds it without verifying it, as AddDomain does.
+	Unverified bool
+}
+
+// UserSeed is a user in TenantOptions.Users.
+type UserSeed struct {
+	User backend.NewOnlineUser
+	// Licenses are assigned once the user exists (the user needs a
+	// UsageLocation).
+	Licenses []backend.LicenseAssignment
 }
 
 // Tenant is an in-memory Microsoft 365 tenant that keeps the rules Microsoft
@@ -125,7 +154,10 @@ type tenantSKU struct {
 	sku backend.SKU // Consumed is computed on the way out
 }
 
-// NewTenant returns an empty tenant with its initial domain; opts may be nil.
+// NewTenant returns a tenant with its initial domain and the domains,
+// SKUs and users of opts (nil gives an empty tenant). The seed is applied
+// under the tenant's rules; a seed they refuse is a programming error, and
+// NewTenant panics naming it. The call log starts empty.
 func NewTenant(opts *TenantOptions) *Tenant {
 	var o TenantOptions
 	if opts != nil {
@@ -163,6 +195,9 @@ func NewTenant(opts *TenantOptions) *Tenant {
 		services: []string{"Email", "OfficeCommunicationsOnline"},
 	})
 	t.mail = &Mail{t: t, recorder: newRecorder("Mail", mailOps...)}
+	if err := t.seed(o); err != nil {
+		panic("memory: NewTenant: " + err.Error())
+	}
 	return t
 }
 
