@@ -1,6 +1,7 @@
 package m365emulator_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -45,4 +46,28 @@ func TestOrganizationByID(t *testing.T) {
 	assert.Equal(t, "Request_ResourceNotFound", code)
 	r = f.do(http.MethodPatch, "/v1.0/organization/"+testTenantID, map[string]any{})
 	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
+}
+
+// TestStatsCountRequests: Stats counts the HTTP requests really served
+// (a paged listing is one request per page), and ResetStats zeroes it.
+func TestStatsCountRequests(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := range 5 {
+		f.addUser(fmt.Sprintf("s%d", i), "S")
+	}
+	r := f.do(http.MethodGet, "/v1.0/users?$top=2", nil)
+	pages := 1
+	for r.JSON["@odata.nextLink"] != nil {
+		r = f.do(http.MethodGet, r.JSON["@odata.nextLink"].(string), nil)
+		pages++
+	}
+	st := f.emu.Stats()
+	assert.Equal(t, int64(3), st.Requests)
+	assert.Equal(t, int64(pages), st.Routes["GET /users"])
+	f.emu.ResetStats()
+	st = f.emu.Stats()
+	assert.Zero(t, st.Requests)
+	assert.Empty(t, st.Routes)
+	f.do(http.MethodGet, "/v1.0/organization", nil)
+	assert.Equal(t, int64(1), f.emu.Stats().Requests)
 }

@@ -75,3 +75,30 @@ func TestTenantSeedRefused(t *testing.T) {
 	assert.Contains(t, msg, `memory: NewTenant: seed user "a@nowhere.example": tenant: create user`)
 	assert.Contains(t, msg, "verified domain")
 }
+
+// TestListUsersCountsPages: the call log counts one ListUsers call per
+// page, as Graph serves one request per page.
+func TestListUsersCountsPages(t *testing.T) {
+	users := make([]memory.UserSeed, 7)
+	for i := range users {
+		users[i] = memory.UserSeed{User: backend.NewOnlineUser{UserPrincipalName: fmt.Sprintf("p%d@contoso.onmicrosoft.com", i), DisplayName: "P", Password: "Page!Passw0rd"}}
+	}
+	tn := memory.NewTenant(&memory.TenantOptions{PageSize: 3, Users: users})
+	n := 0
+	for _, err := range tn.ListUsers(t.Context()) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 7, n)
+	assert.Equal(t, 3, tn.CountCalls(memory.OpListUsers), "pages of 3, 3 and 1")
+
+	tn.ResetCalls()
+	tn.FailNext(memory.OpListUsers, 1, backend.Errorf(backend.Unavailable, "", "", "down"))
+	var errs int
+	for _, err := range tn.ListUsers(t.Context()) {
+		if err != nil {
+			errs++
+		}
+	}
+	assert.Equal(t, 1, errs)
+}

@@ -85,20 +85,19 @@ func (t *Tenant) GetUserByImmutableID(ctx context.Context, id string) (backend.O
 	return out, t.done(op, id, nil)
 }
 
-// ListUsers streams the live users in creation order. Each page is copied
-// under the lock, so writes between pages are allowed; a user created while
-// iterating may or may not be seen.
+// ListUsers streams the live users in creation order, TenantOptions.PageSize
+// at a time. Each page is copied under the lock, so writes between pages
+// are allowed; a user created while iterating may or may not be seen. Each
+// page is one call in the call log (as each is one request to Graph), and
+// faults of ListUsers apply to each page.
 func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, error] {
 	const op = "ListUsers"
 	return func(yield func(backend.OnlineUser, error) bool) {
-		if err := t.begin(ctx, op, ""); err != nil {
-			yield(backend.OnlineUser{}, err)
-			return
-		}
 		next := 0
 		for {
-			if err := backend.CtxErr(ctx, tenantWording(op)); err != nil {
-				t.done(op, "", err)
+			// Each page is one call, as each is one request to Graph: it
+			// is recorded and faults apply to it.
+			if err := t.begin(ctx, op, ""); err != nil {
 				yield(backend.OnlineUser{}, err)
 				return
 			}
@@ -114,14 +113,13 @@ func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, er
 			}
 			last := next >= len(t.order)
 			t.mu.Unlock()
+			t.done(op, "", nil)
 			for _, u := range page {
 				if !yield(u, nil) {
-					t.done(op, "", nil)
 					return
 				}
 			}
 			if last {
-				t.done(op, "", nil)
 				return
 			}
 		}
