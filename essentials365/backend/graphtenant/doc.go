@@ -109,6 +109,14 @@
 // x-ms-throttle-limit-percentage of 0.8 or more, and after a 429 halves its
 // rate and holds writes until Retry-After has passed.
 //
+// # Compression
+//
+// Kiota's compression middleware, which allocates a new gzip writer (about
+// 0.8 MB) for every request, is turned off; the driver gzips request bodies
+// of Config.CompressMinBytes (1 KB) or more with pooled writers, and sends
+// smaller ones as they are (BenchmarkRequestCompression: 816 KB against
+// 2.5 KB allocated per PATCH, 830 KB against 33 KB per 20-item batch).
+//
 // # Concurrency
 //
 // A *Tenant and its *pacer.Limiter are safe for concurrent use by multiple
