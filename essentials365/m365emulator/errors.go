@@ -187,3 +187,9 @@ func conflictProperty(msg string) string {
 	}
 	return "userPrincipalName"
 }
+
+// graphMessage is an error whose text is one of Graph's messages, written
+// as Graph writes them (capitalized, with a period), for the answer.
+type graphMessage string
+
+func (m graphMessage) Error() string { return string(m) }

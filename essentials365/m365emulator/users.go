@@ -213,7 +213,7 @@ func (b userBody) str(k string) (string, bool, error) {
 	}
 	var v *string
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", true, fmt.Errorf("Invalid value specified for property '%s' of resource 'User'.", k)
+		return "", true, graphMessage(fmt.Sprintf("Invalid value specified for property '%s' of resource 'User'.", k))
 	}
 	if v == nil {
 		return "", true, nil
@@ -228,7 +228,7 @@ func (b userBody) boolean(k string) (bool, bool, error) {
 	}
 	var v bool
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return false, true, fmt.Errorf("Invalid value specified for property '%s' of resource 'User'.", k)
+		return false, true, graphMessage(fmt.Sprintf("Invalid value specified for property '%s' of resource 'User'.", k))
 	}
 	return v, true, nil
 }
@@ -247,7 +247,7 @@ func (b userBody) passwordProfile() (*wirePasswordProfile, error) {
 	}
 	var p wirePasswordProfile
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("Invalid value specified for property 'passwordProfile' of resource 'User'.")
+		return nil, graphMessage("Invalid value specified for property 'passwordProfile' of resource 'User'.")
 	}
 	return &p, nil
 }

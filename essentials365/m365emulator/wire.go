@@ -35,7 +35,7 @@ func parseSelect(raw string) ([]string, error) {
 		p = strings.TrimSpace(p)
 		i := slices.IndexFunc(userSelectable, func(s string) bool { return strings.EqualFold(s, p) })
 		if i < 0 {
-			return nil, fmt.Errorf("Could not find a property named '%s' on type 'microsoft.graph.user'.", p)
+			return nil, graphMessage(fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'.", p))
 		}
 		if !slices.Contains(out, userSelectable[i]) {
 			out = append(out, userSelectable[i])

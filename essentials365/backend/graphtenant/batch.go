@@ -159,7 +159,7 @@ func assignedFromAnswer(c backend.LicenseChange, body []byte) backend.OnlineUser
 	}
 	if len(u.AssignedLicenses) == 0 {
 		for _, a := range c.Add {
-			u.AssignedLicenses = append(u.AssignedLicenses, backend.AssignedLicense{SKUID: a.SKUID, DisabledPlans: a.DisabledPlans})
+			u.AssignedLicenses = append(u.AssignedLicenses, backend.AssignedLicense(a))
 		}
 	}
 	return u
