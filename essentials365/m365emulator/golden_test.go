@@ -115,6 +115,9 @@ func goldenRun(t *testing.T) map[string]any {
 		}
 		out[c.name] = normalize(map[string]any{"doc": c.doc, "status": r.Status, "body": body}, f.hs.URL, ids)
 	}
+	for name, ex := range goldenVariants(t) {
+		out[name] = ex
+	}
 	return out
 }
 
@@ -331,4 +334,39 @@ func TestGoldenFilesCiteTheirDocs(t *testing.T) {
 		doc, _ := ex.(map[string]any)["doc"].(string)
 		assert.True(t, strings.HasPrefix(doc, "https://learn.microsoft.com/graph/"), "%s: doc %q", name, doc)
 	}
+}
+
+// goldenVariants pins the documented variants the emulator can emit on
+// option, each on a fresh tenant with a user adele.
+func goldenVariants(t *testing.T) map[string]any {
+	t.Helper()
+	cases := []struct {
+		goldenCase
+		opts m365emulator.Options
+	}{
+		{goldenCase{"variant_error_conflict_without_details", "POST", "/v1.0/users", newUserBody("adele"),
+			"https://learn.microsoft.com/graph/api/user-post-users (the directory's generic conflict, no details)"},
+			m365emulator.Options{Conflicts: m365emulator.ConflictsWithoutDetails}},
+		{goldenCase{"variant_users_delta_qualified", "GET", "/v1.0/users/microsoft.graph.delta()?$select=displayName", nil,
+			"https://learn.microsoft.com/graph/delta-query-users (links to microsoft.graph.delta())"},
+			m365emulator.Options{DeltaLinks: m365emulator.DeltaLinksQualified}},
+		{goldenCase{"variant_domains_records_bare_type", "GET", "/v1.0/domains/contoso.com/serviceConfigurationRecords", nil,
+			"https://learn.microsoft.com/graph/api/domain-list-serviceconfigurationrecords (@odata.type without '#', as its example)"},
+			m365emulator.Options{RecordTypes: m365emulator.ODataTypesBare}},
+		{goldenCase{"variant_error_reason_detail", "PATCH", "/v1.0/users/adele@contoso.com", map[string]any{"usageLocation": "XYZ"},
+			"https://learn.microsoft.com/graph/errors (with the emulator-only essentials365.reason detail, opt-in)"},
+			m365emulator.Options{ReasonDetail: true}},
+	}
+	out := map[string]any{}
+	for _, c := range cases {
+		f := newFixture(t, &c.opts)
+		adele := f.addUser("adele", "Adele Vance")
+		r := f.do(c.method, c.path, c.body)
+		var body any
+		if len(r.Raw) > 0 {
+			require.NoError(t, json.Unmarshal(r.Raw, &body))
+		}
+		out[c.name] = normalize(map[string]any{"doc": c.doc, "status": r.Status, "body": body}, f.hs.URL, map[string]string{adele.ID: "<id:adele>"})
+	}
+	return out
 }
