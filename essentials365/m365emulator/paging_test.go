@@ -61,6 +61,7 @@ func TestListMaxPageSize(t *testing.T) {
 	}
 	r := f.do(http.MethodGet, "/v1.0/users", nil, "Prefer", "odata.maxpagesize=2")
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	assert.Equal(t, "odata.maxpagesize=2", r.Header.Get("Preference-Applied"))
 	assert.Len(t, values(t, r), 2)
 	r = f.do(http.MethodGet, r.JSON["@odata.nextLink"].(string), nil)
 	assert.Len(t, values(t, r), 2)

@@ -118,7 +118,11 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 			"$select", selRaw, "$filter", q.Get("$filter"), "$top", q.Get("$top"),
 			"$skiptoken", pageToken{Offset: offset + len(page), Size: size}.encode())
 	}
-	return &response{status: http.StatusOK, body: c}
+	resp := &response{status: http.StatusOK, body: c}
+	if n := maxPageSize(req.header); n > 0 && q.Get("$top") == "" {
+		resp.setHeader("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(n))
+	}
+	return resp
 }
 
 func (f userFilter) match(u backend.OnlineUser) bool {

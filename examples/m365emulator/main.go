@@ -60,6 +60,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	latency := fs.Duration("latency", 0, "delay added to every request (e.g. 50ms)")
 	throttle := fs.Bool("throttle", false, "enforce Microsoft Graph's identity throttling quotas")
 	verbose := fs.Bool("v", false, "log every request")
+	conflictsBare := fs.Bool("conflicts-without-details", false, "answer conflicts with the directory's generic message, without ObjectConflict details")
+	deltaQualified := fs.Bool("delta-qualified", false, "write delta links to /users/microsoft.graph.delta() instead of /users/delta()")
+	bareTypes := fs.Bool("bare-odata-types", false, "write the @odata.type of DNS records without the leading '#'")
+	reasonDetail := fs.Bool("reason-detail", false, "add the emulator-only essentials365.reason detail to error answers (debugging)")
 	useTLS := fs.Bool("tls", false, "serve https with a generated certificate; its CA is printed")
 	caOut := fs.String("ca-out", "", "with -tls, also write the CA certificate (PEM) to this file")
 	certFile := fs.String("cert", "", "serve https with this certificate (PEM; with -key)")
@@ -77,6 +81,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *throttle {
 		opts.Throttling = &m365emulator.Quota{}
 	}
+	// Documented variants of Graph's answers, to try a client against each.
+	if *conflictsBare {
+		opts.Conflicts = m365emulator.ConflictsWithoutDetails
+	}
+	if *deltaQualified {
+		opts.DeltaLinks = m365emulator.DeltaLinksQualified
+	}
+	if *bareTypes {
+		opts.RecordTypes = m365emulator.ODataTypesBare
+	}
+	opts.ReasonDetail = *reasonDetail
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

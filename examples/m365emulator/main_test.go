@@ -95,7 +95,9 @@ func TestRunServesTLS(t *testing.T) {
 	var out syncBuffer
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-tls", "-ca-out", caFile}, &out) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-tls", "-ca-out", caFile, "-delta-qualified"}, &out)
+	}()
 	baseRE := regexp.MustCompile(`at (https://127\.0\.0\.1:\d+/v1\.0)`)
 	var base string
 	require.Eventually(t, func() bool {
@@ -118,6 +120,11 @@ func TestRunServesTLS(t *testing.T) {
 	var page map[string]any
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
 	assert.Contains(t, page["@odata.nextLink"], "https://")
+	resp, err = client.Get(base + "/users/delta()")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+	assert.Contains(t, page["@odata.deltaLink"], base+"/users/microsoft.graph.delta()?", "-delta-qualified")
 	cancel()
 	select {
 	case err := <-done:
