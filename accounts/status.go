@@ -20,6 +20,11 @@ const (
 	None AccountState = "none"
 )
 
+// LicenseUnusableAdvice is the Advice of a user whose licences are all on
+// subscriptions that are suspended, locked out or deleted: the account is
+// inactive although licensed.
+const LicenseUnusableAdvice = "The user's licences are all on subscriptions that are suspended, locked out or deleted; renew the subscription or assign a licence of an active one."
+
 // UserStatus is a user with its online account.
 type UserStatus struct {
 	UserID         backend.GUID
@@ -74,7 +79,13 @@ func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
 		}
 		return st, err
 	}
-	s.fillOnline(ctx, &st, u, ou)
+	var skus []backend.SKU
+	if ou.Licensed() {
+		if skus, err = s.skus(ctx, op); err != nil {
+			return st, err
+		}
+	}
+	s.fillOnlineWith(ctx, &st, u, ou, skus)
 	return st, nil
 }
 
@@ -88,13 +99,36 @@ func (s *Service) baseStatus(u backend.DirectoryUser) UserStatus {
 	return st
 }
 
+// fillOnline completes st with the online account ou, reading the
+// tenant's subscriptions when ou holds a licence; when they cannot be
+// read, a licence counts as usable.
 func (s *Service) fillOnline(ctx context.Context, st *UserStatus, u backend.DirectoryUser, ou backend.OnlineUser) {
+	var skus []backend.SKU
+	if ou.Licensed() {
+		var err error
+		if skus, err = s.skus(ctx, "accounts: status"); err != nil {
+			skus = nil
+			for _, l := range ou.AssignedLicenses {
+				skus = append(skus, backend.SKU{SKUID: l.SKUID})
+			}
+		}
+	}
+	s.fillOnlineWith(ctx, st, u, ou, skus)
+}
+
+// fillOnlineWith completes st with the online account ou; skus are the
+// tenant's subscriptions, needed when ou holds a licence.
+func (s *Service) fillOnlineWith(ctx context.Context, st *UserStatus, u backend.DirectoryUser, ou backend.OnlineUser, skus []backend.SKU) {
 	st.OnlineID, st.OnlineUserID = ou.UserPrincipalName, ou.ID
 	st.Licensed, st.SignIn = ou.Licensed(), ou.AccountEnabled
-	if st.Mapping == Assigned && st.Licensed && st.SignIn {
+	usable := st.Licensed && ou.LicensedOn(skus)
+	if st.Mapping == Assigned && usable && st.SignIn {
 		st.State = Active
 	} else {
 		st.State = Inactive
+	}
+	if st.Licensed && !usable {
+		st.Advice = LicenseUnusableAdvice
 	}
 	if _, err := s.store.Get(ctx, keyPending+u.ID.String()); err == nil {
 		st.PasswordPending = true
@@ -121,6 +155,10 @@ func (s *Service) ListStatus(ctx context.Context) ([]UserStatus, error) {
 			byImmutable[ou.ImmutableID] = ou
 		}
 	}
+	skus, err := s.skus(ctx, op)
+	if err != nil {
+		return nil, err
+	}
 	var out []UserStatus
 	for u, err := range s.dir.ListUsers(ctx) {
 		if err != nil {
@@ -132,7 +170,7 @@ func (s *Service) ListStatus(ctx context.Context) ([]UserStatus, error) {
 			ou, ok = byImmutable[u.ID.ImmutableID()]
 		}
 		if ok {
-			s.fillOnline(ctx, &st, u, ou)
+			s.fillOnlineWith(ctx, &st, u, ou, skus)
 		} else if st.Mapping != "" {
 			st.State = Inactive
 		}

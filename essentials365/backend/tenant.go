@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"iter"
+	"strings"
 	"time"
 )
 
@@ -64,6 +65,14 @@ type BatchTenant interface {
 	AssignLicensesMany(ctx context.Context, changes []LicenseChange) ([]OnlineUser, []error)
 }
 
+// PagedChanges is implemented by tenants whose delta query can answer in
+// pages smaller than their own page size, as Graph does for a request
+// with "Prefer: odata.maxpagesize=n". ChangesMax is Changes with pages of
+// at most maxPage changes (maxPage <= 0 means the tenant's page size).
+type PagedChanges interface {
+	ChangesMax(ctx context.Context, watermark string, maxPage int) (TenantChanges, error)
+}
+
 // Organization identifies a tenant.
 type Organization struct {
 	ID          string
@@ -93,6 +102,20 @@ type OnlineUser struct {
 
 // Licensed reports whether the user holds at least one license.
 func (u OnlineUser) Licensed() bool { return len(u.AssignedLicenses) > 0 }
+
+// LicensedOn reports whether the user holds a license of a Usable SKU
+// among skus (the tenant's subscriptions): a user whose only licences are
+// on suspended, locked-out or deleted subscriptions has no service.
+func (u OnlineUser) LicensedOn(skus []SKU) bool {
+	for _, l := range u.AssignedLicenses {
+		for _, s := range skus {
+			if strings.EqualFold(s.SKUID, l.SKUID) && s.Usable() {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // AssignedLicense is a license a user holds.
 type AssignedLicense struct {
@@ -144,12 +167,27 @@ type LicenseChange struct {
 	Remove []string
 }
 
+// Capability statuses of a subscription (subscribedSku.capabilityStatus,
+// https://learn.microsoft.com/graph/api/resources/subscribedsku): Enabled;
+// Warning, an expired subscription in its grace period, whose licences
+// still work; Suspended, LockedOut and Deleted, whose licences give no
+// service and cannot be assigned.
+const (
+	CapabilityEnabled   = "Enabled"
+	CapabilityWarning   = "Warning"
+	CapabilitySuspended = "Suspended"
+	CapabilityLockedOut = "LockedOut"
+	CapabilityDeleted   = "Deleted"
+)
+
 // SKU is a subscribed product (subscribedSku).
 type SKU struct {
 	// ID is the subscribedSku id; SKUID the product's GUID.
-	ID               string
-	SKUID            string
-	PartNumber       string
+	ID         string
+	SKUID      string
+	PartNumber string
+	// CapabilityStatus is one of the Capability constants; "" is read as
+	// Enabled.
 	CapabilityStatus string
 	// Enabled is prepaidUnits.enabled, Consumed is consumedUnits.
 	Enabled      int
@@ -157,9 +195,23 @@ type SKU struct {
 	ServicePlans []ServicePlan
 }
 
+// Usable reports whether the subscription's licences work: its
+// CapabilityStatus is Enabled (or empty) or Warning.
+func (s SKU) Usable() bool {
+	switch s.CapabilityStatus {
+	case "", CapabilityEnabled, CapabilityWarning:
+		return true
+	}
+	return false
+}
+
 // Available is the number of free seats: enabled minus consumed, never
-// negative.
+// negative, and none when the subscription is not Usable (suspended,
+// locked out or deleted).
 func (s SKU) Available() int {
+	if !s.Usable() {
+		return 0
+	}
 	if n := s.Enabled - s.Consumed; n > 0 {
 		return n
 	}

@@ -38,9 +38,12 @@ type batchItemAnswer struct {
 	Body    any               `json:"body,omitempty"`
 }
 
-// batch serves POST /$batch. Items run one at a time, dependencies first;
-// an item whose dependency failed gets 424 without running. Each item is
-// routed, faulted and throttled like a request of its own.
+// batch serves POST /$batch (https://learn.microsoft.com/graph/json-batching).
+// A batch is fully parallel (no dependsOn) or fully sequential (each item
+// depends on the one before); any other shape is refused with 400, as
+// Graph does. Items run one at a time in the order listed; in a sequential
+// batch an item whose predecessor failed gets 424 without running. Each
+// item is routed, faulted and throttled like a request of its own.
 func (s *Server) batch(ctx context.Context, req *request, _ string) *response {
 	var body batchBody
 	if err := decodeJSON(req.body, &body); err != nil {
@@ -76,28 +79,27 @@ func (s *Server) batch(ctx context.Context, req *request, _ string) *response {
 			}
 		}
 	}
-	order, ok := topoOrder(items, index)
+	sequential, ok := batchShape(items)
 	if !ok {
-		return s.fail(req, http.StatusBadRequest, "BadRequest", "The dependsOn of the batch requests form a cycle.", nil)
+		return s.fail(req, http.StatusBadRequest, "BadRequest", msgMixedBatch, nil)
 	}
 
-	var wait time.Duration
-	for _, it := range items {
-		d := s.opts.ReadLatency
-		if !strings.EqualFold(it.Method, http.MethodGet) {
-			d = s.opts.WriteLatency
+	// A parallel batch costs its slowest item; a sequential one runs its
+	// items one after the other, so each pays its own latency (below).
+	if !sequential {
+		var wait time.Duration
+		for _, it := range items {
+			wait = max(wait, s.itemLatency(it.Method))
 		}
-		wait = max(wait, d)
-	}
-	if err := sleep(ctx, wait); err != nil {
-		return s.errorResponse(req, route{}, err)
+		if err := sleep(ctx, wait); err != nil {
+			return s.errorResponse(req, route{}, err)
+		}
 	}
 
 	status := make([]int, len(items))
 	units := 0 // the resource units of the items, reported on the batch
 	answers := make([]batchItemAnswer, 0, len(items))
-	for _, i := range order {
-		it := items[i]
+	for i, it := range items {
 		s.batchItems.Add(1)
 		sub := &request{
 			method:    strings.ToUpper(it.Method),
@@ -117,6 +119,8 @@ func (s *Server) batch(ctx context.Context, req *request, _ string) *response {
 		var resp *response
 		if failed := firstFailed(it.DependsOn, index, status); failed != "" {
 			resp = s.fail(sub, http.StatusFailedDependency, "FailedDependency", msgFailedDependency+" ("+failed+")", nil)
+		} else if err := s.sequentialLatency(ctx, sequential, it.Method); err != nil {
+			resp = s.errorResponse(sub, route{}, err)
 		} else if u, err := url.Parse(it.URL); err != nil || u.IsAbs() || u.Host != "" {
 			resp = s.fail(sub, http.StatusBadRequest, "BadRequest",
 				"The url of a batch request must be relative to the service root, like /users.", nil)
@@ -161,32 +165,48 @@ func itemAnswer(id string, sub *request, resp *response) batchItemAnswer {
 	return batchItemAnswer{ID: id, Status: resp.status, Headers: h, Body: resp.body}
 }
 
-// topoOrder orders the items so that each comes after those it depends
-// on, keeping the given order otherwise; ok is false on a cycle.
-func topoOrder(items []batchItem, index map[string]int) ([]int, bool) {
-	done := make([]bool, len(items))
-	order := make([]int, 0, len(items))
-	for len(order) < len(items) {
-		progressed := false
-		for i, it := range items {
-			if done[i] {
-				continue
-			}
-			ready := true
-			for _, d := range it.DependsOn {
-				ready = ready && done[index[strings.ToLower(d)]]
-			}
-			if ready {
-				done[i] = true
-				order = append(order, i)
-				progressed = true
-			}
-		}
-		if !progressed {
-			return nil, false
+// batchShape tells a fully parallel batch (no dependsOn) from a fully
+// sequential one (each request after the first depends on the one before
+// it, in the order listed); ok is false for any other shape. Graph answers
+// 400 "Batch should be either fully sequential or fully parallel" to a
+// batch that mixes independent requests with dependsOn chains, or lists a
+// chain out of order: json-batching ("Sequencing requests with the
+// dependsOn property"), microsoft-graph-docs issue 16280 and
+// msgraph-sdk-java-core issue 71.
+func batchShape(items []batchItem) (sequential, ok bool) {
+	chained := false
+	for _, it := range items {
+		chained = chained || len(it.DependsOn) > 0
+	}
+	if !chained {
+		return false, true
+	}
+	if len(items[0].DependsOn) > 0 {
+		return true, false
+	}
+	for i := 1; i < len(items); i++ {
+		d := items[i].DependsOn
+		if len(d) != 1 || !strings.EqualFold(d[0], items[i-1].ID) {
+			return true, false
 		}
 	}
-	return order, true
+	return true, true
+}
+
+// itemLatency is the latency configured for a request of that method.
+func (s *Server) itemLatency(method string) time.Duration {
+	if strings.EqualFold(method, http.MethodGet) {
+		return s.opts.ReadLatency
+	}
+	return s.opts.WriteLatency
+}
+
+// sequentialLatency sleeps an item's latency when the batch is sequential.
+func (s *Server) sequentialLatency(ctx context.Context, sequential bool, method string) error {
+	if !sequential {
+		return nil
+	}
+	return sleep(ctx, s.itemLatency(method))
 }
 
 // firstFailed returns the id of the first dependency that failed, or "".

@@ -49,53 +49,115 @@ func batchAnswers(t *testing.T, r reply) (map[string]map[string]any, []string) {
 
 func status(m map[string]any) int { return int(m["status"].(float64)) }
 
-func TestBatchMixedResultsAndDependsOn(t *testing.T) {
+func TestBatchParallelMixedResults(t *testing.T) {
 	f := newFixture(t, nil)
 	f.addUser("taken", "Already There")
-	lic := map[string]any{"addLicenses": []any{map[string]any{"skuId": e3SKUID}}, "removeLicenses": []string{}}
 	body := map[string]any{"requests": []any{
 		batchReq("c1d0e5a2-create", "POST", "/users", newUserBody("new1")),
 		batchReq("dup", "POST", "/users", newUserBody("taken")),
-		batchReq("lic-after-dup", "POST", "/users/taken@contoso.com/assignLicense", lic, "dup"),
-		batchReq("usage", "PATCH", "/users/new1@contoso.com", map[string]any{"usageLocation": "NL"}, "c1d0e5a2-create"),
-		batchReq("lic", "POST", "users/new1@contoso.com/assignLicense", lic, "usage"),
-		batchReq("get", "GET", "/users/new1@contoso.com?$select=id,usageLocation,assignedLicenses", nil, "LIC"),
+		batchReq("usage", "PATCH", "/users/taken@contoso.com", map[string]any{"usageLocation": "NL"}),
+		batchReq("get", "GET", "users/taken@contoso.com?$select=id,usageLocation", nil),
 		batchReq("missing", "GET", "/users/nobody@contoso.com", nil),
 		batchReq("absolute", "GET", "https://graph.microsoft.com/v1.0/users", nil),
 	}}
 	r := f.do(http.MethodPost, "/v1.0/$batch", gzipped(t, body), "Content-Encoding", "gzip")
 	got, _ := batchAnswers(t, r)
-	require.Len(t, got, 8)
+	require.Len(t, got, 6)
 
 	assert.Equal(t, 201, status(got["c1d0e5a2-create"]))
 	assert.Equal(t, 400, status(got["dup"]))
-	assert.Equal(t, 424, status(got["lic-after-dup"]))
 	assert.Equal(t, 204, status(got["usage"]))
 	assert.NotContains(t, got["usage"], "body")
-	assert.Equal(t, 200, status(got["lic"]))
 	assert.Equal(t, 200, status(got["get"]))
 	assert.Equal(t, 404, status(got["missing"]))
 	assert.Equal(t, 400, status(got["absolute"]))
-
-	gotUser := got["get"]["body"].(map[string]any)
-	assert.Equal(t, "NL", gotUser["usageLocation"])
-	assert.Len(t, gotUser["assignedLicenses"], 1)
-	for _, id := range []string{"dup", "lic-after-dup", "missing"} {
+	assert.Equal(t, "NL", got["get"]["body"].(map[string]any)["usageLocation"])
+	for _, id := range []string{"dup", "missing"} {
 		e := got[id]["body"].(map[string]any)["error"].(map[string]any)
 		assert.NotEmpty(t, e["code"], id)
 		assert.NotEmpty(t, e["message"], id)
 	}
 	assert.Equal(t, "ObjectConflict", got["dup"]["body"].(map[string]any)["error"].(map[string]any)["details"].([]any)[0].(map[string]any)["code"])
 
-	skus, err := f.tenant.SubscribedSKUs(t.Context())
-	require.NoError(t, err)
-	assert.Equal(t, 1, skus[0].Consumed, "only the dependent license assignment ran")
-
 	st := f.emu.Stats()
 	assert.Equal(t, int64(1), st.Requests)
-	assert.Equal(t, int64(8), st.BatchItems)
-	assert.Equal(t, int64(3), st.WritesAccepted)
+	assert.Equal(t, int64(6), st.BatchItems)
+	assert.Equal(t, int64(2), st.WritesAccepted)
 	assert.Equal(t, int64(2), st.Routes["POST /users"])
+}
+
+func TestBatchSequential(t *testing.T) {
+	f := newFixture(t, nil)
+	lic := map[string]any{"addLicenses": []any{map[string]any{"skuId": e3SKUID}}, "removeLicenses": []string{}}
+	body := map[string]any{"requests": []any{
+		batchReq("create", "POST", "/users", newUserBody("new1")),
+		batchReq("usage", "PATCH", "/users/new1@contoso.com", map[string]any{"usageLocation": "NL"}, "create"),
+		batchReq("lic", "POST", "users/new1@contoso.com/assignLicense", lic, "USAGE"),
+		batchReq("get", "GET", "/users/new1@contoso.com?$select=id,usageLocation,assignedLicenses", nil, "lic"),
+	}}
+	got, _ := batchAnswers(t, f.do(http.MethodPost, "/v1.0/$batch", body))
+	assert.Equal(t, 201, status(got["create"]))
+	assert.Equal(t, 204, status(got["usage"]))
+	assert.Equal(t, 200, status(got["lic"]))
+	assert.Equal(t, 200, status(got["get"]))
+	gotUser := got["get"]["body"].(map[string]any)
+	assert.Equal(t, "NL", gotUser["usageLocation"])
+	assert.Len(t, gotUser["assignedLicenses"], 1)
+
+	// A failure stops the chain: the rest get 424 without running.
+	f.addUser("taken", "Already There")
+	body = map[string]any{"requests": []any{
+		batchReq("dup", "POST", "/users", newUserBody("taken")),
+		batchReq("lic", "POST", "/users/taken@contoso.com/assignLicense", lic, "dup"),
+		batchReq("get", "GET", "/users/taken@contoso.com", nil, "lic"),
+	}}
+	got, _ = batchAnswers(t, f.do(http.MethodPost, "/v1.0/$batch", body))
+	assert.Equal(t, 400, status(got["dup"]))
+	assert.Equal(t, 424, status(got["lic"]))
+	assert.Equal(t, 424, status(got["get"]))
+	skus, err := f.tenant.SubscribedSKUs(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, skus[0].Consumed, "the licence after the failed create was not assigned")
+}
+
+// TestBatchRefusesMixedShapes: Graph answers 400 "Batch should be either
+// fully sequential or fully parallel" (json-batching; microsoft-graph-docs
+// issue 16280) to a batch mixing independent requests with dependsOn
+// chains, and to a chain listed out of order.
+func TestBatchRefusesMixedShapes(t *testing.T) {
+	tests := []struct {
+		name string
+		reqs []any
+	}{
+		{"two independent chains", []any{
+			batchReq("c1", "POST", "/users", newUserBody("a1")), batchReq("g1", "GET", "/users/a1@contoso.com", nil, "c1"),
+			batchReq("c2", "POST", "/users", newUserBody("a2")), batchReq("g2", "GET", "/users/a2@contoso.com", nil, "c2"),
+		}},
+		{"one chain and an independent request", []any{
+			batchReq("c1", "POST", "/users", newUserBody("a1")), batchReq("g1", "GET", "/users/a1@contoso.com", nil, "c1"),
+			batchReq("org", "GET", "/organization", nil),
+		}},
+		{"a chain out of order", []any{
+			batchReq("g1", "GET", "/users/a1@contoso.com", nil, "c1"), batchReq("c1", "POST", "/users", newUserBody("a1")),
+		}},
+		{"two requests depending on one", []any{
+			batchReq("c1", "POST", "/users", newUserBody("a1")),
+			batchReq("g1", "GET", "/users/a1@contoso.com", nil, "c1"), batchReq("g2", "GET", "/organization", nil, "c1"),
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			r := f.do(http.MethodPost, "/v1.0/$batch", map[string]any{"requests": tc.reqs})
+			require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+			code, msg := graphError(t, r)
+			assert.Equal(t, "BadRequest", code)
+			assert.Equal(t, "Batch should be either fully sequential or fully parallel.", msg)
+			assert.Zero(t, f.emu.Stats().BatchItems, "nothing ran")
+			_, err := f.tenant.GetUser(t.Context(), "a1@contoso.com")
+			assert.Error(t, err, "no user was created")
+		})
+	}
 }
 
 func TestBatchRejected(t *testing.T) {

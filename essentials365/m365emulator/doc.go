@@ -18,18 +18,24 @@
 //	PATCH  /users/{id|userPrincipalName} 204
 //	DELETE /users/{id|userPrincipalName} 204; the user goes to deleted items
 //	POST   /users/{id}/assignLicense     200 with the user
-//	GET    /users/delta, /users/delta()  $select, $skiptoken, $deltatoken
+//	GET    /users/delta()                also /users/delta and /users/microsoft.graph.delta();
+//	                                     $select, $skiptoken, $deltatoken; $top ignored as Graph does
 //	GET    /directory/deletedItems/microsoft.graph.user (also graph.user, the form msgraph-sdk-go sends)
 //	POST   /directory/deletedItems/{id}/restore
 //	GET    /subscribedSkus, /subscribedSkus/{id}
-//	GET    /organization
+//	GET    /organization, /organization/{id}
 //	GET    /domains, /domains/{name}
 //	POST   /domains                      201; needs a backend.DomainAdmin
 //	DELETE /domains/{name}               204
 //	GET    /domains/{name}/verificationDnsRecords
 //	GET    /domains/{name}/serviceConfigurationRecords
 //	POST   /domains/{name}/verify        200 with availabilityStatus
-//	POST   /$batch                       up to 20 requests, dependsOn
+//	POST   /$batch                       up to 20 requests, fully parallel or fully sequential
+//
+// Wherever a route has {id}, the key form users('key') is accepted too,
+// and is the only form for a userPrincipalName starting with '$'
+// (/users/$x@y.com is refused as Graph refuses it). The routes are one
+// table (routes.go); adding an endpoint is one line and its handler.
 //
 // The $filter forms understood on users are userPrincipalName, id, mail,
 // displayName and onPremisesImmutableId with eq, and startswith on
@@ -41,7 +47,9 @@
 // mailNickname, usageLocation, assignedLicenses, lastPasswordChangeDateTime,
 // onPremisesImmutableId and proxyAddresses appear only when selected.
 // @odata.nextLink and @odata.deltaLink are absolute URLs built from the
-// request's scheme and host. The delta tokens carry the tenant's opaque
+// request's scheme and host, to /users/delta() or, with [Options].DeltaLinks,
+// /users/microsoft.graph.delta(); "Prefer: odata.maxpagesize=n" sets the
+// page size of lists and delta rounds. The delta tokens carry the tenant's opaque
 // watermark; a deleted user comes as {"id":...,"@removed":{"reason":...}}
 // with reason "changed" while restorable and "deleted" once purged.
 //
@@ -50,6 +58,13 @@
 // resends uncompressed. "@odata.type" is accepted in bodies. Any bearer
 // token is accepted unless [Options].RequireAuth or [Options].Token is set.
 //
+// # TLS
+//
+// Microsoft's Graph clients follow only https paging links. Serve the
+// emulator over TLS with a certificate of your own, or one from
+// [NewTLSCertificate], whose authority ([TLSCertificate].CAPEM) the client
+// trusts; links then use https.
+//
 // # Errors
 //
 // Every error answer has Graph's shape, always with a message:
@@ -57,25 +72,29 @@
 //	{"error":{"code":"...","message":"...","innerError":{"date":"...","request-id":"...","client-request-id":"..."}}}
 //
 // Backend errors map by kind: NotFound to 404 Request_ResourceNotFound;
-// AlreadyExists to 400 Request_BadRequest with an ObjectConflict detail;
+// AlreadyExists to 400 Request_BadRequest with an ObjectConflict detail or,
+// with [Options].Conflicts, the directory's generic conflict message
+// without details;
 // InvalidArgument and FailedPrecondition to 400 Request_BadRequest with the
 // backend's message; PermissionDenied to 403 Authorization_RequestDenied;
 // Throttled to 429 TooManyRequests with Retry-After; Unavailable to 503
 // serviceNotAvailable; Unimplemented to 501.
 //
-// Emulator extension: when the backend error names the rule that failed
-// ([backend.ReasonOf]), error.details holds
-// {"code":"<reason>","target":"essentials365.reason"} ([ReasonTarget]), so
-// that a Graph driver tested against the emulator can give the Reason back.
-// Microsoft Graph never sends this detail.
+// Emulator extension, off by default: with [Options].ReasonDetail, when the
+// backend error names the rule that failed ([backend.ReasonOf]),
+// error.details holds {"code":"<reason>","target":"essentials365.reason"}
+// ([ReasonTarget]), for debugging. Microsoft Graph never sends this detail,
+// so drivers are tested without it.
 //
 // # Batching
 //
 // POST /$batch takes Graph's {"requests":[...]} with relative URLs ("/users",
 // "users/{id}/assignLicense"). More than 20 requests, duplicate ids
-// (case-insensitive), unknown or cyclic dependsOn are 400 for the whole
-// batch. Items run one at a time, each after those it depends on; an item
-// whose dependency failed gets 424 without running. Each answer has id,
+// (case-insensitive), unknown dependsOn, and a batch that is neither fully
+// parallel (no dependsOn) nor fully sequential (each request depending on
+// the one listed before it) are 400 for the whole batch, as Graph answers.
+// Items run one at a time in the order listed; in a sequential batch an
+// item whose predecessor failed gets 424 without running. Each answer has id,
 // status, headers (with Content-Type: application/json) and body. With
 // [Options].ShuffleBatch the answers come in a shuffled order.
 //

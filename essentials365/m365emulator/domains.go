@@ -231,7 +231,7 @@ func (s *Server) records(_ context.Context, req *request, key, set string, get f
 	}
 	values := make([]map[string]any, 0, len(recs))
 	for _, r := range recs {
-		values = append(values, dnsRecordJSON(r))
+		values = append(values, s.dnsRecordJSON(r))
 	}
 	return &response{status: http.StatusOK, body: collection{
 		Context: req.base + "/$metadata#domains('" + key + "')/" + set, Value: values}}

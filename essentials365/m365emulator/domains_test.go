@@ -13,7 +13,7 @@ import (
 )
 
 func TestDomainLifecycle(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, &m365emulator.Options{ReasonDetail: true})
 
 	r := f.do(http.MethodPost, "/v1.0/domains", map[string]any{"id": "fabrikam.com"})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)

@@ -13,8 +13,8 @@ import (
 // ReasonTarget is the target of the error detail in which the emulator
 // reports a backend error's Reason (the rule that failed, see
 // [backend.Error]): {"code":"<reason>","target":"essentials365.reason"}.
-// It is an emulator extension that lets a Graph driver tested against the
-// emulator give back the Reason; Microsoft Graph itself never sends it.
+// It is an emulator extension, sent only with Options.ReasonDetail, for
+// debugging; Microsoft Graph itself never sends it.
 const ReasonTarget = "essentials365.reason"
 
 // Graph's messages, as the service writes them.
@@ -27,6 +27,7 @@ const (
 	msgInvalidJSON      = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
 	msgTooManyRequests  = "Too many requests from Identifier:%s under category:throttle.aad.ags.msgraph.%s. Please try again later."
 	msgFailedDependency = "The request was not executed because a request it depends on failed."
+	msgMixedBatch       = "Batch should be either fully sequential or fully parallel."
 )
 
 // wireError is Graph's error body: {"error":{...}}.
@@ -86,7 +87,9 @@ func (s *Server) errorResponse(req *request, rt route, err error) *response {
 		}
 		resp = s.fail(req, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf(msgNotFound, key), nil)
 	case backend.AlreadyExists:
-		if rt.family == "domains" {
+		if s.opts.Conflicts == ConflictsWithoutDetails {
+			msg = msgDomainConflict
+		} else if rt.family == "domains" {
 			details = append(details, errorDetail{Code: "ObjectConflict", Target: "id"})
 			msg = msgDomainConflict
 		} else {
@@ -94,11 +97,11 @@ func (s *Server) errorResponse(req *request, rt route, err error) *response {
 			details = append(details, errorDetail{Code: "ObjectConflict", Target: prop})
 			msg = fmt.Sprintf(msgConflict, prop)
 		}
-		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, withReason(details, string(reason)))
+		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, s.withReason(details, reason))
 	case backend.InvalidArgument, backend.FailedPrecondition:
-		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, withReason(details, string(reason)))
+		resp = s.fail(req, http.StatusBadRequest, "Request_BadRequest", msg, s.withReason(details, reason))
 	case backend.PermissionDenied:
-		resp = s.fail(req, http.StatusForbidden, "Authorization_RequestDenied", msgDenied, withReason(nil, string(reason)))
+		resp = s.fail(req, http.StatusForbidden, "Authorization_RequestDenied", msgDenied, s.withReason(nil, reason))
 	case backend.Throttled:
 		wait, _ := backend.RetryAfter(err)
 		resp = s.fail(req, http.StatusTooManyRequests, "TooManyRequests",
@@ -110,7 +113,7 @@ func (s *Server) errorResponse(req *request, rt route, err error) *response {
 			resp.setHeader("Retry-After", s.retryAfterHeader(wait))
 		}
 	case backend.Unimplemented:
-		resp = s.fail(req, http.StatusNotImplemented, "NotImplemented", msg, withReason(nil, string(reason)))
+		resp = s.fail(req, http.StatusNotImplemented, "NotImplemented", msg, s.withReason(nil, reason))
 	case backend.Canceled:
 		resp = s.fail(req, http.StatusGatewayTimeout, "GatewayTimeout", "The request was canceled or timed out before it completed.", nil)
 	default:
@@ -119,11 +122,13 @@ func (s *Server) errorResponse(req *request, rt route, err error) *response {
 	return resp
 }
 
-func withReason(details []errorDetail, reason string) []errorDetail {
-	if reason == "" {
+// withReason adds the emulator-only reason detail when Options.ReasonDetail
+// asks for it.
+func (s *Server) withReason(details []errorDetail, reason backend.Reason) []errorDetail {
+	if reason == "" || !s.opts.ReasonDetail {
 		return details
 	}
-	return append(details, errorDetail{Code: reason, Target: ReasonTarget,
+	return append(details, errorDetail{Code: string(reason), Target: ReasonTarget,
 		Message: "emulator extension: the backend rule that failed"})
 }
 
@@ -182,3 +187,9 @@ func conflictProperty(msg string) string {
 	}
 	return "userPrincipalName"
 }
+
+// graphMessage is an error whose text is one of Graph's messages, written
+// as Graph writes them (capitalized, with a period), for the answer.
+type graphMessage string
+
+func (m graphMessage) Error() string { return string(m) }

@@ -23,6 +23,8 @@ func TestErrorKinds(t *testing.T) {
 		reason     string // the emulator-extension detail, when set
 		conflict   string // the ObjectConflict target, when set
 		retryAfter string
+		opts       m365emulator.Options
+		noDetails  bool // the answer has no error.details
 	}{
 		{
 			name: "not found",
@@ -43,6 +45,18 @@ func TestErrorKinds(t *testing.T) {
 			code:     "Request_BadRequest",
 			message:  "Another object with the same value for property userPrincipalName already exists.",
 			conflict: "userPrincipalName",
+		},
+		{
+			name: "already exists, without details",
+			setup: func(f *fixture) (string, string, any) {
+				f.addUser("adele", "Adele Vance")
+				return http.MethodPost, "/v1.0/users", newUserBody("adele")
+			},
+			opts:      m365emulator.Options{Conflicts: m365emulator.ConflictsWithoutDetails},
+			status:    400,
+			code:      "Request_BadRequest",
+			message:   "A conflicting object with one or more of the specified property values is present in the directory.",
+			noDetails: true,
 		},
 		{
 			name: "invalid argument",
@@ -134,7 +148,17 @@ func TestErrorKinds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, nil)
+			if tc.reason != "" {
+				// Off by default: the answer is Graph's, without the
+				// emulator-only detail.
+				f := newFixture(t, &tc.opts)
+				method, path, body := tc.setup(f)
+				r := f.do(method, path, body)
+				require.Equal(t, tc.status, r.Status, "%s", r.Raw)
+				assert.NotContains(t, details(r), m365emulator.ReasonTarget)
+				tc.opts.ReasonDetail = true
+			}
+			f := newFixture(t, &tc.opts)
 			method, path, body := tc.setup(f)
 			r := f.do(method, path, body, "client-request-id", "c1d2e3f4-0000-4000-8000-000000000001")
 			require.Equal(t, tc.status, r.Status, "%s", r.Raw)
@@ -144,6 +168,9 @@ func TestErrorKinds(t *testing.T) {
 				assert.Equal(t, tc.message, msg)
 			}
 			d := details(r)
+			if tc.noDetails {
+				assert.NotContains(t, r.JSON["error"], "details")
+			}
 			if tc.reason != "" {
 				assert.Equal(t, tc.reason, d[m365emulator.ReasonTarget])
 			}

@@ -25,6 +25,9 @@ type goldenCase struct {
 	name         string
 	method, path string
 	body         any
+	// doc is the Microsoft document the answer's shape follows; it is
+	// written into the golden file.
+	doc string
 }
 
 // goldenRun seeds a tenant, sends every golden case in order and returns
@@ -48,37 +51,47 @@ func goldenRun(t *testing.T) map[string]any {
 	ids := map[string]string{adele.ID: "<id:adele>", alex.ID: "<id:alex>", gone.ID: "<id:gone>"}
 	lic := map[string]any{"addLicenses": []any{map[string]any{"skuId": e3SKUID, "disabledPlans": []string{e3PlanSPO}}}, "removeLicenses": []string{}}
 	cases := []goldenCase{
-		{"users_list", "GET", "/v1.0/users?$top=1", nil},
+		{"users_list", "GET", "/v1.0/users?$top=1", nil, "https://learn.microsoft.com/graph/api/user-list"},
 		{"users_list_select", "GET", "/v1.0/users?$select=id,userPrincipalName,accountEnabled,usageLocation,assignedLicenses,onPremisesImmutableId&$filter=" +
-			url.QueryEscape("onPremisesImmutableId eq '"+imm+"'"), nil},
-		{"users_get", "GET", "/v1.0/users/adele@contoso.com", nil},
-		{"users_create", "POST", "/v1.0/users", newUserBody("nestor")},
-		{"users_update", "PATCH", "/v1.0/users/alex@contoso.com", map[string]any{"usageLocation": "GB"}},
-		{"users_assign_license", "POST", "/v1.0/users/alex@contoso.com/assignLicense", lic},
-		{"users_delta", "GET", "/v1.0/users/delta()?$select=displayName,accountEnabled", nil},
-		{"deleted_users", "GET", "/v1.0/directory/deletedItems/microsoft.graph.user", nil},
-		{"subscribed_skus", "GET", "/v1.0/subscribedSkus", nil},
-		{"organization", "GET", "/v1.0/organization", nil},
-		{"domains_list", "GET", "/v1.0/domains", nil},
-		{"domains_get", "GET", "/v1.0/domains/contoso.com", nil},
-		{"domains_add", "POST", "/v1.0/domains", map[string]any{"id": "northwind.com"}},
-		{"domains_verification_dns_records", "GET", "/v1.0/domains/fabrikam.com/verificationDnsRecords", nil},
-		{"domains_service_configuration_records", "GET", "/v1.0/domains/contoso.com/serviceConfigurationRecords", nil},
+			url.QueryEscape("onPremisesImmutableId eq '"+imm+"'"), nil, "https://learn.microsoft.com/graph/api/user-list"},
+		{"users_get", "GET", "/v1.0/users/adele@contoso.com", nil, "https://learn.microsoft.com/graph/api/user-get"},
+		{"users_create", "POST", "/v1.0/users", newUserBody("nestor"), "https://learn.microsoft.com/graph/api/user-post-users"},
+		{"users_update", "PATCH", "/v1.0/users/alex@contoso.com", map[string]any{"usageLocation": "GB"}, "https://learn.microsoft.com/graph/api/user-update"},
+		{"users_assign_license", "POST", "/v1.0/users/alex@contoso.com/assignLicense", lic, "https://learn.microsoft.com/graph/api/user-assignlicense"},
+		{"users_delta", "GET", "/v1.0/users/delta()?$select=displayName,accountEnabled", nil, "https://learn.microsoft.com/graph/api/user-delta"},
+		{"deleted_users", "GET", "/v1.0/directory/deletedItems/microsoft.graph.user", nil, "https://learn.microsoft.com/graph/api/directory-deleteditems-list"},
+		{"subscribed_skus", "GET", "/v1.0/subscribedSkus", nil, "https://learn.microsoft.com/graph/api/subscribedsku-list"},
+		{"organization", "GET", "/v1.0/organization", nil, "https://learn.microsoft.com/graph/api/organization-list"},
+		{"domains_list", "GET", "/v1.0/domains", nil, "https://learn.microsoft.com/graph/api/domain-list"},
+		{"domains_get", "GET", "/v1.0/domains/contoso.com", nil, "https://learn.microsoft.com/graph/api/domain-get"},
+		{"domains_add", "POST", "/v1.0/domains", map[string]any{"id": "northwind.com"}, "https://learn.microsoft.com/graph/api/domain-post-domains"},
+		{"domains_verification_dns_records", "GET", "/v1.0/domains/fabrikam.com/verificationDnsRecords", nil, "https://learn.microsoft.com/graph/api/domain-list-verificationdnsrecords"},
+		{"domains_service_configuration_records", "GET", "/v1.0/domains/contoso.com/serviceConfigurationRecords", nil, "https://learn.microsoft.com/graph/api/domain-list-serviceconfigurationrecords"},
 		{"batch", "POST", "/v1.0/$batch", map[string]any{"requests": []any{
 			batchReq("1", "GET", "/users/alex@contoso.com?$select=id,usageLocation", nil),
 			batchReq("2", "POST", "/users", newUserBody("adele")),
-			batchReq("3", "PATCH", "/users/adele@contoso.com", map[string]any{"displayName": "Adele V."}, "2"),
-			batchReq("4", "DELETE", "/users/alex@contoso.com", nil, "1"),
-		}}},
-		{"users_delta_next", "GET", "<deltaLink>", nil},
-		{"error_not_found", "GET", "/v1.0/users/nobody@contoso.com", nil},
-		{"error_conflict", "POST", "/v1.0/users", newUserBody("adele")},
-		{"error_invalid_argument", "PATCH", "/v1.0/users/adele@contoso.com", map[string]any{"usageLocation": "XYZ"}},
-		{"error_no_usage_location", "POST", "/v1.0/users/nestor@contoso.com/assignLicense", lic},
-		{"error_unsupported_filter", "GET", "/v1.0/users?$filter=" + url.QueryEscape("jobTitle eq 'CEO'"), nil},
-		{"error_verify_missing_record", "POST", "/v1.0/domains/fabrikam.com/verify", nil},
-		{"error_throttled", "GET", "/v1.0/organization", nil},
-		{"restore", "POST", "/v1.0/directory/deletedItems/" + gone.ID + "/restore", nil},
+			batchReq("3", "PATCH", "/users/alex@contoso.com", map[string]any{"displayName": "Alex W."}),
+		}}, "https://learn.microsoft.com/graph/json-batching"},
+		{"batch_sequential", "POST", "/v1.0/$batch", map[string]any{"requests": []any{
+			batchReq("1", "PATCH", "/users/alex@contoso.com", map[string]any{"displayName": "Alex Wilber"}),
+			batchReq("2", "GET", "/users/alex@contoso.com?$select=id,displayName", nil, "1"),
+			batchReq("3", "POST", "/users", newUserBody("adele"), "2"),
+			batchReq("4", "DELETE", "/users/alex@contoso.com", nil, "3"),
+		}}, "https://learn.microsoft.com/graph/json-batching"},
+		{"error_mixed_batch", "POST", "/v1.0/$batch", map[string]any{"requests": []any{
+			batchReq("1", "POST", "/users", newUserBody("nora")),
+			batchReq("2", "GET", "/users/nora@contoso.com", nil, "1"),
+			batchReq("3", "GET", "/organization", nil),
+		}}, "https://learn.microsoft.com/graph/json-batching (400 \"Batch should be either fully sequential or fully parallel\": microsoft-graph-docs issue 16280)"},
+		{"users_delta_next", "GET", "<deltaLink>", nil, "https://learn.microsoft.com/graph/delta-query-users"},
+		{"error_not_found", "GET", "/v1.0/users/nobody@contoso.com", nil, "https://learn.microsoft.com/graph/errors"},
+		{"error_conflict", "POST", "/v1.0/users", newUserBody("adele"), "https://learn.microsoft.com/graph/errors (ObjectConflict detail: microsoft-graph-docs issue 1508)"},
+		{"error_invalid_argument", "PATCH", "/v1.0/users/adele@contoso.com", map[string]any{"usageLocation": "XYZ"}, "https://learn.microsoft.com/graph/errors"},
+		{"error_no_usage_location", "POST", "/v1.0/users/nestor@contoso.com/assignLicense", lic, "https://learn.microsoft.com/graph/api/user-assignlicense"},
+		{"error_unsupported_filter", "GET", "/v1.0/users?$filter=" + url.QueryEscape("jobTitle eq 'CEO'"), nil, "https://learn.microsoft.com/graph/aad-advanced-queries"},
+		{"error_verify_missing_record", "POST", "/v1.0/domains/fabrikam.com/verify", nil, "https://learn.microsoft.com/graph/api/domain-verify"},
+		{"error_throttled", "GET", "/v1.0/organization", nil, "https://learn.microsoft.com/graph/throttling"},
+		{"restore", "POST", "/v1.0/directory/deletedItems/" + gone.ID + "/restore", nil, "https://learn.microsoft.com/graph/api/directory-deleteditems-restore"},
 	}
 	out := map[string]any{}
 	var deltaLink string
@@ -100,7 +113,10 @@ func goldenRun(t *testing.T) map[string]any {
 		if len(r.Raw) > 0 {
 			require.NoError(t, json.Unmarshal(r.Raw, &body))
 		}
-		out[c.name] = normalize(map[string]any{"status": r.Status, "body": body}, f.hs.URL, ids)
+		out[c.name] = normalize(map[string]any{"doc": c.doc, "status": r.Status, "body": body}, f.hs.URL, ids)
+	}
+	for name, ex := range goldenVariants(t) {
+		out[name] = ex
 	}
 	return out
 }
@@ -303,10 +319,54 @@ func TestGoldenStatusesAreGraphs(t *testing.T) {
 	got := goldenRun(t)
 	want := map[string]int{
 		"users_create": http.StatusCreated, "users_update": http.StatusNoContent, "users_assign_license": http.StatusOK,
-		"domains_add": http.StatusCreated, "restore": http.StatusOK, "batch": http.StatusOK,
+		"domains_add": http.StatusCreated, "restore": http.StatusOK, "batch": http.StatusOK, "batch_sequential": http.StatusOK, "error_mixed_batch": http.StatusBadRequest,
 		"error_no_usage_location": http.StatusBadRequest, "error_verify_missing_record": http.StatusBadRequest,
 	}
 	for name, status := range want {
 		assert.Equal(t, float64(status), toFloat(got[name].(map[string]any)["status"]), name)
 	}
+}
+
+// TestGoldenFilesCiteTheirDocs: every golden exchange names the Microsoft
+// document its shape follows.
+func TestGoldenFilesCiteTheirDocs(t *testing.T) {
+	for name, ex := range goldenRun(t) {
+		doc, _ := ex.(map[string]any)["doc"].(string)
+		assert.True(t, strings.HasPrefix(doc, "https://learn.microsoft.com/graph/"), "%s: doc %q", name, doc)
+	}
+}
+
+// goldenVariants pins the documented variants the emulator can emit on
+// option, each on a fresh tenant with a user adele.
+func goldenVariants(t *testing.T) map[string]any {
+	t.Helper()
+	cases := []struct {
+		goldenCase
+		opts m365emulator.Options
+	}{
+		{goldenCase{"variant_error_conflict_without_details", "POST", "/v1.0/users", newUserBody("adele"),
+			"https://learn.microsoft.com/graph/api/user-post-users (the directory's generic conflict, no details)"},
+			m365emulator.Options{Conflicts: m365emulator.ConflictsWithoutDetails}},
+		{goldenCase{"variant_users_delta_qualified", "GET", "/v1.0/users/microsoft.graph.delta()?$select=displayName", nil,
+			"https://learn.microsoft.com/graph/delta-query-users (links to microsoft.graph.delta())"},
+			m365emulator.Options{DeltaLinks: m365emulator.DeltaLinksQualified}},
+		{goldenCase{"variant_domains_records_bare_type", "GET", "/v1.0/domains/contoso.com/serviceConfigurationRecords", nil,
+			"https://learn.microsoft.com/graph/api/domain-list-serviceconfigurationrecords (@odata.type without '#', as its example)"},
+			m365emulator.Options{RecordTypes: m365emulator.ODataTypesBare}},
+		{goldenCase{"variant_error_reason_detail", "PATCH", "/v1.0/users/adele@contoso.com", map[string]any{"usageLocation": "XYZ"},
+			"https://learn.microsoft.com/graph/errors (with the emulator-only essentials365.reason detail, opt-in)"},
+			m365emulator.Options{ReasonDetail: true}},
+	}
+	out := map[string]any{}
+	for _, c := range cases {
+		f := newFixture(t, &c.opts)
+		adele := f.addUser("adele", "Adele Vance")
+		r := f.do(c.method, c.path, c.body)
+		var body any
+		if len(r.Raw) > 0 {
+			require.NoError(t, json.Unmarshal(r.Raw, &body))
+		}
+		out[c.name] = normalize(map[string]any{"doc": c.doc, "status": r.Status, "body": body}, f.hs.URL, map[string]string{adele.ID: "<id:adele>"})
+	}
+	return out
 }

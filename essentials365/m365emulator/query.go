@@ -136,7 +136,7 @@ func parseTop(raw string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 || n > 999 {
-		return 0, fmt.Errorf("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", raw)
+		return 0, graphMessage(fmt.Sprintf("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", raw))
 	}
 	return n, nil
 }
@@ -148,6 +148,9 @@ type pageToken struct {
 	Offset    int    `json:"o,omitempty"`
 	Watermark string `json:"w,omitempty"`
 	Select    string `json:"s,omitempty"`
+	// Size is the page size asked with "Prefer: odata.maxpagesize", kept
+	// for the following pages (clients do not resend the header).
+	Size int `json:"n,omitempty"`
 }
 
 func (t pageToken) encode() string {
@@ -162,7 +165,7 @@ func decodeToken(s string) (pageToken, error) {
 		err = json.Unmarshal(b, &t)
 	}
 	if err != nil || t.Offset < 0 {
-		return pageToken{}, fmt.Errorf("The specified page token value has expired or is invalid.")
+		return pageToken{}, graphMessage("The specified page token value has expired or is invalid.")
 	}
 	return t, nil
 }

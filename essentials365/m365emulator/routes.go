@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -27,108 +28,136 @@ type route struct {
 	err *response
 }
 
-// route matches req against the routes the emulator serves.
+// handler serves one route; key is the object named by the route's {id}
+// segment ("" for collections).
+type handler func(s *Server, ctx context.Context, req *request, key string) *response
+
+// routeSpec is one row of the route table.
+type routeSpec struct {
+	method string
+	// template is the path under /v1.0. A segment {id} matches any
+	// segment, and the key syntax users('...'); a literal segment may list
+	// spellings separated by '|', the first naming the route in Stats.
+	template string
+	// family groups routes for error mapping: "users", "domains", ...
+	family string
+	// ru is the base cost in resource units of a read; 0 means 1. Writes
+	// cost 1.
+	ru int
+	fn handler
+}
+
+// routeTable lists every route the emulator serves, literal paths before
+// the {id} paths they would shadow. Adding an endpoint is one line here
+// and its handler. (A function, not a variable: the handlers reach the
+// router through $batch.) Sources: the Graph v1.0 API reference page of each
+// endpoint (https://learn.microsoft.com/graph/api/<name>), cited on the
+// handlers.
+func routeTable() []routeSpec {
+	return []routeSpec{
+		{http.MethodPost, "/$batch", "batch", 1, (*Server).batch},
+
+		{http.MethodGet, "/users", "users", 2, (*Server).listUsers},
+		{http.MethodPost, "/users", "users", 1, (*Server).createUser},
+		{http.MethodGet, "/users/delta|delta()|microsoft.graph.delta|microsoft.graph.delta()", "users", 2, (*Server).usersDelta},
+		{http.MethodGet, "/users/{id}", "users", 1, (*Server).getUser},
+		{http.MethodPatch, "/users/{id}", "users", 1, (*Server).updateUser},
+		{http.MethodDelete, "/users/{id}", "users", 1, (*Server).deleteUser},
+		{http.MethodPost, "/users/{id}/assignLicense", "users", 1, (*Server).assignLicense},
+		{http.MethodGet, "/directory/deletedItems/microsoft.graph.user|graph.user", "users", 1, (*Server).listDeletedUsers},
+		{http.MethodPost, "/directory/deletedItems/{id}/restore", "users", 1, (*Server).restoreUser},
+
+		{http.MethodGet, "/subscribedSkus", "skus", 3, (*Server).listSKUs},
+		{http.MethodGet, "/subscribedSkus/{id}", "skus", 3, (*Server).getSKU},
+		{http.MethodGet, "/organization", "organization", 1, (*Server).listOrganization},
+		{http.MethodGet, "/organization/{id}", "organization", 1, (*Server).getOrganization},
+
+		{http.MethodGet, "/domains", "domains", 1, (*Server).listDomains},
+		{http.MethodPost, "/domains", "domains", 1, (*Server).addDomain},
+		{http.MethodGet, "/domains/{id}", "domains", 1, (*Server).getDomain},
+		{http.MethodDelete, "/domains/{id}", "domains", 1, (*Server).deleteDomain},
+		{http.MethodGet, "/domains/{id}/verificationDnsRecords", "domains", 1, (*Server).verificationRecords},
+		{http.MethodGet, "/domains/{id}/serviceConfigurationRecords", "domains", 1, (*Server).serviceConfigurationRecords},
+		{http.MethodPost, "/domains/{id}/verify", "domains", 1, (*Server).verifyDomain},
+	}
+}
+
+// match reports whether seg matches the template's segments, and the key
+// its {id} segment took.
+func (rs routeSpec) match(seg []string) (key string, ok bool) {
+	tpl := strings.Split(strings.Trim(rs.template, "/"), "/")
+	if len(tpl) != len(seg) {
+		return "", false
+	}
+	for i, t := range tpl {
+		if t == "{id}" {
+			key = keyOfSegment(seg[i])
+			continue
+		}
+		if isKeySegment(seg[i]) || !slices.Contains(strings.Split(t, "|"), seg[i]) {
+			return "", false
+		}
+	}
+	return key, true
+}
+
+// name is the route's name in Stats, e.g. "GET /users/{id}".
+func (rs routeSpec) name() string {
+	parts := strings.Split(rs.template, "/")
+	for i, p := range parts {
+		parts[i], _, _ = strings.Cut(p, "|")
+	}
+	return rs.method + " " + strings.Join(parts, "/")
+}
+
+// route matches req against the route table.
 func (s *Server) route(req *request) route {
 	p := strings.Trim(req.path, "/")
 	var seg []string
 	if p != "" {
-		seg = strings.Split(p, "/")
+		seg = splitPath(p)
 	}
 	m := req.method
 	write := m == http.MethodPost || m == http.MethodPatch || m == http.MethodPut || m == http.MethodDelete
 	rt := route{write: write, ru: 1}
-	// handlers names the method handlers of one path template.
-	match := func(template, family, key string, handlers map[string]func(context.Context, *request, string) *response) route {
-		rt.family, rt.key = family, key
-		h, ok := handlers[m]
-		if !ok {
-			rt.name = m + " " + template
-			rt.err = s.fail(req, http.StatusMethodNotAllowed, "Request_BadRequest",
-				fmt.Sprintf("The HTTP method '%s' is not allowed on the resource '%s'.", m, req.path), nil)
-			return rt
-		}
-		rt.name = m + " " + template
-		rt.fn = func(ctx context.Context, r *request) *response { return h(ctx, r, key) }
+	if len(seg) >= 2 && seg[0] == "users" && strings.HasPrefix(seg[1], "$") {
+		// /users/$x@contoso.com: Graph reads '$' as a system segment; a
+		// userPrincipalName starting with '$' must be written
+		// /users('$x@contoso.com') (https://learn.microsoft.com/graph/api/user-get).
+		rt.name = "unmatched"
+		rt.err = s.fail(req, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg[1]), nil)
 		return rt
 	}
-	switch {
-	case len(seg) == 1 && seg[0] == "$batch":
-		rt.batch = true
-		return match("/$batch", "batch", "", map[string]func(context.Context, *request, string) *response{
-			http.MethodPost: s.batch,
-		})
-	case len(seg) == 1 && seg[0] == "users":
-		if m == http.MethodGet {
-			rt.ru = 2
+	var pathMatched *routeSpec
+	for i := range s.table {
+		rs := &s.table[i]
+		key, ok := rs.match(seg)
+		if !ok {
+			continue
 		}
-		return match("/users", "users", "", map[string]func(context.Context, *request, string) *response{
-			http.MethodGet:  s.listUsers,
-			http.MethodPost: s.createUser,
-		})
-	case len(seg) == 2 && seg[0] == "users" && (seg[1] == "delta" || seg[1] == "delta()"):
-		rt.ru = 2
-		return match("/users/delta", "users", "", map[string]func(context.Context, *request, string) *response{
-			http.MethodGet: s.usersDelta,
-		})
-	case len(seg) == 2 && seg[0] == "users":
-		return match("/users/{id}", "users", seg[1], map[string]func(context.Context, *request, string) *response{
-			http.MethodGet:    s.getUser,
-			http.MethodPatch:  s.updateUser,
-			http.MethodDelete: s.deleteUser,
-		})
-	case len(seg) == 3 && seg[0] == "users" && seg[2] == "assignLicense":
-		return match("/users/{id}/assignLicense", "users", seg[1], map[string]func(context.Context, *request, string) *response{
-			http.MethodPost: s.assignLicense,
-		})
-	case len(seg) == 1 && seg[0] == "subscribedSkus":
-		rt.ru = 3
-		return match("/subscribedSkus", "skus", "", map[string]func(context.Context, *request, string) *response{
-			http.MethodGet: s.listSKUs,
-		})
-	case len(seg) == 2 && seg[0] == "subscribedSkus":
-		rt.ru = 3
-		return match("/subscribedSkus/{id}", "skus", seg[1], map[string]func(context.Context, *request, string) *response{
-			http.MethodGet: s.getSKU,
-		})
-	case len(seg) == 1 && seg[0] == "organization":
-		return match("/organization", "organization", "", map[string]func(context.Context, *request, string) *response{
-			http.MethodGet: s.listOrganization,
-		})
-	case len(seg) == 1 && seg[0] == "domains":
-		return match("/domains", "domains", "", map[string]func(context.Context, *request, string) *response{
-			http.MethodGet:  s.listDomains,
-			http.MethodPost: s.addDomain,
-		})
-	case len(seg) == 2 && seg[0] == "domains":
-		return match("/domains/{id}", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
-			http.MethodGet:    s.getDomain,
-			http.MethodDelete: s.deleteDomain,
-		})
-	case len(seg) == 3 && seg[0] == "domains" && seg[2] == "verificationDnsRecords":
-		return match("/domains/{id}/verificationDnsRecords", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
-			http.MethodGet: s.verificationRecords,
-		})
-	case len(seg) == 3 && seg[0] == "domains" && seg[2] == "serviceConfigurationRecords":
-		return match("/domains/{id}/serviceConfigurationRecords", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
-			http.MethodGet: s.serviceConfigurationRecords,
-		})
-	case len(seg) == 3 && seg[0] == "domains" && seg[2] == "verify":
-		return match("/domains/{id}/verify", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
-			http.MethodPost: s.verifyDomain,
-		})
-	case len(seg) == 3 && seg[0] == "directory" && seg[1] == "deletedItems" && (seg[2] == "microsoft.graph.user" || seg[2] == "graph.user"):
-		return match("/directory/deletedItems/microsoft.graph.user", "users", "", map[string]func(context.Context, *request, string) *response{
-			http.MethodGet: s.listDeletedUsers,
-		})
-	case len(seg) == 4 && seg[0] == "directory" && seg[1] == "deletedItems" && seg[3] == "restore":
-		return match("/directory/deletedItems/{id}/restore", "users", seg[2], map[string]func(context.Context, *request, string) *response{
-			http.MethodPost: s.restoreUser,
-		})
+		if pathMatched == nil {
+			pathMatched = rs
+		}
+		if rs.method != m {
+			continue
+		}
+		rt.name, rt.family, rt.key, rt.batch = rs.name(), rs.family, key, rs.family == "batch"
+		rt.ru = max(rs.ru, 1)
+		fn := rs.fn
+		rt.fn = func(ctx context.Context, r *request) *response { return fn(s, ctx, r, key) }
+		return rt
+	}
+	if pathMatched != nil {
+		rt.name = m + " " + strings.SplitN(pathMatched.name(), " ", 2)[1]
+		rt.family = pathMatched.family
+		rt.err = s.fail(req, http.StatusMethodNotAllowed, "Request_BadRequest",
+			fmt.Sprintf("The HTTP method '%s' is not allowed on the resource '%s'.", m, req.path), nil)
+		return rt
 	}
 	rt.name = "unmatched"
 	last := req.path
 	if len(seg) > 0 {
-		last = seg[len(seg)-1]
+		last = keyOfSegment(seg[len(seg)-1])
 	}
 	rt.err = s.fail(req, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", last), nil)
 	return rt
@@ -166,3 +195,27 @@ func cost(rt route, req *request) int {
 	}
 	return max(ru, 1)
 }
+
+// splitPath splits a path under /v1.0 into segments, turning the key
+// syntax users('key') (single quotes doubled inside, OData's literal form)
+// into the segments users and key, marked so that isKeySegment knows it
+// was quoted.
+func splitPath(p string) []string {
+	seg := strings.Split(p, "/")
+	if name, rest, ok := strings.Cut(seg[0], "("); ok && strings.HasSuffix(rest, ")") {
+		lit := strings.TrimSuffix(rest, ")")
+		if len(lit) >= 2 && lit[0] == '\'' && lit[len(lit)-1] == '\'' {
+			key := strings.ReplaceAll(lit[1:len(lit)-1], "''", "'")
+			return append([]string{name, quotedKey + key}, seg[1:]...)
+		}
+	}
+	return seg
+}
+
+// quotedKey marks a key segment written in parentheses; handlers strip
+// it with keyOfSegment.
+const quotedKey = "\x00quoted:"
+
+func isKeySegment(s string) bool { return strings.HasPrefix(s, quotedKey) }
+
+func keyOfSegment(s string) string { return strings.TrimPrefix(s, quotedKey) }

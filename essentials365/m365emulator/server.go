@@ -44,9 +44,10 @@ type Options struct {
 	Token string
 
 	// ReadLatency is slept before each GET is served, WriteLatency before
-	// each POST, PATCH, PUT or DELETE. A $batch sleeps once, for the
-	// largest latency among its items. Sleeps end early when the request's
-	// context is done.
+	// each POST, PATCH, PUT or DELETE. A fully parallel $batch sleeps
+	// once, for the largest latency among its items; a sequential one
+	// sleeps before each item, since each waits for the one before. Sleeps
+	// end early when the request's context is done.
 	ReadLatency  time.Duration
 	WriteLatency time.Duration
 
@@ -68,6 +69,25 @@ type Options struct {
 	// shuffling, so that a sequence of requests replays identically.
 	Seed uint64
 
+	// Conflicts chooses how a conflict (the backend's AlreadyExists) is
+	// answered; the zero value is ConflictsWithDetails.
+	Conflicts ConflictForm
+
+	// ReasonDetail adds to error answers the emulator-only detail that
+	// names the backend's Reason (see [ReasonTarget]). Off by default, so
+	// that a driver tested against the emulator reads the errors as it
+	// will read Graph's; turn it on to debug.
+	ReasonDetail bool
+
+	// RecordTypes chooses the @odata.type form of domain DNS records; the
+	// zero value is ODataTypesPrefixed.
+	RecordTypes ODataTypeForm
+
+	// DeltaLinks chooses the path of the @odata.nextLink and
+	// @odata.deltaLink of users/delta; the zero value is DeltaLinksPlain.
+	// Clients must follow either, as opaque URLs.
+	DeltaLinks DeltaLinkForm
+
 	// ShuffleBatch returns the responses of a $batch in a shuffled order
 	// (Graph promises no order), to prove that clients match them by id.
 	ShuffleBatch bool
@@ -80,6 +100,66 @@ type Options struct {
 	// endpoint, POST /adminapi/beta/{tenant}/InvokeCommand (see
 	// exchange.go); nil answers there as a tenant without Exchange Online.
 	Exchange backend.Exchange
+}
+
+// ConflictForm is the shape of Graph's 400 answer to a conflicting write.
+// Both are documented: "Another object with the same value for property
+// userPrincipalName already exists." with an ObjectConflict detail naming
+// the property (microsoft-graph-docs issue 1508, microsoft-graph-docs-contrib
+// issue 8421), and "A conflicting object with one or more of the specified
+// property values is present in the directory." with no detail
+// (https://learn.microsoft.com/graph/api/user-post-users, community
+// reports of the directory's conflict answer).
+type ConflictForm int
+
+// The conflict answer forms.
+const (
+	// ConflictsWithDetails names the property, with an ObjectConflict
+	// detail.
+	ConflictsWithDetails ConflictForm = iota
+	// ConflictsWithoutDetails answers the directory's generic conflict
+	// message, without details.
+	ConflictsWithoutDetails
+)
+
+// ODataTypeForm is the form of the @odata.type of domain DNS records.
+// Graph answers "#microsoft.graph.domainDnsMxRecord"; the API reference's
+// example of serviceConfigurationRecords
+// (https://learn.microsoft.com/graph/api/domain-list-serviceconfigurationrecords)
+// shows "microsoft.graph.domainDnsMxRecord", without the '#', which the
+// Graph SDK for Go does not recognize as a subtype. Clients must read
+// both (recordType names the type either way).
+type ODataTypeForm int
+
+// The @odata.type forms.
+const (
+	// ODataTypesPrefixed writes "#microsoft.graph.domainDns...Record".
+	ODataTypesPrefixed ODataTypeForm = iota
+	// ODataTypesBare writes "microsoft.graph.domainDns...Record".
+	ODataTypesBare
+)
+
+// DeltaLinkForm is the path form of the links users/delta answers with.
+// Graph's documents show both: "/users/delta()" in the user-delta API
+// reference (https://learn.microsoft.com/graph/api/user-delta) and
+// "/users/microsoft.graph.delta()", the namespace-qualified function the
+// Graph SDKs' request builders address and the form found in links
+// Graph returns to them (https://learn.microsoft.com/graph/delta-query-users).
+type DeltaLinkForm int
+
+// The delta link forms.
+const (
+	// DeltaLinksPlain writes links to /users/delta().
+	DeltaLinksPlain DeltaLinkForm = iota
+	// DeltaLinksQualified writes links to /users/microsoft.graph.delta().
+	DeltaLinksQualified
+)
+
+func (f DeltaLinkForm) path() string {
+	if f == DeltaLinksQualified {
+		return "/users/microsoft.graph.delta()"
+	}
+	return "/users/delta()"
 }
 
 // Server is an http.Handler serving a [backend.Tenant] over Microsoft
@@ -95,6 +175,7 @@ type Server struct {
 	now     func() time.Time
 
 	throttle *throttler
+	table    []routeSpec
 
 	mu     sync.Mutex // guards rng, script, routes, tenantID
 	rng    *mrand.Rand
@@ -111,7 +192,7 @@ type Server struct {
 // /domains, verify, DNS records, DELETE) are served; otherwise they answer
 // 501.
 func New(t backend.Tenant, opts *Options) *Server {
-	s := &Server{tenant: t, routes: map[string]int64{}}
+	s := &Server{tenant: t, routes: map[string]int64{}, table: routeTable()}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -176,6 +257,17 @@ func (s *Server) Stats() Stats {
 		Resets:         s.resets.Load(),
 		WritesAccepted: s.writes.Load(),
 		Routes:         routes,
+	}
+}
+
+// ResetStats sets every counter of Stats back to zero, e.g. between the
+// set-up and the measured part of a request-count test.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	s.routes = map[string]int64{}
+	s.mu.Unlock()
+	for _, c := range []*atomic.Int64{&s.requests, &s.batchItems, &s.throttled, &s.unavailable, &s.resets, &s.writes} {
+		c.Store(0)
 	}
 }
 

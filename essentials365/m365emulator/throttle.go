@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,8 +17,8 @@ import (
 
 // Quota is Microsoft Graph's identity-and-access throttling for one
 // application in one tenant, enforced as two token buckets: resource units
-// and writes. Each bucket starts full and refills continuously over its
-// window.
+// and writes. Each bucket starts full (or empty with StartEmpty) and
+// refills continuously over its window.
 //
 // A request costs resource units by route, as Graph documents: GET /users
 // (list and delta) 2, GET /subscribedSkus 3, any other GET 1, and a write
@@ -42,8 +44,15 @@ type Quota struct {
 	// WriteWindow is the write window; 0 means 150 s.
 	WriteWindow time.Duration
 	// Scale multiplies both windows (0 means 1): 0.01 makes the quotas
-	// refill a hundred times faster, for tests and benchmarks.
+	// refill a hundred times faster, for tests and benchmarks. Retry-After
+	// is scaled too: Graph's whole seconds times Scale, written as a
+	// decimal ("0.02").
 	Scale float64
+	// StartEmpty starts both buckets empty, so that what a client gets
+	// through is the refill rate from the first request on (a full bucket
+	// admits a burst of a whole window's quota first, which flatters a
+	// short benchmark).
+	StartEmpty bool
 }
 
 func (q Quota) withDefaults() Quota {
@@ -67,6 +76,7 @@ func (q Quota) withDefaults() Quota {
 
 // bucket is a token bucket refilled continuously.
 type bucket struct {
+	empty    bool // starts empty
 	capacity float64
 	window   time.Duration
 	tokens   float64
@@ -76,6 +86,9 @@ type bucket struct {
 func (b *bucket) refill(now time.Time) {
 	if b.last.IsZero() {
 		b.tokens, b.last = b.capacity, now
+		if b.empty {
+			b.tokens = 0
+		}
 		return
 	}
 	if el := now.Sub(b.last); el > 0 {
@@ -113,8 +126,8 @@ func (t *throttler) pair(key string, now time.Time) *pair {
 	if !ok {
 		scale := func(d time.Duration) time.Duration { return max(time.Duration(float64(d)*t.q.Scale), time.Millisecond) }
 		p = &pair{
-			ru:     bucket{capacity: float64(t.q.ResourceUnits), window: scale(t.q.Window)},
-			writes: bucket{capacity: float64(t.q.Writes), window: scale(t.q.WriteWindow)},
+			ru:     bucket{capacity: float64(t.q.ResourceUnits), window: scale(t.q.Window), empty: t.q.StartEmpty},
+			writes: bucket{capacity: float64(t.q.Writes), window: scale(t.q.WriteWindow), empty: t.q.StartEmpty},
 		}
 		t.pairs[key] = p
 	}
@@ -164,7 +177,7 @@ func (s *Server) checkQuota(req *request, rt route, key string, ru int) *respons
 	}
 	resp := s.fail(req, http.StatusTooManyRequests, "TooManyRequests",
 		fmt.Sprintf(msgTooManyRequests, app+"+"+tenant, category), nil)
-	resp.setHeader("Retry-After", s.retryAfterHeader(wait))
+	resp.setHeader("Retry-After", s.quotaRetryAfter(wait))
 	resp.setHeader("x-ms-throttle-scope", "Tenant_Application/ReadWrite/"+app+"/"+tenant)
 	resp.setHeader("x-ms-throttle-information", info)
 	return resp
@@ -200,4 +213,17 @@ func appIDFromToken(token string) string {
 	}
 	sum := sha256.Sum256([]byte(token))
 	return "token-" + hex.EncodeToString(sum[:8])
+}
+
+// quotaRetryAfter formats the wait of a quota 429: Graph's whole seconds
+// (see retryAfterHeader), scaled by Quota.Scale as a decimal when the
+// windows are scaled, so that a client waiting what it is told waits in
+// the scaled time.
+func (s *Server) quotaRetryAfter(wait time.Duration) string {
+	scale := s.throttle.q.Scale
+	if s.opts.ZeroRetryAfter || scale == 1 {
+		return s.retryAfterHeader(wait)
+	}
+	secs := math.Max(1, math.Ceil(wait.Seconds()/scale)) * scale
+	return strconv.FormatFloat(secs, 'f', -1, 64)
 }

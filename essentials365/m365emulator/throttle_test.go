@@ -124,7 +124,25 @@ func TestRetryAfterRoundsUp(t *testing.T) {
 	assert.Equal(t, http.StatusOK, f.do(http.MethodGet, "/v1.0/domains", nil).Status)
 	r := f.do(http.MethodGet, "/v1.0/domains", nil)
 	require.Equal(t, http.StatusTooManyRequests, r.Status)
-	assert.Equal(t, "1", r.Header.Get("Retry-After"), "0.1 s rounds up to 1 s")
+	assert.Equal(t, "0.1", r.Header.Get("Retry-After"), "Graph's 1 s (1 RU refills in 1 s), scaled by 0.1")
+
+	f = newFixture(t, &m365emulator.Options{Throttling: &m365emulator.Quota{ResourceUnits: 4, Window: time.Second}})
+	for range 4 {
+		assert.Equal(t, http.StatusOK, f.do(http.MethodGet, "/v1.0/domains", nil).Status)
+	}
+	r = f.do(http.MethodGet, "/v1.0/domains", nil)
+	require.Equal(t, http.StatusTooManyRequests, r.Status)
+	assert.Equal(t, "1", r.Header.Get("Retry-After"), "0.25 s rounds up to 1 s")
+}
+
+func TestQuotaStartEmpty(t *testing.T) {
+	f := newFixture(t, &m365emulator.Options{Throttling: &m365emulator.Quota{Writes: 10, WriteWindow: 10 * time.Second, StartEmpty: true}})
+	r := f.do(http.MethodPost, "/v1.0/users", newUserBody("e0"))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "the bucket starts empty")
+	assert.Equal(t, "1", r.Header.Get("Retry-After"))
+	f.clock.Advance(time.Second)
+	assert.Equal(t, http.StatusCreated, f.do(http.MethodPost, "/v1.0/users", newUserBody("e0")).Status, "one write refilled in 1 s")
+	assert.Equal(t, http.StatusTooManyRequests, f.do(http.MethodPost, "/v1.0/users", newUserBody("e1")).Status)
 }
 
 // statuses sends n PATCH requests and returns their statuses ("reset" for

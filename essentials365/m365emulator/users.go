@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -43,7 +44,7 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 	if err != nil {
 		return s.fail(req, http.StatusBadRequest, "BadRequest", err.Error(), nil)
 	}
-	top, offset, bad := s.paging(req)
+	top, offset, size, bad := s.paging(req)
 	if bad != nil {
 		return bad
 	}
@@ -115,9 +116,13 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 	if more {
 		c.NextLink = link(req.base, "/users",
 			"$select", selRaw, "$filter", q.Get("$filter"), "$top", q.Get("$top"),
-			"$skiptoken", pageToken{Offset: offset + len(page)}.encode())
+			"$skiptoken", pageToken{Offset: offset + len(page), Size: size}.encode())
 	}
-	return &response{status: http.StatusOK, body: c}
+	resp := &response{status: http.StatusOK, body: c}
+	if n := maxPageSize(req.header); n > 0 && q.Get("$top") == "" {
+		resp.setHeader("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(n))
+	}
+	return resp
 }
 
 func (f userFilter) match(u backend.OnlineUser) bool {
@@ -212,7 +217,7 @@ func (b userBody) str(k string) (string, bool, error) {
 	}
 	var v *string
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", true, fmt.Errorf("Invalid value specified for property '%s' of resource 'User'.", k)
+		return "", true, graphMessage(fmt.Sprintf("Invalid value specified for property '%s' of resource 'User'.", k))
 	}
 	if v == nil {
 		return "", true, nil
@@ -227,7 +232,7 @@ func (b userBody) boolean(k string) (bool, bool, error) {
 	}
 	var v bool
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return false, true, fmt.Errorf("Invalid value specified for property '%s' of resource 'User'.", k)
+		return false, true, graphMessage(fmt.Sprintf("Invalid value specified for property '%s' of resource 'User'.", k))
 	}
 	return v, true, nil
 }
@@ -246,7 +251,7 @@ func (b userBody) passwordProfile() (*wirePasswordProfile, error) {
 	}
 	var p wirePasswordProfile
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("Invalid value specified for property 'passwordProfile' of resource 'User'.")
+		return nil, graphMessage("Invalid value specified for property 'passwordProfile' of resource 'User'.")
 	}
 	return &p, nil
 }
@@ -389,11 +394,14 @@ func (s *Server) assignLicense(ctx context.Context, req *request, key string) *r
 	return &response{status: http.StatusOK, body: s.entity(ctx, req, u, "", userDefault)}
 }
 
-// usersDelta serves GET /users/delta and /users/delta(). The $skiptoken
-// and $deltatoken carry the tenant's watermark (see [backend.Tenant]
-// Changes) and the round's $select.
+// usersDelta serves GET /users/delta() (https://learn.microsoft.com/graph/api/user-delta).
+// The $skiptoken and $deltatoken carry the tenant's watermark (see
+// [backend.Tenant] Changes), the round's $select and page size. $top is
+// accepted and ignored, as Graph ignores it on users/delta; "Prefer:
+// odata.maxpagesize=n" bounds the pages when the tenant implements
+// [backend.PagedChanges].
 func (s *Server) usersDelta(ctx context.Context, req *request, _ string) *response {
-	if r := s.rejectParams(req, "$select", "$skiptoken", "$deltatoken"); r != nil {
+	if r := s.rejectParams(req, "$select", "$skiptoken", "$deltatoken", "$top"); r != nil {
 		return r
 	}
 	q := req.query()
@@ -415,7 +423,17 @@ func (s *Server) usersDelta(ctx context.Context, req *request, _ string) *respon
 	if !containsStr(sel, "id") {
 		sel = append(sel[:len(sel):len(sel)], "id") // delta always returns id
 	}
-	ch, err := s.tenant.Changes(ctx, tok.Watermark)
+	var applied bool
+	if n := maxPageSize(req.header); n > 0 {
+		tok.Size, applied = n, true
+	}
+	var ch backend.TenantChanges
+	if pc, ok := s.tenant.(backend.PagedChanges); ok && tok.Size > 0 {
+		ch, err = pc.ChangesMax(ctx, tok.Watermark, tok.Size)
+	} else {
+		applied = false
+		ch, err = s.tenant.Changes(ctx, tok.Watermark)
+	}
 	if err != nil {
 		return s.errorResponse(req, route{family: "users"}, err)
 	}
@@ -431,14 +449,36 @@ func (s *Server) usersDelta(ctx context.Context, req *request, _ string) *respon
 		}
 		values = append(values, s.userJSON(ctx, c.User, sel))
 	}
-	next := pageToken{Watermark: ch.Watermark, Select: tok.Select}.encode()
+	next := pageToken{Watermark: ch.Watermark, Select: tok.Select, Size: tok.Size}.encode()
 	c := collection{Context: selectContext(req.base, "users", tok.Select), Value: values}
+	path := s.opts.DeltaLinks.path()
 	if ch.More {
-		c.NextLink = link(req.base, "/users/delta()", "$skiptoken", next)
+		c.NextLink = link(req.base, path, "$skiptoken", next)
 	} else {
-		c.DeltaLink = link(req.base, "/users/delta()", "$deltatoken", next)
+		c.DeltaLink = link(req.base, path, "$deltatoken", next)
 	}
-	return &response{status: http.StatusOK, body: c}
+	resp := &response{status: http.StatusOK, body: c}
+	if applied {
+		resp.setHeader("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(tok.Size))
+	}
+	return resp
+}
+
+// maxPageSize reads "odata.maxpagesize=n" from the Prefer headers
+// (https://learn.microsoft.com/graph/paging); 0 when absent or invalid.
+func maxPageSize(h http.Header) int {
+	for _, v := range h.Values("Prefer") {
+		for _, pref := range strings.Split(v, ",") {
+			name, val, ok := strings.Cut(strings.TrimSpace(pref), "=")
+			if !ok || !strings.EqualFold(strings.TrimSpace(name), "odata.maxpagesize") {
+				continue
+			}
+			if n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(val), `"`)); err == nil && n > 0 {
+				return min(n, 999)
+			}
+		}
+	}
+	return 0
 }
 
 func containsStr(ss []string, s string) bool {
@@ -464,7 +504,7 @@ func (s *Server) listDeletedUsers(ctx context.Context, req *request, _ string) *
 	if selRaw == "" {
 		sel = append(sel[:len(sel):len(sel)], "deletedDateTime")
 	}
-	top, offset, bad := s.paging(req)
+	top, offset, size, bad := s.paging(req)
 	if bad != nil {
 		return bad
 	}
@@ -484,7 +524,7 @@ func (s *Server) listDeletedUsers(ctx context.Context, req *request, _ string) *
 	c := collection{Context: req.base + "/$metadata#directoryObjects/microsoft.graph.user", Value: values}
 	if more {
 		c.NextLink = link(req.base, "/directory/deletedItems/microsoft.graph.user",
-			"$select", selRaw, "$top", q.Get("$top"), "$skiptoken", pageToken{Offset: offset + len(users)}.encode())
+			"$select", selRaw, "$top", q.Get("$top"), "$skiptoken", pageToken{Offset: offset + len(users), Size: size}.encode())
 	}
 	return &response{status: http.StatusOK, body: c}
 }
@@ -502,20 +542,32 @@ func (s *Server) restoreUser(ctx context.Context, req *request, key string) *res
 	return &response{status: http.StatusOK, body: m}
 }
 
-// paging reads $top and $skiptoken; bad is the error answer when either is
-// malformed.
-func (s *Server) paging(req *request) (top, offset int, bad *response) {
+// paging reads $top, $skiptoken and "Prefer: odata.maxpagesize=n"
+// (https://learn.microsoft.com/graph/paging): the page size is $top, else
+// the size carried by the skiptoken, else the preference, else the
+// server's page size. size is what the next link must carry (0 when $top
+// does it). bad is the error answer when either is malformed.
+func (s *Server) paging(req *request) (top, offset, size int, bad *response) {
 	q := req.query()
 	top, err := parseTop(q.Get("$top"), s.opts.PageSize)
 	if err != nil {
-		return 0, 0, s.badRequest(req, err.Error())
+		return 0, 0, 0, s.badRequest(req, err.Error())
 	}
 	if raw := q.Get("$skiptoken"); raw != "" {
 		tok, err := decodeToken(raw)
 		if err != nil {
-			return 0, 0, s.fail(req, http.StatusBadRequest, "Directory_ExpiredPageToken", err.Error(), nil)
+			return 0, 0, 0, s.fail(req, http.StatusBadRequest, "Directory_ExpiredPageToken", err.Error(), nil)
 		}
-		offset = tok.Offset
+		offset, size = tok.Offset, tok.Size
 	}
-	return top, offset, nil
+	if q.Get("$top") != "" {
+		return top, offset, 0, nil
+	}
+	if n := maxPageSize(req.header); n > 0 {
+		size = n
+	}
+	if size > 0 {
+		top = size
+	}
+	return top, offset, size, nil
 }

@@ -35,7 +35,7 @@ func parseSelect(raw string) ([]string, error) {
 		p = strings.TrimSpace(p)
 		i := slices.IndexFunc(userSelectable, func(s string) bool { return strings.EqualFold(s, p) })
 		if i < 0 {
-			return nil, fmt.Errorf("Could not find a property named '%s' on type 'microsoft.graph.user'.", p)
+			return nil, graphMessage(fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'.", p))
 		}
 		if !slices.Contains(out, userSelectable[i]) {
 			out = append(out, userSelectable[i])
@@ -172,7 +172,19 @@ func skuJSON(k backend.SKU, org backend.Organization) wireSKU {
 		SubscriptionIDs:  []string{},
 	}
 	if w.CapabilityStatus == "" {
-		w.CapabilityStatus = "Enabled"
+		w.CapabilityStatus = backend.CapabilityEnabled
+	}
+	// prepaidUnits (https://learn.microsoft.com/graph/api/resources/licenseunitsdetail):
+	// the units of a suspended, locked-out or expired subscription are
+	// counted as such; those of a suspended or locked-out one are no
+	// longer enabled.
+	switch w.CapabilityStatus {
+	case backend.CapabilitySuspended, backend.CapabilityDeleted:
+		w.PrepaidUnits = wirePrepaidUnits{Suspended: k.Enabled}
+	case backend.CapabilityLockedOut:
+		w.PrepaidUnits = wirePrepaidUnits{LockedOut: k.Enabled}
+	case backend.CapabilityWarning:
+		w.PrepaidUnits.Warning = k.Enabled
 	}
 	for _, p := range k.ServicePlans {
 		status := p.ProvisioningStatus
@@ -228,8 +240,18 @@ func domainJSON(d backend.Domain, all []backend.Domain) wireDomain {
 }
 
 // dnsRecordJSON renders r as the domainDnsRecord subtype its RecordType
-// names, with the '#'-prefixed @odata.type the Graph SDK needs to pick the
-// subtype.
+// names (https://learn.microsoft.com/graph/api/resources/domaindnsrecord),
+// with the '#'-prefixed @odata.type Graph answers with, or, with
+// Options.RecordTypes set to ODataTypesBare, the bare type the
+// domain-list-serviceconfigurationrecords doc example shows.
+func (s *Server) dnsRecordJSON(r backend.DomainDNSRecord) map[string]any {
+	m := dnsRecordJSON(r)
+	if s.opts.RecordTypes == ODataTypesBare {
+		m["@odata.type"] = strings.TrimPrefix(m["@odata.type"].(string), "#")
+	}
+	return m
+}
+
 func dnsRecordJSON(r backend.DomainDNSRecord) map[string]any {
 	m := map[string]any{
 		"id":               r.ID,

@@ -4,6 +4,11 @@
 //
 //	go run ./examples/m365emulator -addr 127.0.0.1:8365 -latency 50ms -throttle
 //
+// With -tls it serves https with a certificate it generates, and prints
+// the certificate authority to trust (also written to the -ca-out file);
+// -cert and -key serve a certificate of your own instead. Microsoft's
+// Graph clients follow only https paging links.
+//
 // The tenant is Contoso: the initial domain contoso.onmicrosoft.com, the
 // verified default domain contoso.com, the unverified domain fabrikam.com,
 // Office 365 E3 (ENTERPRISEPACK, 25 seats) and Exchange Online Plan 1
@@ -13,6 +18,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,17 +46,10 @@ func main() {
 	}
 }
 
-// Public product and service-plan ids of the demo SKUs, as Microsoft
-// publishes them in its licensing service-plan reference.
+// The demo SKUs, by the product ids Microsoft publishes.
 const (
-	skuEnterprisePack   = "6fd2c87f-b296-42f0-b197-1e91e994b900" // ENTERPRISEPACK, Office 365 E3
-	skuExchangeStandard = "4b9405b0-7788-4568-add1-99614e613b69" // EXCHANGESTANDARD, Exchange Online (Plan 1)
-
-	planExchangeEnterprise = "efb87545-963c-4e0d-99df-69c6916d9eb0" // EXCHANGE_S_ENTERPRISE
-	planExchangeStandard   = "9aaf7827-d63c-4b61-89c3-182f06f82e5c" // EXCHANGE_S_STANDARD
-	planSharePoint         = "5dbe027f-2339-4123-9542-606e4d348a72" // SHAREPOINTENTERPRISE
-	planSkypeForBusiness   = "0feaeb32-d00e-4d66-bd5a-43b5b83db82c" // MCOSTANDARD
-	planTeams              = "57ff2da0-773e-42df-b2af-ffb7a2317929" // TEAMS1
+	skuEnterprisePack   = memory.SKUIDEnterprisePack   // ENTERPRISEPACK, Office 365 E3
+	skuExchangeStandard = memory.SKUIDExchangeStandard // EXCHANGESTANDARD, Exchange Online (Plan 1)
 )
 
 // run parses args, seeds the demo tenant and serves it until ctx is done.
@@ -61,14 +60,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	latency := fs.Duration("latency", 0, "delay added to every request (e.g. 50ms)")
 	throttle := fs.Bool("throttle", false, "enforce Microsoft Graph's identity throttling quotas")
 	verbose := fs.Bool("v", false, "log every request")
+	conflictsBare := fs.Bool("conflicts-without-details", false, "answer conflicts with the directory's generic message, without ObjectConflict details")
+	deltaQualified := fs.Bool("delta-qualified", false, "write delta links to /users/microsoft.graph.delta() instead of /users/delta()")
+	bareTypes := fs.Bool("bare-odata-types", false, "write the @odata.type of DNS records without the leading '#'")
+	reasonDetail := fs.Bool("reason-detail", false, "add the emulator-only essentials365.reason detail to error answers (debugging)")
+	useTLS := fs.Bool("tls", false, "serve https with a generated certificate; its CA is printed")
+	caOut := fs.String("ca-out", "", "with -tls, also write the CA certificate (PEM) to this file")
+	certFile := fs.String("cert", "", "serve https with this certificate (PEM; with -key)")
+	keyFile := fs.String("key", "", "the private key (PEM) of -cert")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 
-	tenant, err := seed(ctx)
-	if err != nil {
-		return fmt.Errorf("seed the demo tenant: %w", err)
-	}
+	tenant := seed()
 	opts := &m365emulator.Options{
 		ReadLatency:  *latency,
 		WriteLatency: *latency,
@@ -77,21 +81,46 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *throttle {
 		opts.Throttling = &m365emulator.Quota{}
 	}
+	// Documented variants of Graph's answers, to try a client against each.
+	if *conflictsBare {
+		opts.Conflicts = m365emulator.ConflictsWithoutDetails
+	}
+	if *deltaQualified {
+		opts.DeltaLinks = m365emulator.DeltaLinksQualified
+	}
+	if *bareTypes {
+		opts.RecordTypes = m365emulator.ODataTypesBare
+	}
+	opts.ReasonDetail = *reasonDetail
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
+	tlsConfig, err := serverTLS(*useTLS, *caOut, *certFile, *keyFile, stdout)
+	if err != nil {
+		return err
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String() + "/v1.0"
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	base := scheme + "://" + ln.Addr().String() + "/v1.0"
 	fmt.Fprintf(stdout, "m365emulator: serving the Contoso demo tenant at %s\n", base)
 	fmt.Fprintf(stdout, "  try:   curl %s/users\n", base)
 	fmt.Fprintf(stdout, "  Graph driver: graphtenant.Config{BaseURL: %q}; any bearer token is accepted\n", base)
 	fmt.Fprintln(stdout, "  stop with Ctrl-C")
 
-	srv := &http.Server{Handler: m365emulator.New(tenant, opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           m365emulator.New(tenant, opts),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute, // a 4 MB batch body at a slow client's pace
+		IdleTimeout:       2 * time.Minute,
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -106,6 +135,42 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return serveErr
 	}
 	return err
+}
+
+// serverTLS returns the TLS configuration the flags ask for, or nil for
+// plain http. A generated certificate's CA is printed (and written to
+// caOut when set) for clients to trust.
+func serverTLS(generate bool, caOut, certFile, keyFile string, stdout io.Writer) (*tls.Config, error) {
+	switch {
+	case certFile != "" || keyFile != "":
+		if certFile == "" || keyFile == "" {
+			return nil, errors.New("-cert and -key go together")
+		}
+		if generate {
+			return nil, errors.New("-tls generates a certificate; with -cert and -key, leave it out")
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load the certificate: %w", err)
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	case generate:
+		cert, err := m365emulator.NewTLSCertificate(nil, time.Now(), 0)
+		if err != nil {
+			return nil, fmt.Errorf("generate a certificate: %w", err)
+		}
+		fmt.Fprintf(stdout, "m365emulator: trust this certificate authority (valid 7 days):\n%s", cert.CAPEM)
+		if caOut != "" {
+			if err := os.WriteFile(caOut, cert.CAPEM, 0o644); err != nil {
+				return nil, fmt.Errorf("write the CA certificate: %w", err)
+			}
+			fmt.Fprintf(stdout, "  (also written to %s)\n", caOut)
+		}
+		return cert.Config(), nil
+	case caOut != "":
+		return nil, errors.New("-ca-out needs -tls")
+	}
+	return nil, nil
 }
 
 // demoUsers are the people of the demo tenant: local part, display name,
@@ -128,47 +193,28 @@ var demoUsers = []struct {
 	{"miriam.graham", "Miriam Graham", "US", "", true},
 }
 
-// seed builds the demo tenant.
-func seed(ctx context.Context) (*memory.Tenant, error) {
-	t := memory.NewTenant(&memory.TenantOptions{DisplayName: "Contoso", InitialDomain: "contoso.onmicrosoft.com"})
-	if err := t.AddVerifiedDomain("contoso.com", true); err != nil {
-		return nil, err
-	}
-	if _, err := t.AddDomain(ctx, "fabrikam.com"); err != nil {
-		return nil, err
-	}
-	for _, sku := range []backend.SKU{
-		{SKUID: skuEnterprisePack, PartNumber: "ENTERPRISEPACK", Enabled: 25, ServicePlans: []backend.ServicePlan{
-			{ID: planExchangeEnterprise, Name: "EXCHANGE_S_ENTERPRISE"},
-			{ID: planSharePoint, Name: "SHAREPOINTENTERPRISE"},
-			{ID: planSkypeForBusiness, Name: "MCOSTANDARD"},
-			{ID: planTeams, Name: "TEAMS1"},
-		}},
-		{SKUID: skuExchangeStandard, PartNumber: "EXCHANGESTANDARD", Enabled: 10, ServicePlans: []backend.ServicePlan{
-			{ID: planExchangeStandard, Name: "EXCHANGE_S_STANDARD"},
-		}},
-	} {
-		if _, err := t.AddSKU(sku); err != nil {
-			return nil, err
-		}
-	}
+// seed builds the demo tenant, seeded at construction.
+func seed() *memory.Tenant {
+	users := make([]memory.UserSeed, 0, len(demoUsers))
 	for _, d := range demoUsers {
-		u, err := t.CreateUser(ctx, backend.NewOnlineUser{
+		u := memory.UserSeed{User: backend.NewOnlineUser{
 			UserPrincipalName: d.local + "@contoso.com",
 			DisplayName:       d.name,
 			MailNickname:      strings.ReplaceAll(d.local, ".", ""),
 			UsageLocation:     d.location,
 			Password:          "Demo-" + strings.ReplaceAll(d.name, " ", "") + "-2025!",
 			Disabled:          d.disabled,
-		})
-		if err != nil {
-			return nil, err
-		}
+		}}
 		if d.sku != "" {
-			if _, err := t.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: d.sku}}, nil); err != nil {
-				return nil, err
-			}
+			u.Licenses = []backend.LicenseAssignment{{SKUID: d.sku}}
 		}
+		users = append(users, u)
 	}
-	return t, nil
+	return memory.NewTenant(&memory.TenantOptions{
+		DisplayName:   "Contoso",
+		InitialDomain: "contoso.onmicrosoft.com",
+		Domains:       []memory.DomainSeed{{Name: "contoso.com", Default: true}, {Name: "fabrikam.com", Unverified: true}},
+		SKUs:          []backend.SKU{memory.SKUEnterprisePack(25), memory.SKUExchangeStandard(10)},
+		Users:         users,
+	})
 }

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
@@ -83,4 +87,56 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	var out syncBuffer
 	err := run(t.Context(), []string{"-latency", "soon"}, &out)
 	require.Error(t, err)
+}
+
+func TestRunServesTLS(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out syncBuffer
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-tls", "-ca-out", caFile, "-delta-qualified"}, &out)
+	}()
+	baseRE := regexp.MustCompile(`at (https://127\.0\.0\.1:\d+/v1\.0)`)
+	var base string
+	require.Eventually(t, func() bool {
+		if m := baseRE.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			return true
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "output: %s", out.String())
+	pemBytes, err := os.ReadFile(caFile)
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), string(pemBytes), "the CA is printed")
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pemBytes))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	resp, err := client.Get(base + "/users?$top=5")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var page map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+	assert.Contains(t, page["@odata.nextLink"], "https://")
+	resp, err = client.Get(base + "/users/delta()")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+	assert.Contains(t, page["@odata.deltaLink"], base+"/users/microsoft.graph.delta()?", "-delta-qualified")
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+func TestRunTLSFlags(t *testing.T) {
+	for _, args := range [][]string{{"-cert", "x.pem"}, {"-ca-out", "ca.pem"}, {"-tls", "-cert", "a", "-key", "b"}} {
+		var out syncBuffer
+		assert.Error(t, run(t.Context(), args, &out), args)
+	}
 }

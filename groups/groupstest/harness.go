@@ -7,6 +7,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/essentials365/sdk/essentials365/backend/memory"
+
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
@@ -33,5 +35,5 @@ type Fixture struct {
 	// FailNext makes the next n calls of an Exchange operation (the memory
 	// driver's method name, e.g. "AddMember") fail with err, wherever the
 	// Exchange side is served from.
-	FailNext func(op string, n int, err error)
+	FailNext func(op memory.Op, n int, err error)
 }

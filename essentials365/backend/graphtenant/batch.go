@@ -12,7 +12,6 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -23,11 +22,11 @@ const MaxBatchItems = 20
 // errorMappings parse every error answer as an OData error.
 var errorMappings = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
 
-// unit is the work for one input of a bulk call: a write, optionally
-// followed by a read that depends on it.
-type unit struct {
-	steps []*abstractions.RequestInformation
-	err   error // set when the input could not be turned into requests
+// step is one request of a bulk call, or the error that kept it from
+// being built.
+type step struct {
+	ri  *abstractions.RequestInformation
+	err error
 }
 
 // itemResult is Graph's answer to one step of a batch.
@@ -35,189 +34,215 @@ type itemResult struct {
 	status int
 	header http.Header
 	body   []byte
-	err    error // the batch itself failed
+	err    error // the step could not be built, or its batch failed
 }
 
 // CreateUsers creates users through JSON batches of up to 20 requests,
-// several batches in flight at once. Each create is followed in the same
-// batch (dependsOn) by a read of the user by UPN, since Graph's answer to
-// a create holds only the default properties. Results pair with users by
-// index; a user whose create failed has a zero OnlineUser and an error.
+// several batches in flight at once, then reads the created users back
+// (Graph's answer to a create holds only the default properties) through
+// batches of reads. Every batch is fully parallel: Graph answers 400 to
+// a batch that mixes independent requests with dependsOn chains ("a batch
+// should be either fully sequential or fully parallel", json-batching;
+// microsoft-graph-docs issue 16280). Results pair with users by index; a
+// user whose create failed has a zero OnlineUser and an error. A user
+// whose read-back failed is built from the create's answer and the input.
 func (t *Tenant) CreateUsers(ctx context.Context, in []backend.NewOnlineUser) ([]backend.OnlineUser, []error) {
-	const op = "graph: create user"
-	units := make([]unit, len(in))
+	const op = opCreateUser
+	posts := make([]step, len(in))
 	for i, u := range in {
-		post, err := t.usersBuilder().ToPostRequestInformation(ctx, toNewUser(u), nil)
-		if err != nil {
-			units[i] = unit{err: err}
-			continue
-		}
-		get, err := t.userBuilder(u.UserPrincipalName).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-		})
-		units[i] = unit{steps: []*abstractions.RequestInformation{post, get}, err: err}
+		ri, err := t.usersBuilder().ToPostRequestInformation(ctx, toNewUser(u), nil)
+		posts[i] = step{ri: ri, err: err}
 	}
 	out := make([]backend.OnlineUser, len(in))
-	errs := t.runBatches(ctx, units, func(i int, res []itemResult) error {
-		r := res[0]
-		if err := t.itemError(r, op, in[i].UserPrincipalName); err != nil {
-			return err
-		}
-		if t.itemError(res[1], op, in[i].UserPrincipalName) == nil {
-			if v, err := parseItem(res[1].body, models.CreateUserFromDiscriminatorValue); err == nil {
-				if u, ok := v.(models.Userable); ok && u.GetId() != nil {
-					out[i] = fromUser(u)
-					return nil
-				}
-			}
+	errs := make([]error, len(in))
+	var reads []step
+	var readOf []int
+	for i, r := range t.sendAll(ctx, posts, true, op) {
+		upn := in[i].UserPrincipalName
+		if err := t.itemError(r, op, upn); err != nil {
+			errs[i] = err
+			continue
 		}
 		var created models.Userable
 		if len(r.body) > 0 {
 			v, err := parseItem(r.body, models.CreateUserFromDiscriminatorValue)
 			if err != nil {
-				return backend.Wrap(err, backend.Unknown, op, in[i].UserPrincipalName)
+				errs[i] = backend.Wrap(err, backend.Unknown, op, upn)
+				continue
 			}
 			created, _ = v.(models.Userable)
 		}
 		out[i] = mergeCreated(in[i], created)
-		return nil
-	}, op)
+		ri, err := t.userBuilder(upn, true).ToGetRequestInformation(ctx, userGetConfig())
+		if err == nil {
+			reads = append(reads, step{ri: ri})
+			readOf = append(readOf, i)
+		}
+	}
+	for k, r := range t.sendAll(ctx, reads, false, op) {
+		i := readOf[k]
+		if t.itemError(r, op, in[i].UserPrincipalName) != nil {
+			continue // the user exists: keep what the create answered
+		}
+		if v, err := parseItem(r.body, models.CreateUserFromDiscriminatorValue); err == nil {
+			if u, ok := v.(models.Userable); ok && u.GetId() != nil {
+				out[i] = fromUser(u)
+			}
+		}
+	}
 	return out, errs
 }
 
-// AssignLicensesMany assigns licenses through JSON batches. Each change is
-// an assignLicense request followed, in the same batch (dependsOn), by a
-// read of the user, so that the result holds the licenses now assigned.
+// AssignLicensesMany assigns licenses through fully parallel JSON batches
+// of assignLicense requests, then reads the users whose assignment
+// succeeded back through batches of reads, so that each result holds the
+// licenses now assigned. The assignment is what counts: when only its
+// read-back fails, the item succeeds with the user of the assignment's
+// answer, whose AssignedLicenses then lists only the licenses this change
+// added (the others it holds are not known).
 func (t *Tenant) AssignLicensesMany(ctx context.Context, changes []backend.LicenseChange) ([]backend.OnlineUser, []error) {
-	const op = "graph: assign licenses"
-	units := make([]unit, len(changes))
+	const op = opAssignLicenses
+	posts := make([]step, len(changes))
 	for i, c := range changes {
 		body, err := toAssignLicense(c.Add, c.Remove)
 		if err != nil {
-			units[i] = unit{err: withOpKey(err, op, c.UserID)}
+			posts[i] = step{err: withOpKey(err, op, c.UserID)}
 			continue
 		}
-		post, err := t.userBuilder(c.UserID).AssignLicense().ToPostRequestInformation(ctx, body, nil)
-		if err != nil {
-			units[i] = unit{err: err}
-			continue
-		}
-		get, err := t.userBuilder(c.UserID).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-		})
-		units[i] = unit{steps: []*abstractions.RequestInformation{post, get}, err: err}
+		ri, err := t.assignLicenseBuilder(c.UserID).ToPostRequestInformation(ctx, body, nil)
+		posts[i] = step{ri: ri, err: err}
 	}
 	out := make([]backend.OnlineUser, len(changes))
-	errs := t.runBatches(ctx, units, func(i int, res []itemResult) error {
-		key := changes[i].UserID
-		if err := t.itemError(res[0], op, key); err != nil {
-			return err
+	errs := make([]error, len(changes))
+	var reads []step
+	var readOf []int
+	for i, r := range t.sendAll(ctx, posts, true, op) {
+		c := changes[i]
+		if err := t.itemError(r, op, c.UserID); err != nil {
+			errs[i] = err
+			continue
 		}
-		if err := t.itemError(res[1], op, key); err != nil {
-			return err
+		out[i] = assignedFromAnswer(c, r.body)
+		ri, err := t.userBuilder(c.UserID, true).ToGetRequestInformation(ctx, userGetConfig())
+		if err == nil {
+			reads = append(reads, step{ri: ri})
+			readOf = append(readOf, i)
 		}
-		v, err := parseItem(res[1].body, models.CreateUserFromDiscriminatorValue)
-		if err != nil {
-			return backend.Wrap(err, backend.Unknown, op, key)
+	}
+	for k, r := range t.sendAll(ctx, reads, false, op) {
+		i := readOf[k]
+		if t.itemError(r, op, changes[i].UserID) != nil {
+			continue // assigned: keep what the assignment answered
 		}
-		u, _ := v.(models.Userable)
-		out[i] = fromUser(u)
-		return nil
-	}, op)
+		if v, err := parseItem(r.body, models.CreateUserFromDiscriminatorValue); err == nil {
+			if u, ok := v.(models.Userable); ok && u.GetId() != nil {
+				out[i] = fromUser(u)
+			}
+		}
+	}
 	return out, errs
 }
 
-// runBatches packs the units into batches of at most MaxBatchItems steps
-// (a unit never spans two batches), sends up to BatchConcurrency batches at
-// once, each after the rate limiter let its writes through, and hands each
-// unit's answers to handle. It returns one error per unit.
-func (t *Tenant) runBatches(ctx context.Context, units []unit, handle func(i int, res []itemResult) error, op string) []error {
-	errs := make([]error, len(units))
+// assignedFromAnswer builds a result from assignLicense's answer (the user
+// with its default properties) and the licenses the change added.
+func assignedFromAnswer(c backend.LicenseChange, body []byte) backend.OnlineUser {
+	var u backend.OnlineUser
+	if len(body) > 0 {
+		if v, err := parseItem(body, models.CreateUserFromDiscriminatorValue); err == nil {
+			if mu, ok := v.(models.Userable); ok {
+				u = fromUser(mu)
+			}
+		}
+	}
+	if u.ID == "" {
+		u.ID = c.UserID
+	}
+	if len(u.AssignedLicenses) == 0 {
+		for _, a := range c.Add {
+			u.AssignedLicenses = append(u.AssignedLicenses, backend.AssignedLicense(a))
+		}
+	}
+	return u
+}
+
+// sendAll sends the steps in fully parallel JSON batches of at most
+// MaxBatchItems requests (no dependsOn), up to BatchConcurrency batches in
+// flight; batches of writes first wait for the write pacer. It returns
+// one answer per step, in the steps' order.
+func (t *Tenant) sendAll(ctx context.Context, steps []step, writes bool, op string) []itemResult {
+	res := make([]itemResult, len(steps))
 	var batches [][]int
 	var cur []int
-	steps := 0
-	for i, u := range units {
-		if u.err != nil {
-			errs[i] = classify(u.err, op, "", t.now())
+	for i, s := range steps {
+		if s.err != nil {
+			res[i] = itemResult{err: s.err}
 			continue
 		}
-		if steps+len(u.steps) > MaxBatchItems {
+		if len(cur) == MaxBatchItems {
 			batches = append(batches, cur)
-			cur, steps = nil, 0
+			cur = nil
 		}
 		cur = append(cur, i)
-		steps += len(u.steps)
 	}
 	if len(cur) > 0 {
 		batches = append(batches, cur)
 	}
-
+	failAll := func(b []int, err error) {
+		for _, i := range b {
+			res[i] = itemResult{err: err}
+		}
+	}
 	sem := make(chan struct{}, t.batchConc)
 	var wg sync.WaitGroup
 	for _, b := range batches {
 		if err := backend.CtxErr(ctx, op); err != nil {
-			for _, i := range b {
-				errs[i] = err
-			}
+			failAll(b, err)
 			continue
 		}
-		if err := t.limiter.Wait(ctx, len(b)); err != nil {
-			for _, i := range b {
-				errs[i] = err
+		if writes {
+			if err := t.limiter.Wait(ctx, len(b)); err != nil {
+				failAll(b, err)
+				continue
 			}
-			continue
 		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			err := backend.CtxErr(ctx, op)
-			for _, i := range b {
-				errs[i] = err
-			}
+			failAll(b, backend.CtxErr(ctx, op))
 			continue
 		}
 		wg.Add(1)
 		go func(b []int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results := t.sendBatch(ctx, units, b)
-			for k, i := range b {
-				errs[i] = handle(i, results[k])
+			for k, r := range t.sendBatch(ctx, steps, b) {
+				res[b[k]] = r
 			}
 		}(b)
 	}
 	wg.Wait()
-	return errs
+	return res
 }
 
-// sendBatch sends one JSON batch and returns the answers of each unit's
-// steps. When the batch itself fails, every step carries that error.
-func (t *Tenant) sendBatch(ctx context.Context, units []unit, idx []int) [][]itemResult {
-	out := make([][]itemResult, len(idx))
-	fail := func(err error) [][]itemResult {
-		for k, i := range idx {
-			out[k] = make([]itemResult, len(units[i].steps))
-			for s := range out[k] {
-				out[k][s] = itemResult{err: err}
-			}
+// sendBatch sends one fully parallel JSON batch of the steps idx and
+// returns their answers. When the batch itself fails, every step carries
+// that error.
+func (t *Tenant) sendBatch(ctx context.Context, steps []step, idx []int) []itemResult {
+	out := make([]itemResult, len(idx))
+	fail := func(err error) []itemResult {
+		for k := range out {
+			out[k] = itemResult{err: err}
 		}
 		return out
 	}
 	batch := msgraphgocore.NewBatchRequest(t.adapter)
-	ids := make([][]string, len(idx))
+	ids := make([]string, len(idx))
 	for k, i := range idx {
-		var prev msgraphgocore.BatchItem
-		for _, ri := range units[i].steps {
-			item, err := batch.AddBatchRequestStep(*ri)
-			if err != nil {
-				return fail(err)
-			}
-			if prev != nil {
-				item.DependsOnItem(prev)
-			}
-			prev = item
-			ids[k] = append(ids[k], deref(item.GetId()))
+		item, err := batch.AddBatchRequestStep(*steps[i].ri)
+		if err != nil {
+			return fail(err)
 		}
+		ids[k] = deref(item.GetId())
 	}
 	ri := abstractions.NewRequestInformation()
 	ri.Method = abstractions.POST
@@ -232,29 +257,26 @@ func (t *Tenant) sendBatch(ctx context.Context, units []unit, idx []int) [][]ite
 	}
 	br, ok := res.(msgraphgocore.BatchResponse)
 	if !ok {
-		return fail(backend.Errorf(backend.Unknown, "graph: batch", "", "Graph's batch answer could not be read"))
+		return fail(backend.Errorf(backend.Unknown, opBatch, "", "Graph's batch answer could not be read"))
 	}
-	for k := range idx {
-		out[k] = make([]itemResult, len(ids[k]))
-		for s, id := range ids[k] {
-			item := br.GetResponseById(id)
-			if item == nil || item.GetStatus() == nil {
-				out[k][s] = itemResult{err: backend.Errorf(backend.Unavailable, "graph: batch", id, "Graph's batch answer has no response for this request")}
-				continue
-			}
-			r := itemResult{status: int(*item.GetStatus()), header: http.Header{}}
-			for name, v := range item.GetHeaders() {
-				r.header.Add(name, v)
-			}
-			if body := item.GetBody(); body != nil {
-				r.body, err = json.Marshal(map[string]any(body))
-				if err != nil {
-					r.err = err
-				}
-			}
-			t.observe(r.status, r.header, "batch item")
-			out[k][s] = r
+	for k, id := range ids {
+		item := br.GetResponseById(id)
+		if item == nil || item.GetStatus() == nil {
+			out[k] = itemResult{err: backend.Errorf(backend.Unavailable, opBatch, id, "Graph's batch answer has no response for this request")}
+			continue
 		}
+		r := itemResult{status: int(*item.GetStatus()), header: http.Header{}}
+		for name, v := range item.GetHeaders() {
+			r.header.Add(name, v)
+		}
+		if body := item.GetBody(); body != nil {
+			r.body, err = json.Marshal(map[string]any(body))
+			if err != nil {
+				r.err = err
+			}
+		}
+		t.observe(r.status, r.header, "batch item")
+		out[k] = r
 	}
 	return out
 }

@@ -122,9 +122,10 @@ func firstErr(errs []error) error {
 	return nil
 }
 
-// BenchmarkBulkCreateNaive is the baseline: the plain SDK, as a program
-// written from its README would use it (Kiota's default middleware, retry
-// on), one request at a time: create, then assign the license.
+// BenchmarkBulkCreateNaive is the plain SDK one request at a time: create,
+// then assign the license. It is not the fair peer (a vendor would run
+// several goroutines): BenchmarkBulkCreateVsSDK pairs the driver with the
+// plain SDK at the same concurrency.
 func BenchmarkBulkCreateNaive(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()

@@ -3,9 +3,10 @@ package graphtenant
 import (
 	"context"
 	"encoding/base64"
-	"net/url"
+	"strconv"
 	"strings"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -19,11 +20,15 @@ func encodeWatermark(link string) string {
 	return watermarkPrefix + base64.RawURLEncoding.EncodeToString([]byte(link))
 }
 
-// decodeWatermark returns the delta link inside a watermark; it must point
-// at users/delta of the configured service.
+// decodeWatermark returns the link inside a watermark. Graph's delta and
+// next links are opaque (their path may be /users/delta() or
+// /users/microsoft.graph.delta(), their tokens anything): the link is
+// followed as given, once it is known to point at the configured service
+// (same scheme and host, under the base path), so that the tenant's
+// token is never sent elsewhere.
 func (t *Tenant) decodeWatermark(op, w string) (string, error) {
 	bad := func(why string) error {
-		return backend.Invalid(op, w, "watermark", "not a watermark of this driver: %s", why)
+		return backend.Invalid(op, w, backend.ReasonWatermark, "not a watermark of this driver: %s", why)
 	}
 	rest, ok := strings.CutPrefix(w, watermarkPrefix)
 	if !ok {
@@ -34,15 +39,8 @@ func (t *Tenant) decodeWatermark(op, w string) (string, error) {
 		return "", bad("not base64url")
 	}
 	link := string(raw)
-	u, err := url.Parse(link)
-	if err != nil || !u.IsAbs() {
-		return "", bad("not an absolute link")
-	}
-	if !strings.EqualFold(u.Host, t.base.Host) || u.Scheme != t.base.Scheme {
+	if err := t.checkLink(link); err != nil {
 		return "", bad("made for another service")
-	}
-	if p := strings.TrimSuffix(u.Path, "()"); !strings.HasSuffix(p, "/users/delta") {
-		return "", bad("not a users delta link")
 	}
 	return link, nil
 }
@@ -50,7 +48,7 @@ func (t *Tenant) decodeWatermark(op, w string) (string, error) {
 // Changes runs Graph's users delta query. The watermark wraps the
 // @odata.nextLink (More is set) or the @odata.deltaLink of the answer.
 func (t *Tenant) Changes(ctx context.Context, watermark string) (backend.TenantChanges, error) {
-	const op = "graph: user changes"
+	const op = opChanges
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.TenantChanges{}, err
 	}
@@ -59,7 +57,13 @@ func (t *Tenant) Changes(ctx context.Context, watermark string) (backend.TenantC
 		err error
 	)
 	if watermark == "" {
+		// users/delta ignores $top; its page size is asked with Prefer
+		// (https://learn.microsoft.com/graph/api/user-delta), and the
+		// links Graph returns keep it.
+		h := abstractions.NewRequestHeaders()
+		h.Add("Prefer", "odata.maxpagesize="+strconv.Itoa(int(t.pageSize)))
 		res, err = t.usersBuilder().Delta().GetAsDeltaGetResponse(ctx, &users.DeltaRequestBuilderGetRequestConfiguration{
+			Headers:         h,
 			QueryParameters: &users.DeltaRequestBuilderGetQueryParameters{Select: userSelect},
 		})
 	} else {

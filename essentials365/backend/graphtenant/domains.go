@@ -233,6 +233,8 @@ func fromRecords(in []models.DomainDnsRecordable) []backend.DomainDNSRecord {
 			rec.Protocol = deref(v.GetProtocol())
 			rec.Service = deref(v.GetService())
 			rec.Weight = intOf(v.GetWeight())
+		default:
+			recordFromAdditionalData(&rec, r.GetAdditionalData())
 		}
 		out = append(out, rec)
 	}

@@ -180,20 +180,29 @@ func classifyResponse(re *ResponseError, reason, op, key string, now time.Time) 
 		e.Kind = backend.PermissionDenied
 	case re.StatusCode == http.StatusNotFound || re.Code == "Request_ResourceNotFound" || re.Code == "ResourceNotFound":
 		e.Kind = backend.NotFound
-	case hasDetail(re, "ObjectConflict") || re.StatusCode == http.StatusConflict || strings.Contains(msg, "already exists"):
+	case isConflict(re, msg):
 		e.Kind = backend.AlreadyExists
 	case re.StatusCode == http.StatusPreconditionFailed || re.StatusCode == http.StatusFailedDependency:
 		e.Kind = backend.FailedPrecondition
 	case re.StatusCode == http.StatusBadRequest:
-		var r string
-		e.Kind, r = badRequest(reason, msg)
-		e.Reason = backend.Reason(r)
+		e.Kind, e.Reason = badRequest(backend.Reason(reason), msg, key)
 	case re.StatusCode == http.StatusNotImplemented:
 		e.Kind = backend.Unimplemented
 	default:
 		e.Kind = backend.Unknown
 	}
 	return e
+}
+
+// isConflict recognizes Graph's answers to a conflicting write: an
+// ObjectConflict detail, 409, "Another object with the same value for
+// property X already exists.", and the directory's generic
+// "A conflicting object with one or more of the specified property
+// values is present in the directory.", which comes with no detail.
+func isConflict(re *ResponseError, msg string) bool {
+	return hasDetail(re, "ObjectConflict") || re.StatusCode == http.StatusConflict ||
+		strings.Contains(msg, "already exists") ||
+		(re.StatusCode == http.StatusBadRequest && strings.Contains(msg, "a conflicting object"))
 }
 
 func hasDetail(re *ResponseError, code string) bool {
@@ -205,65 +214,121 @@ func hasDetail(re *ResponseError, code string) bool {
 	return false
 }
 
+// The driver's own reasons (each InvalidArgument): configuration and
+// input it refuses before sending anything.
+const (
+	// ReasonCredential: Config.Credential is missing.
+	ReasonCredential backend.Reason = "credential"
+	// ReasonBaseURL: Config.BaseURL is not an absolute https URL (plain
+	// http only for loopback hosts).
+	ReasonBaseURL backend.Reason = "base-url"
+	// ReasonSKUID: a SKU id is not a GUID.
+	ReasonSKUID backend.Reason = "sku-id"
+	// ReasonPlanID: a service plan id is not a GUID.
+	ReasonPlanID backend.Reason = "plan-id"
+)
+
+// Reasons of the domain contract the driver recognizes in Graph's answers
+// (FailedPrecondition); the domain driver code declares their use.
+const (
+	reasonVerificationRecordMissing backend.Reason = "verification-record-missing"
+	reasonDomainUnverified          backend.Reason = "domain-unverified"
+	reasonDomainInitial             backend.Reason = "domain-initial"
+	reasonDomainDefault             backend.Reason = "domain-default"
+	reasonDomainInUse               backend.Reason = "domain-in-use"
+)
+
 // preconditionRules are the rules whose failure is FailedPrecondition:
 // the input is fine but the tenant's state refuses it.
-var preconditionRules = map[string]bool{
-	"no-free-license":             true,
-	"usage-location-required":     true,
-	"usage-location-in-use":       true,
-	"verification-record-missing": true,
-	"domain-unverified":           true,
-	"domain-initial":              true,
-	"domain-default":              true,
-	"domain-in-use":               true,
+var preconditionRules = map[backend.Reason]bool{
+	backend.ReasonNoFreeLicense:         true,
+	backend.ReasonUsageLocationRequired: true,
+	backend.ReasonUsageLocationInUse:    true,
+	reasonVerificationRecordMissing:     true,
+	reasonDomainUnverified:              true,
+	reasonDomainInitial:                 true,
+	reasonDomainDefault:                 true,
+	reasonDomainInUse:                   true,
 }
 
 // badRequest classifies a 400. Graph answers Request_BadRequest both for
 // bad input and for a state that refuses the request, so the kind comes
-// from the rule: the one named by the emulator, or the one recognized from
-// Graph's message.
-func badRequest(reason, msg string) (backend.Kind, string) {
+// from the rule recognized in Graph's message (or, for debugging against
+// the emulator with its reason detail on, the rule it names). key is the
+// object of the request, used to tell the UPN rule Graph's message does
+// not name.
+func badRequest(named backend.Reason, msg, key string) (backend.Kind, backend.Reason) {
+	reason := named
 	if reason == "" {
-		reason = messageRule(msg)
+		reason = messageRule(msg, key)
 	}
-	if preconditionRules[reason] || strings.HasPrefix(reason, "domain-in-use") {
+	if preconditionRules[reason] {
 		return backend.FailedPrecondition, reason
 	}
 	return backend.InvalidArgument, reason
 }
 
-// messageRule recognizes the rule behind one of Graph's 400 messages, e.g.
-// "The domain portion of the userPrincipalName property is invalid. You
-// must use one of the verified domain names in your organization."
-func messageRule(msg string) string {
+// messageRule recognizes the rule behind one of Graph's 400 messages
+// (lower-cased), e.g. "The domain portion of the userPrincipalName
+// property is invalid. You must use one of the verified domain names in
+// your organization."
+func messageRule(msg, key string) backend.Reason {
 	switch {
 	case strings.Contains(msg, "does not have any available licenses") || strings.Contains(msg, "not enough licenses"):
-		return "no-free-license"
+		return backend.ReasonNoFreeLicense
 	case strings.Contains(msg, "license assignment cannot be done for user with invalid usage location"):
-		return "usage-location-required"
+		return backend.ReasonUsageLocationRequired
 	case strings.Contains(msg, "usagelocation cannot be removed"):
-		return "usage-location-in-use"
+		return backend.ReasonUsageLocationInUse
 	case strings.Contains(msg, "does not correspond to a valid company license"):
-		return "unknown-sku"
+		return backend.ReasonUnknownSKU
+	case strings.Contains(msg, "does not have a corresponding license"):
+		return backend.ReasonLicenseNotAssigned
+	case strings.Contains(msg, "service plan") && strings.Contains(msg, "not part of"):
+		return backend.ReasonUnknownServicePlan
 	case strings.Contains(msg, "domain") && strings.Contains(msg, "verif") &&
 		(strings.Contains(msg, "dns record") || strings.Contains(msg, "could not be found") || strings.Contains(msg, "failed")):
-		return "verification-record-missing"
+		return reasonVerificationRecordMissing
+	case strings.Contains(msg, "domain") && (strings.Contains(msg, "is used by") || strings.Contains(msg, "in use") ||
+		strings.Contains(msg, "references") || strings.Contains(msg, "dependenc")):
+		return reasonDomainInUse
+	case strings.Contains(msg, "initial") && strings.Contains(msg, "domain"):
+		return reasonDomainInitial
+	case strings.Contains(msg, "default domain"):
+		return reasonDomainDefault
+	case strings.Contains(msg, "only for a verified domain") || strings.Contains(msg, "domain is not verified"):
+		return reasonDomainUnverified
 	case strings.Contains(msg, "domain portion of the userprincipalname"):
-		return "upn-domain-unverified"
+		return backend.ReasonUPNDomainUnverified
 	case strings.Contains(msg, "userprincipalname"):
-		return "upn-characters"
-	case strings.Contains(msg, "password") && (strings.Contains(msg, "complexity") || strings.Contains(msg, "policy")):
-		return "password-policy"
+		return upnRule(key)
+	case strings.Contains(msg, "password") && (strings.Contains(msg, "complexity") || strings.Contains(msg, "policy")),
+		strings.Contains(msg, "'passwordprofile"):
+		return backend.ReasonPasswordPolicy
 	case strings.Contains(msg, "'mailnickname'"):
-		return "mail-nickname"
+		return backend.ReasonMailNickname
 	case strings.Contains(msg, "'usagelocation'"):
-		return "usage-location"
+		return backend.ReasonUsageLocation
 	case strings.Contains(msg, "'displayname'"):
-		return "display-name-required"
+		return backend.ReasonDisplayNameRequired
 	case strings.Contains(msg, "onpremisesimmutableid"):
-		return "immutable-id"
+		return backend.ReasonImmutableID
 	}
 	return ""
+}
+
+// upnRule tells which UPN rule a userPrincipalName Graph called invalid
+// breaks ("Property userPrincipalName is invalid." names none), with the
+// rules Microsoft 365 documents; characters when none is found.
+func upnRule(upn string) backend.Reason {
+	i := strings.LastIndexByte(upn, '@')
+	if i < 0 || i == len(upn)-1 {
+		return backend.ReasonUPNSyntax
+	}
+	if backend.OnlineLocalPartRule(upn[:i]) == "syntax" {
+		return backend.ReasonUPNSyntax
+	}
+	return backend.ReasonUPNCharacters
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP

@@ -61,6 +61,10 @@ type Config struct {
 	BatchConcurrency int
 	// Now is the clock used to read Retry-After dates; default time.Now.
 	Now func() time.Time
+	// CompressMinBytes is the size from which request bodies are gzipped
+	// (with pooled writers); default 1024, negative never compresses.
+	// Smaller bodies gain nothing from gzip.
+	CompressMinBytes int
 }
 
 // Tenant is a Microsoft 365 tenant reached through Microsoft Graph. It
@@ -86,25 +90,25 @@ var (
 
 // New returns a driver for the tenant cfg.Credential signs in to.
 func New(cfg Config) (*Tenant, error) {
-	const op = "graph: new"
+	const op = opConnect
 	if cfg.Credential == nil {
-		return nil, backend.Invalid(op, "", "credential", "a credential is required")
+		return nil, backend.Invalid(op, "", ReasonCredential, "a credential is required")
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, backend.Invalid(op, cfg.BaseURL, "base-url", "the base URL must be absolute")
+		return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must be absolute")
 	}
 	switch base.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(base.Hostname()) {
-			return nil, backend.Invalid(op, cfg.BaseURL, "base-url", "plain http is allowed for loopback hosts only")
+			return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "plain http is allowed for loopback hosts only")
 		}
 	default:
-		return nil, backend.Invalid(op, cfg.BaseURL, "base-url", "the base URL must use https")
+		return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must use https")
 	}
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{DefaultScope}
@@ -153,12 +157,15 @@ func New(cfg Config) (*Tenant, error) {
 	if inner == nil {
 		inner = http.DefaultTransport
 	}
+	if cfg.CompressMinBytes == 0 {
+		cfg.CompressMinBytes = defaultCompressMin
+	}
 	mws, err := middleware()
 	if err != nil {
 		return nil, backend.Wrap(err, backend.Unknown, op, "")
 	}
 	client := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(&observer{next: inner, t: t}, mws...),
+		Transport: khttp.NewCustomTransportWithParentTransport(&observer{next: &compressor{next: inner, min: cfg.CompressMinBytes}, t: t}, mws...),
 		// Redirects are left to the SDK's redirect middleware.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       timeout,
@@ -174,13 +181,15 @@ func New(cfg Config) (*Tenant, error) {
 	return t, nil
 }
 
-// middleware is the SDK's default pipeline with retries turned off: the
-// driver never retries (see the package documentation, section Retries).
+// middleware is the SDK's default pipeline with retries turned off (the
+// driver never retries: see the package documentation, section Retries)
+// and compression turned off (the driver's compressor pools its gzip
+// writers and leaves small bodies alone).
 func middleware() ([]khttp.Middleware, error) {
 	noRetry := &khttp.RetryHandlerOptions{
 		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool { return false },
 	}
-	kiota, err := khttp.GetDefaultMiddlewaresWithOptions(noRetry)
+	kiota, err := khttp.GetDefaultMiddlewaresWithOptions(noRetry, khttp.NewCompressionOptionsReference(false))
 	if err != nil {
 		return nil, err
 	}

@@ -26,13 +26,54 @@ func (t *Tenant) usersBuilder() *users.UsersRequestBuilder {
 	return users.NewUsersRequestBuilderInternal(map[string]string{}, t.adapter)
 }
 
-func (t *Tenant) userBuilder(idOrUPN string) *users.UserItemRequestBuilder {
+// userBuilder returns the request builder of /users/{idOrUPN}. A
+// userPrincipalName starting with '$' is addressed as
+// /users('$x@contoso.com'), as Graph requires
+// (https://learn.microsoft.com/graph/api/user-get: "If the
+// userPrincipalName begins with a $ character, remove the slash (/) after
+// /users and enclose the userPrincipalName in parentheses and single
+// quotes"). Such a builder holds a raw URL, whose query the SDK does not
+// rewrite: selected says whether it carries the $select of userSelect.
+func (t *Tenant) userBuilder(idOrUPN string, selected bool) *users.UserItemRequestBuilder {
+	if raw, ok := t.quotedUserURL(idOrUPN, "", selected); ok {
+		return users.NewUserItemRequestBuilder(raw, t.adapter)
+	}
 	return t.usersBuilder().ByUserId(idOrUPN)
+}
+
+// assignLicenseBuilder returns the builder of /users/{id}/assignLicense,
+// with the quoted form for a '$' userPrincipalName.
+func (t *Tenant) assignLicenseBuilder(idOrUPN string) *users.ItemAssignLicenseRequestBuilder {
+	if raw, ok := t.quotedUserURL(idOrUPN, "/assignLicense", false); ok {
+		return users.NewItemAssignLicenseRequestBuilder(raw, t.adapter)
+	}
+	return t.usersBuilder().ByUserId(idOrUPN).AssignLicense()
+}
+
+// quotedUserURL returns the absolute /users('...') URL of a key starting
+// with '$' (a quote in it doubled, as OData literals are written), or false
+// for any other key.
+func (t *Tenant) quotedUserURL(key, suffix string, selected bool) (string, bool) {
+	if !strings.HasPrefix(key, "$") {
+		return "", false
+	}
+	u := t.base.String() + "/users('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')" + suffix
+	if selected {
+		u += "?%24select=" + strings.Join(userSelect, ",")
+	}
+	return u, true
+}
+
+// userGetConfig is the configuration of every user read: userSelect.
+func userGetConfig() *users.UserItemRequestBuilderGetRequestConfiguration {
+	return &users.UserItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
+	}
 }
 
 // ListUsers streams the tenant's users, one page of PageSize per request.
 func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, error] {
-	const op = "graph: list users"
+	const op = opListUsers
 	return func(yield func(backend.OnlineUser, error) bool) {
 		if err := backend.CtxErr(ctx, op); err != nil {
 			yield(backend.OnlineUser{}, err)
@@ -67,7 +108,7 @@ func (t *Tenant) ListUsers(ctx context.Context) iter.Seq2[backend.OnlineUser, er
 
 // GetUser returns the user with that object id or userPrincipalName.
 func (t *Tenant) GetUser(ctx context.Context, idOrUPN string) (backend.OnlineUser, error) {
-	const op = "graph: get user"
+	const op = opGetUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -82,14 +123,12 @@ func (t *Tenant) GetUser(ctx context.Context, idOrUPN string) (backend.OnlineUse
 }
 
 func (t *Tenant) getUser(ctx context.Context, idOrUPN string) (models.Userable, error) {
-	return t.userBuilder(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-	})
+	return t.userBuilder(idOrUPN, true).Get(ctx, userGetConfig())
 }
 
 // GetUserByImmutableID finds the user whose onPremisesImmutableId is id.
 func (t *Tenant) GetUserByImmutableID(ctx context.Context, id string) (backend.OnlineUser, error) {
-	const op = "graph: get user by immutable id"
+	const op = opGetUserByImmutableID
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -112,7 +151,7 @@ func (t *Tenant) GetUserByImmutableID(ctx context.Context, id string) (backend.O
 // CreateUser creates a user with POST /users and reads it back. When the
 // read fails, the properties Graph's answer lacks are taken from u.
 func (t *Tenant) CreateUser(ctx context.Context, u backend.NewOnlineUser) (backend.OnlineUser, error) {
-	const op = "graph: create user"
+	const op = opCreateUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -188,7 +227,7 @@ func mergeCreated(u backend.NewOnlineUser, created models.Userable) backend.Onli
 
 // UpdateUser changes the fields of upd that are set, with PATCH.
 func (t *Tenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUserUpdate) error {
-	const op = "graph: update user"
+	const op = opUpdateUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
@@ -215,7 +254,7 @@ func (t *Tenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUs
 	if err := t.limiter.Wait(ctx, 1); err != nil {
 		return err
 	}
-	if _, err := t.userBuilder(id).Patch(ctx, m, nil); err != nil {
+	if _, err := t.userBuilder(id, false).Patch(ctx, m, nil); err != nil {
 		return classify(err, op, id, t.now())
 	}
 	return nil
@@ -223,14 +262,14 @@ func (t *Tenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUs
 
 // DeleteUser deletes the user; it stays restorable for 30 days.
 func (t *Tenant) DeleteUser(ctx context.Context, id string) error {
-	const op = "graph: delete user"
+	const op = opDeleteUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
 	if err := t.limiter.Wait(ctx, 1); err != nil {
 		return err
 	}
-	if err := t.userBuilder(id).Delete(ctx, nil); err != nil {
+	if err := t.userBuilder(id, false).Delete(ctx, nil); err != nil {
 		return classify(err, op, id, t.now())
 	}
 	return nil
@@ -243,7 +282,7 @@ func (t *Tenant) deletedItems() *directory.DeletedItemsRequestBuilder {
 // RestoreUser restores a deleted user (POST
 // /directory/deletedItems/{id}/restore) and reads it back.
 func (t *Tenant) RestoreUser(ctx context.Context, id string) (backend.OnlineUser, error) {
-	const op = "graph: restore user"
+	const op = opRestoreUser
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -267,7 +306,7 @@ func (t *Tenant) RestoreUser(ctx context.Context, id string) (backend.OnlineUser
 // ListDeletedUsers lists the users in deleted items
 // (/directory/deletedItems/microsoft.graph.user).
 func (t *Tenant) ListDeletedUsers(ctx context.Context) ([]backend.OnlineUser, error) {
-	const op = "graph: list deleted users"
+	const op = opListDeletedUsers
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
 	}
@@ -301,7 +340,7 @@ func (t *Tenant) ListDeletedUsers(ctx context.Context) ([]backend.OnlineUser, er
 // and reads the user back, since the answer holds only the default
 // properties.
 func (t *Tenant) AssignLicenses(ctx context.Context, id string, add []backend.LicenseAssignment, remove []string) (backend.OnlineUser, error) {
-	const op = "graph: assign licenses"
+	const op = opAssignLicenses
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.OnlineUser{}, err
 	}
@@ -312,7 +351,7 @@ func (t *Tenant) AssignLicenses(ctx context.Context, id string, add []backend.Li
 	if err := t.limiter.Wait(ctx, 1); err != nil {
 		return backend.OnlineUser{}, err
 	}
-	if _, err := t.userBuilder(id).AssignLicense().Post(ctx, body, nil); err != nil {
+	if _, err := t.assignLicenseBuilder(id).Post(ctx, body, nil); err != nil {
 		return backend.OnlineUser{}, classify(err, op, id, t.now())
 	}
 	u, err := t.getUser(ctx, id)
@@ -335,7 +374,7 @@ func toAssignLicense(add []backend.LicenseAssignment, remove []string) (users.It
 	for _, a := range add {
 		sku, err := uuid.Parse(a.SKUID)
 		if err != nil {
-			return nil, backend.Invalid("", "", "sku-id", "SKU id %q is not a GUID", a.SKUID)
+			return nil, backend.Invalid("", "", ReasonSKUID, "SKU id %q is not a GUID", a.SKUID)
 		}
 		al := models.NewAssignedLicense()
 		al.SetSkuId(&sku)
@@ -343,7 +382,7 @@ func toAssignLicense(add []backend.LicenseAssignment, remove []string) (users.It
 		for _, p := range a.DisabledPlans {
 			pid, err := uuid.Parse(p)
 			if err != nil {
-				return nil, backend.Invalid("", "", "plan-id", "service plan id %q is not a GUID", p)
+				return nil, backend.Invalid("", "", ReasonPlanID, "service plan id %q is not a GUID", p)
 			}
 			plans = append(plans, pid)
 		}
@@ -354,7 +393,7 @@ func toAssignLicense(add []backend.LicenseAssignment, remove []string) (users.It
 	for _, r := range remove {
 		sku, err := uuid.Parse(r)
 		if err != nil {
-			return nil, backend.Invalid("", "", "sku-id", "SKU id %q is not a GUID", r)
+			return nil, backend.Invalid("", "", ReasonSKUID, "SKU id %q is not a GUID", r)
 		}
 		rems = append(rems, sku)
 	}
@@ -401,15 +440,17 @@ func fromUser(u models.Userable) backend.OnlineUser {
 
 func ptr[T any](v T) *T { return &v }
 
-// checkLink refuses paging links that leave the configured service: the
-// SDK would follow them with the tenant's token.
+// checkLink refuses links that leave the configured service (another
+// scheme, host or path outside the base path): the SDK would follow them
+// with the tenant's token. Otherwise a link is opaque.
 func (t *Tenant) checkLink(link string) error {
 	u, err := url.Parse(link)
 	if err != nil {
 		return err
 	}
-	if !strings.EqualFold(u.Host, t.base.Host) || u.Scheme != t.base.Scheme {
-		return backend.Errorf(backend.Unknown, "", link, "Graph returned a link to another host")
+	if !u.IsAbs() || !strings.EqualFold(u.Host, t.base.Host) || u.Scheme != t.base.Scheme ||
+		!strings.HasPrefix(u.Path, strings.TrimSuffix(t.base.Path, "/")+"/") {
+		return backend.Errorf(backend.Unknown, "", link, "Graph returned a link to another service")
 	}
 	return nil
 }

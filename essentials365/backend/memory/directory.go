@@ -141,6 +141,7 @@ func NewDirectory(opts *DirectoryOptions) *Directory {
 		labels[i] = "DC=" + dirEscapeRDN(l)
 	}
 	return &Directory{
+		recorder: newRecorder("Directory", directoryOps...),
 		info: backend.DomainInfo{
 			DNSName:                  o.DNSName,
 			NetBIOSName:              o.NetBIOSName,

@@ -41,11 +41,21 @@
 // Errors are *backend.Error values with a backend.Kind, and a Reason naming
 // the rule for InvalidArgument.
 //
+// # Seeding
+//
+// A Tenant is seeded at construction: [TenantOptions] takes Domains,
+// SKUs (with Microsoft's published GUIDs: [SKUEnterprisePack],
+// [SKUO365BusinessPremium], [SKUO365BusinessEssentials],
+// [SKUBusinessPremium], [SKUExchangeStandard]) and Users with their
+// licences, applied under the tenant's rules. AddVerifiedDomain, AddSKU
+// and CreateUser seed imperatively as well.
+//
 // # Faults
 //
 // Every driver embeds a fault injector and a call log. FailNext(op, n, err)
-// makes the next n calls of op (a method name such as "CreateUser", or "*"
-// for any) return err; AddFault installs a function consulted on every call
+// makes the next n calls of op (an [Op] constant such as [OpCreateUser],
+// or [OpAny]) return err; an Op the driver does not have panics, naming
+// the driver's operations, so that a misspelt fault never passes silently; AddFault installs a function consulted on every call
 // until ClearFaults, to fail calls by rate, key or context. Calls returns
 // the ordered log of calls (operation, key, error), CountCalls counts them
 // by operation and ResetCalls empties the log. An injected fault is checked

@@ -11,29 +11,21 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend/memory"
 )
 
-// A tenant seeded with a custom domain and a subscription: create a user
-// and license it.
+// A tenant seeded at construction with a verified custom domain, Office
+// 365 E3 (with Microsoft's product GUID) and a licensed user; a second user
+// finds no free seat.
 func ExampleNewTenant() {
 	ctx := context.Background()
-	tn := memory.NewTenant(nil)
-	if err := tn.AddVerifiedDomain("contoso.com", true); err != nil {
-		log.Fatal(err)
-	}
-	sku, err := tn.AddSKU(backend.SKU{
-		SKUID: "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", PartNumber: "SPB", Enabled: 1,
-		ServicePlans: []backend.ServicePlan{{ID: "9aaf7827-d63c-4b61-89c3-182f06f82e5c", Name: "EXCHANGE_S_STANDARD"}},
+	tn := memory.NewTenant(&memory.TenantOptions{
+		Domains: []memory.DomainSeed{{Name: "contoso.com", Default: true}},
+		SKUs:    []backend.SKU{memory.SKUEnterprisePack(1)},
+		Users: []memory.UserSeed{{
+			User: backend.NewOnlineUser{UserPrincipalName: "adele@contoso.com", DisplayName: "Adele Vance",
+				UsageLocation: "US", Password: "Sp4ring!Tide"},
+			Licenses: []backend.LicenseAssignment{{SKUID: memory.SKUIDEnterprisePack}},
+		}},
 	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	u, err := tn.CreateUser(ctx, backend.NewOnlineUser{
-		UserPrincipalName: "adele@contoso.com", DisplayName: "Adele Vance",
-		UsageLocation: "US", Password: "Sp4ring!Tide",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	u, err = tn.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: sku.SKUID}}, nil)
+	u, err := tn.GetUser(ctx, "adele@contoso.com")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,11 +38,32 @@ func ExampleNewTenant() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = tn.AssignLicenses(ctx, bob.ID, []backend.LicenseAssignment{{SKUID: sku.SKUID}}, nil)
-	fmt.Println(errors.Is(err, backend.ErrFailedPrecondition), string(backend.ReasonOf(err)))
+	_, err = tn.AssignLicenses(ctx, bob.ID, []backend.LicenseAssignment{{SKUID: memory.SKUIDEnterprisePack}}, nil)
+	fmt.Println(errors.Is(err, backend.ErrFailedPrecondition), backend.ReasonOf(err) == backend.ReasonNoFreeLicense)
 	// Output:
 	// adele@contoso.com true adele@contoso.com
-	// true no-free-license
+	// true true
+}
+
+// The imperative seeding helpers work as well, e.g. on a tenant built
+// elsewhere.
+func ExampleTenant_AddSKU() {
+	ctx := context.Background()
+	tn := memory.NewTenant(nil)
+	if err := tn.AddVerifiedDomain("contoso.com", true); err != nil {
+		log.Fatal(err)
+	}
+	sku, err := tn.AddSKU(memory.SKUBusinessPremium(5))
+	if err != nil {
+		log.Fatal(err)
+	}
+	skus, err := tn.SubscribedSKUs(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sku.PartNumber, sku.SKUID, skus[0].Available())
+	// Output:
+	// SPB cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46 5
 }
 
 // Inject throttling into the next call and read the call log, as a test of

@@ -243,7 +243,26 @@ func TestTenantFaultInjection(t *testing.T) {
 		assert.ErrorIs(t, tn.Mail().AddAlias(ctx, "m@contoso.com", "m2@contoso.com"), backend.ErrThrottled)
 		require.NoError(t, tn.Mail().AddAlias(ctx, "m@contoso.com", "m2@contoso.com"))
 		assert.Equal(t, 2, tn.Mail().CountCalls("AddAlias"))
-		assert.Zero(t, tn.CountCalls("AddAlias"), "mail and tenant keep separate logs")
+		for _, c := range tn.Calls() {
+			assert.NotEqual(t, "AddAlias", c.Op, "mail and tenant keep separate logs")
+		}
+	})
+
+	t.Run("unknown operations are refused", func(t *testing.T) {
+		tn := memory.NewTenant(nil)
+		assert.PanicsWithValue(t, "memory: Tenant.FailNext: \"CreatUser\" is not an operation of the Tenant; use one of the memory.Op constants: "+
+			"Organization, ListUsers, GetUser, GetUserByImmutableID, CreateUser, CreateUsers, UpdateUser, DeleteUser, RestoreUser, "+
+			"ListDeletedUsers, SubscribedSKUs, AssignLicenses, AssignLicensesMany, Domains, Changes, ChangePasswordInPortal, AddDomain, "+
+			"VerificationRecords, ServiceConfigurationRecords, VerifyDomain, DeleteDomain",
+			func() { tn.FailNext("CreatUser", 1, assert.AnError) })
+		assert.Panics(t, func() { tn.AddFault("AddAlias", nil) }, "a Mail operation is not the Tenant's")
+		assert.Panics(t, func() { tn.Mail().FailNext(memory.OpCreateUser, 1, assert.AnError) })
+		assert.Panics(t, func() { memory.NewDirectory(nil).FailNext(memory.OpSubscribedSKUs, 1, assert.AnError) })
+		assert.NotPanics(t, func() {
+			tn.FailNext(memory.OpCreateUser, 1, assert.AnError)
+			tn.FailNext(memory.OpAny, 1, assert.AnError)
+			memory.NewDirectory(nil).FailNext(memory.OpSetOnlineAccount, 1, assert.AnError)
+		})
 	})
 }
 
