@@ -51,6 +51,9 @@ func (s *Server) route(req *request) route {
 		rt.fn = func(ctx context.Context, r *request) *response { return h(ctx, r, key) }
 		return rt
 	}
+	if art, ok := s.applicationRoute(req, seg); ok { // auth_graph.go
+		return art
+	}
 	switch {
 	case len(seg) == 1 && seg[0] == "$batch":
 		rt.batch = true

@@ -75,6 +75,12 @@ type Options struct {
 	// Mail, when set, supplies the secondary addresses listed in a user's
 	// proxyAddresses (as "smtp:" entries after the primary "SMTP:" one).
 	Mail backend.Mail
+
+	// Authority, when set, is the token issuer: only its tokens are
+	// accepted, each route needs its application permission, and the
+	// application routes (addPassword, removePassword) are served (see
+	// auth.go).
+	Authority *Authority
 }
 
 // Server is an http.Handler serving a [backend.Tenant] over Microsoft
@@ -250,6 +256,9 @@ func (s *Server) serveTop(r *http.Request, req *request) *response {
 		return s.fail(req, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", nil)
 	}
 	req.appID = appIDFromToken(token)
+	if resp := s.authorize(req, token, hasToken); resp != nil {
+		return resp
+	}
 	body, resp := s.readBody(r, req)
 	if resp != nil {
 		return resp
@@ -289,6 +298,9 @@ func (s *Server) readBody(r *http.Request, req *request) ([]byte, *response) {
 func (s *Server) handle(ctx context.Context, req *request) *response {
 	rt := s.route(req)
 	s.countRoute(rt.name)
+	if resp := s.authorizeRoute(req, rt); resp != nil {
+		return resp
+	}
 	if req.inBatch && rt.batch {
 		return s.fail(req, http.StatusBadRequest, "BadRequest", "A $batch request cannot contain another $batch request.", nil)
 	}
