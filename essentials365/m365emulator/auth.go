@@ -223,6 +223,13 @@ func (a *Authority) FailNextSignIns(n, aadsts int) error {
 	return nil
 }
 
+// ClearSignInFaults drops the failures FailNextSignIns queued.
+func (a *Authority) ClearSignInFaults() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.faults = nil
+}
+
 // signInError is how the identity platform answers one AADSTS code.
 type signInError struct {
 	status      int
