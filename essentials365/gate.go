@@ -263,49 +263,49 @@ type gatedDirectory struct {
 }
 
 func (d *gatedDirectory) CreateUser(ctx context.Context, u backend.NewDirectoryUser) (backend.DirectoryUser, error) {
-	if err := d.g.check("directory: create user", u.SAMAccountName); err != nil {
+	if err := d.g.check("directory: create user", ""); err != nil {
 		return backend.DirectoryUser{}, err
 	}
 	return d.Directory.CreateUser(ctx, u)
 }
 
 func (d *gatedDirectory) SetEnabled(ctx context.Context, id backend.GUID, enabled bool) error {
-	if err := d.g.check("directory: set enabled", id.String()); err != nil {
+	if err := d.g.check("directory: set enabled", ""); err != nil {
 		return err
 	}
 	return d.Directory.SetEnabled(ctx, id, enabled)
 }
 
 func (d *gatedDirectory) DeleteUser(ctx context.Context, id backend.GUID) error {
-	if err := d.g.check("directory: delete user", id.String()); err != nil {
+	if err := d.g.check("directory: delete user", ""); err != nil {
 		return err
 	}
 	return d.Directory.DeleteUser(ctx, id)
 }
 
 func (d *gatedDirectory) ResetPassword(ctx context.Context, id backend.GUID, password string, mustChange bool) error {
-	if err := d.g.check("directory: reset password", id.String()); err != nil {
+	if err := d.g.check("directory: reset password", ""); err != nil {
 		return err
 	}
 	return d.Directory.ResetPassword(ctx, id, password, mustChange)
 }
 
 func (d *gatedDirectory) ChangePassword(ctx context.Context, id backend.GUID, oldPassword, newPassword string) error {
-	if err := d.g.check("directory: change password", id.String()); err != nil {
+	if err := d.g.check("directory: change password", ""); err != nil {
 		return err
 	}
 	return d.Directory.ChangePassword(ctx, id, oldPassword, newPassword)
 }
 
 func (d *gatedDirectory) SetMustChangePassword(ctx context.Context, id backend.GUID, mustChange bool) error {
-	if err := d.g.check("directory: set must change password", id.String()); err != nil {
+	if err := d.g.check("directory: set must change password", ""); err != nil {
 		return err
 	}
 	return d.Directory.SetMustChangePassword(ctx, id, mustChange)
 }
 
 func (d *gatedDirectory) SetOnlineAccount(ctx context.Context, id backend.GUID, value string) error {
-	if err := d.g.check("directory: set online account", id.String()); err != nil {
+	if err := d.g.check("directory: set online account", ""); err != nil {
 		return err
 	}
 	return d.Directory.SetOnlineAccount(ctx, id, value)
