@@ -3,9 +3,13 @@ package essentials365
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/essentials365/sdk/accounts"
@@ -179,14 +183,17 @@ func (i *Integration) checkTenant(ctx context.Context, rep *Report, tenant backe
 	return tf, true
 }
 
-// isHTTPAnswer reports whether err came with a service's answer (a status
-// code) rather than no answer at all.
+// isHTTPAnswer reports whether err came with a service's answer (a 5xx,
+// temporarily_unavailable) rather than no answer at all (DNS, TCP, TLS,
+// timeout), which drivers keep as the transport's error in the chain.
 func isHTTPAnswer(err error) bool {
 	var se *backend.SignInError
 	if asErr(err, &se) {
 		return se.StatusCode != 0
 	}
-	return !strings.Contains(strings.ToLower(err.Error()), "did not answer")
+	var ne net.Error
+	return !asErr(err, &ne) && !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) &&
+		!errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func (i *Integration) checkPermissions(rep *Report, tf backend.TenantFacts) {

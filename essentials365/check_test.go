@@ -3,6 +3,8 @@ package essentials365_test
 import (
 	"context"
 	"errors"
+	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,7 +117,9 @@ func TestCheckTenantReachable(t *testing.T) {
 		err    error
 		reason backend.Reason
 	}{
-		{"no answer", &backend.Error{Kind: backend.Unavailable, Msg: "Microsoft Graph did not answer"}, backend.ReasonSignInNetwork},
+		{"no answer", &backend.Error{Kind: backend.Unavailable, Msg: "Microsoft Graph did not answer",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, backend.ReasonSignInNetwork},
+		{"service unavailable", &backend.Error{Kind: backend.Unavailable, Msg: "503 Service Unavailable"}, backend.ReasonSignInUnavailable},
 		{"expired secret", &backend.Error{Kind: backend.PermissionDenied, Reason: backend.ReasonSecretExpired,
 			Err: &backend.SignInError{StatusCode: 401, Code: "invalid_client", AADSTS: 7000222}}, backend.ReasonSecretExpired},
 		{"unknown app", &backend.Error{Kind: backend.FailedPrecondition, Reason: backend.ReasonAppNotFound}, backend.ReasonAppNotFound},

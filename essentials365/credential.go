@@ -6,6 +6,7 @@ import (
 
 	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/retry"
 )
 
 // CredentialOptions tune ChangeCredential.
@@ -161,6 +162,16 @@ func (i *Integration) RotateSecret(ctx context.Context, opts RotateOptions) (bac
 	rot, ok := i.tenant.get().(backend.SecretRotator)
 	if !ok {
 		return backend.ClientSecret{}, backend.Invalid(op, "", ReasonCapabilityMissing, "the tenant driver cannot rotate its secret (backend.SecretRotator)")
+	}
+	if tr, ok := rot.(backend.TenantRequirements); ok {
+		f, err := retry.Value(ctx, i.retry, op, "", func() (backend.TenantFacts, error) { return tr.RequirementFacts(ctx) })
+		if err != nil {
+			return backend.ClientSecret{}, backend.WithOp(err, op, "")
+		}
+		if miss := MissingPermissions(f.Roles, FeatureSecretRotation)[FeatureSecretRotation]; f.RolesKnown && len(miss) > 0 {
+			return backend.ClientSecret{}, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: f.ClientID, Reason: ReasonPermissionMissing,
+				Msg: "the application may not change its own secrets: grant it " + miss[0] + " (and make its service principal an owner of its application) or Application.ReadWrite.All"}
+		}
 	}
 	name := opts.DisplayName
 	if name == "" {

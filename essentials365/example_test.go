@@ -70,7 +70,7 @@ func ExampleIntegration_Check() {
 	// pass subscription
 	// pass exchange-online
 	// pass clock
-	// missing application permissions: passwords needs User-PasswordProfile.ReadWrite.All; domains needs Domain.ReadWrite.All; secret-rotation needs Application.ReadWrite.OwnedBy
+	// missing application permissions: accounts needs Domain.Read.All; passwords needs User-PasswordProfile.ReadWrite.All; domains needs Domain.ReadWrite.All; secret-rotation needs Application.ReadWrite.OwnedBy
 	// in the app registration, add these Microsoft Graph application permissions and grant admin consent; replication can take a few minutes
 }
 

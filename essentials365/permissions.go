@@ -13,7 +13,8 @@ type Feature string
 // (see FeaturePermissions).
 const (
 	// FeatureAccounts: online accounts (create, update, block, delete,
-	// restore) and the tenant's organization.
+	// restore), the tenant's organization and its domains (online IDs are
+	// checked against them).
 	FeatureAccounts Feature = "accounts"
 	// FeaturePasswords: password synchronization.
 	FeaturePasswords Feature = "passwords"
@@ -38,6 +39,7 @@ var FeaturePermissions = map[Feature][]Permission{
 	FeatureAccounts: {
 		{"User.ReadWrite.All", "Directory.ReadWrite.All"},
 		{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+		{"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
 	},
 	FeaturePasswords: {
 		{"User-PasswordProfile.ReadWrite.All"},

@@ -314,7 +314,22 @@ var policyNoRetry = policy.RetryOptions{MaxRetries: -1}
 func TestRotateSecretThroughGraph(t *testing.T) {
 	c := newCloud(t)
 	opts := &essentials365.Options{Retry: fastRetry, Mail: c.mem.Mail()}
-	i, err := essentials365.Open(t.Context(), memory.NewDirectory(nil), c.driver(t, lcTenant, lcClient, c.secret.Text), opts)
+
+	// Without Application.ReadWrite.OwnedBy the rotation is refused before
+	// any change.
+	require.NoError(t, c.auth.SetRoles(lcClient, "User.ReadWrite.All", "Organization.Read.All", "Domain.Read.All", "LicenseAssignment.ReadWrite.All", "User-PasswordProfile.ReadWrite.All"))
+	weak, err := essentials365.Open(t.Context(), memory.NewDirectory(nil), c.driver(t, lcTenant, lcClient, c.secret.Text), opts)
+	require.NoError(t, err)
+	_, err = weak.Integrate(t.Context())
+	require.NoError(t, err)
+	_, err = weak.RotateSecret(t.Context(), essentials365.RotateOptions{
+		NewTenant: func(secret string) (backend.Tenant, error) { return c.driver(t, lcTenant, lcClient, secret), nil }})
+	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
+	assert.Equal(t, essentials365.ReasonPermissionMissing, backend.ReasonOf(err))
+	assert.Equal(t, []string{c.secret.KeyID}, c.auth.Secrets(lcClient), "no secret was added")
+	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles...))
+
+	i, err := essentials365.Open(t.Context(), memory.NewDirectory(nil), c.driver(t, lcTenant, lcClient, c.secret.Text), &essentials365.Options{Retry: fastRetry, Mail: c.mem.Mail()})
 	require.NoError(t, err)
 	_, err = i.Integrate(t.Context())
 	require.NoError(t, err)
