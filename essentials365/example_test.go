@@ -189,3 +189,29 @@ func ExampleIntegration_Reconcile() {
 	// Output:
 	// true true
 }
+
+func ExampleIntegration_RotateSecret() {
+	ctx := context.Background()
+	dir, tenant, opts := exampleParts()
+	integ, _ := essentials365.Open(ctx, dir, tenant, opts)
+	_, _ = integ.Integrate(ctx)
+	old, _ := tenant.AddSecret(ctx, "first", time.Time{}) // the secret in use
+
+	sec, err := integ.RotateSecret(ctx, essentials365.RotateOptions{
+		OldKeyID: old.KeyID,
+		// Sign in with the new secret: in production graphtenant.New with
+		// azidentity.NewClientSecretCredential(tenantID, clientID, secret, nil).
+		NewTenant: func(secret string) (backend.Tenant, error) { return tenant, nil },
+		Store:     true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tenant.SecretKeyIDs()[0] == sec.KeyID, len(tenant.SecretKeyIDs()))
+	stored, _ := integ.StoredSecret(ctx)
+	fmt.Println(stored == sec.Text)
+	// Output:
+	// true 1
+	// true
+}

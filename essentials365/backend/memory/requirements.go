@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 var (
 	_ backend.DirectoryRequirements = (*Directory)(nil)
 	_ backend.TenantRequirements    = (*Tenant)(nil)
+	_ backend.SecretRotator         = (*Tenant)(nil)
 )
 
 // MappingAttribute is the attribute the memory directory reports as the
@@ -101,6 +103,7 @@ type tenantRequirements struct {
 	rolesSet    bool
 	clockOffset time.Duration
 	clientID    string
+	secrets     []backend.ClientSecret // Text is never kept
 }
 
 // SetDirectorySync makes the tenant report organization.onPremisesSyncEnabled
@@ -156,4 +159,76 @@ func (t *Tenant) RequirementFacts(ctx context.Context) (backend.TenantFacts, err
 	t.reqs.mu.Unlock()
 	slices.Sort(f.Roles)
 	return f, t.done(op, "", nil)
+}
+
+// AddSecret implements backend.SecretRotator: the tenant keeps the key ids
+// of its application's secrets (never their text) so that rotation flows
+// can be tested; nothing signs in with them. It needs
+// Application.ReadWrite.OwnedBy or Application.ReadWrite.All among the
+// granted roles (PermissionDenied otherwise), as Graph does.
+func (t *Tenant) AddSecret(ctx context.Context, displayName string, end time.Time) (backend.ClientSecret, error) {
+	const op = "AddSecret"
+	if err := t.begin(ctx, op, ""); err != nil {
+		return backend.ClientSecret{}, err
+	}
+	if err := t.mayRotate("tenant: add secret"); err != nil {
+		return backend.ClientSecret{}, t.done(op, "", err)
+	}
+	start := t.clock()
+	if end.IsZero() {
+		end = start.AddDate(2, 0, 0)
+	}
+	text := "m" + strings.ReplaceAll(backend.NewGUID().String(), "-", "") + "~Q"
+	sec := backend.ClientSecret{KeyID: backend.NewGUID().String(), DisplayName: displayName, Hint: text[:3], Start: start, End: end.UTC()}
+	t.reqs.mu.Lock()
+	t.reqs.secrets = append(t.reqs.secrets, sec)
+	t.reqs.mu.Unlock()
+	sec.Text = text
+	return sec, t.done(op, sec.KeyID, nil)
+}
+
+// RemoveSecret implements backend.SecretRotator.
+func (t *Tenant) RemoveSecret(ctx context.Context, keyID string) error {
+	const op = "RemoveSecret"
+	if err := t.begin(ctx, op, keyID); err != nil {
+		return err
+	}
+	if err := t.mayRotate("tenant: remove secret"); err != nil {
+		return t.done(op, keyID, err)
+	}
+	t.reqs.mu.Lock()
+	n := len(t.reqs.secrets)
+	t.reqs.secrets = slices.DeleteFunc(t.reqs.secrets, func(s backend.ClientSecret) bool { return strings.EqualFold(s.KeyID, keyID) })
+	removed := len(t.reqs.secrets) < n
+	t.reqs.mu.Unlock()
+	if !removed {
+		return t.done(op, keyID, backend.Errorf(backend.NotFound, "tenant: remove secret", keyID, "the application has no secret with key id %s", keyID))
+	}
+	return t.done(op, keyID, nil)
+}
+
+// SecretKeyIDs returns the key ids of the application's secrets.
+func (t *Tenant) SecretKeyIDs() []string {
+	t.reqs.mu.Lock()
+	defer t.reqs.mu.Unlock()
+	var out []string
+	for _, s := range t.reqs.secrets {
+		out = append(out, s.KeyID)
+	}
+	return out
+}
+
+func (t *Tenant) mayRotate(eop string) error {
+	t.reqs.mu.Lock()
+	defer t.reqs.mu.Unlock()
+	roles := DefaultRoles
+	if t.reqs.rolesSet {
+		roles = t.reqs.roles
+	}
+	if slices.ContainsFunc(roles, func(r string) bool {
+		return strings.EqualFold(r, "Application.ReadWrite.OwnedBy") || strings.EqualFold(r, "Application.ReadWrite.All")
+	}) {
+		return nil
+	}
+	return backend.Errorf(backend.PermissionDenied, eop, "", "Insufficient privileges to complete the operation.")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
 )
 
@@ -54,4 +55,18 @@ func TestTenantRequirementFacts(t *testing.T) {
 	assert.True(t, f.OnPremisesSyncEnabled)
 	assert.Equal(t, last, f.OnPremisesLastSync)
 	assert.Equal(t, []string{"User.Read.All"}, f.Roles)
+}
+
+func TestTenantSecretRotation(t *testing.T) {
+	tn := memory.NewTenant(nil)
+	sec, err := tn.AddSecret(t.Context(), "rotated", time.Time{})
+	require.NoError(t, err)
+	assert.NotEmpty(t, sec.Text)
+	assert.Equal(t, []string{sec.KeyID}, tn.SecretKeyIDs())
+	require.NoError(t, tn.RemoveSecret(t.Context(), sec.KeyID))
+	assert.Empty(t, tn.SecretKeyIDs())
+	require.ErrorIs(t, tn.RemoveSecret(t.Context(), sec.KeyID), backend.ErrNotFound)
+	tn.SetGrantedRoles("User.ReadWrite.All")
+	_, err = tn.AddSecret(t.Context(), "", time.Time{})
+	require.ErrorIs(t, err, backend.ErrPermissionDenied)
 }
