@@ -129,6 +129,13 @@ func TestDisableOffline(t *testing.T) {
 	assert.Equal(t, essentials365.StateDisabled, res.Record.State)
 	assert.Equal(t, c.clock.Now(), res.Record.Since)
 	assert.Empty(t, c.tenant.Calls(), "Disable makes no call to the tenant")
+	events := c.audit.Events()
+	require.GreaterOrEqual(t, len(events), 2)
+	discard, disable := events[len(events)-2], events[len(events)-1]
+	assert.Equal(t, essentials365.AuditDiscardPasswords, discard.Op)
+	assert.Equal(t, "2", discard.Detail["count"])
+	assert.Equal(t, essentials365.AuditDisable, disable.Op)
+	assert.Equal(t, audit.OutcomeSucceeded, disable.Outcome)
 	assert.Empty(t, c.dir.Calls(), "nor to the directory")
 	pending, err := acc.PendingPasswords(c.ctx)
 	require.NoError(t, err)
