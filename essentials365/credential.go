@@ -156,7 +156,7 @@ func (i *Integration) RotateSecret(ctx context.Context, opts RotateOptions) (bac
 	if opts.NewTenant == nil {
 		return backend.ClientSecret{}, backend.Invalid(op, "", ReasonNewTenantRequired, "RotateOptions.NewTenant is required to sign in with the new secret")
 	}
-	if err := i.gate.check(op, ""); err != nil {
+	if err := i.gate.check(ctx, op, ""); err != nil {
 		return backend.ClientSecret{}, err
 	}
 	rot, ok := i.tenant.get().(backend.SecretRotator)

@@ -20,12 +20,13 @@ type DisableResult struct {
 // integration" did, and makes no network call, so it works when the
 // tenant cannot be reached:
 //
-//   - the gate closes first: from then on every write through the feature
-//     services fails with FailedPrecondition (ReasonIntegrationDisabled);
-//     password synchronization and reconcile stop;
-//   - the pending online password updates are discarded (their sealed
-//     values deleted from the store) and counted;
-//   - the record is marked disabled, with the time.
+//   - the record is marked disabled, with the time, first: from then on
+//     every write through the feature services (of this process and of
+//     any other sharing the state store) fails with FailedPrecondition
+//     (ReasonIntegrationDisabled); password synchronization and reconcile
+//     stop;
+//   - the pending online password updates are then discarded (their
+//     sealed values deleted from the store) and counted in the record.
 //
 // The cloud is left exactly as it is (no licence removed, no account
 // blocked) and the mappings stay in Active Directory, so that Integrate
@@ -44,21 +45,27 @@ func (i *Integration) Disable(ctx context.Context) (*DisableResult, error) {
 		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Reason: ReasonNotIntegrated,
 			Msg: "there is no integration to disable in this state store"}
 	}
+	if rec.State != StateDisabled {
+		// The record first: from now on every feature write, in this
+		// process or another sharing the store, is refused.
+		rec.State, rec.Since, rec.DiscardedPasswords = StateDisabled, i.now().UTC(), 0
+		if err := i.putRecord(ctx, AuditDisable, rec); err != nil {
+			return nil, backend.WithOp(err, op, rec.TenantID)
+		}
+	}
 	i.gate.set(StateDisabled)
 	n, err := i.accounts.DiscardAllPendingPasswords(ctx)
 	i.trail.Record(ctx, audit.Event{Op: AuditDiscardPasswords, Side: audit.SideLocal, Target: rec.TenantID,
 		Detail: map[string]string{"count": strconv.Itoa(n)}}, err)
+	if n > 0 {
+		rec.DiscardedPasswords += n
+		if perr := i.putRecord(ctx, AuditDisable, rec); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if err != nil {
-		// The gate stays closed: nothing more reaches the cloud. Running
+		// Disabled already: nothing more reaches the cloud. Running
 		// Disable again finishes the discard.
-		return &DisableResult{Record: rec, DiscardedPasswords: n}, backend.WithOp(err, op, rec.TenantID)
-	}
-	if rec.State != StateDisabled {
-		rec.State, rec.Since = StateDisabled, i.now().UTC()
-		rec.DiscardedPasswords = 0
-	}
-	rec.DiscardedPasswords += n
-	if err := i.putRecord(ctx, AuditDisable, rec); err != nil {
 		return &DisableResult{Record: rec, DiscardedPasswords: n}, backend.WithOp(err, op, rec.TenantID)
 	}
 	i.log.InfoContext(ctx, "integration disabled", "tenant", rec.TenantID, "discardedPasswords", n)

@@ -37,7 +37,10 @@
 // integrated, every write through them returns a FailedPrecondition error
 // with reason [ReasonNotIntegrated] or [ReasonIntegrationDisabled] before
 // it reaches either side, so nothing is half-done (a network password is
-// not changed when its online twin cannot be). Reads still work. To manage
+// not changed when its online twin cannot be). Reads still work. The gate
+// reads the integration record at every write, so a Disable made by
+// another process sharing the state store takes effect at once; a record
+// that cannot be read refuses the write. To manage
 // Active Directory users while the integration is disabled, use the
 // directory driver itself.
 //

@@ -10,10 +10,14 @@ import (
 )
 
 // gate refuses writes through the feature services unless the integration
-// is integrated.
+// is integrated. It reads the integration record from the state store at
+// every check, so a Disable made by another process sharing the store
+// stops this one's writes too; a record that cannot be read refuses the
+// write.
 type gate struct {
 	mu    sync.RWMutex
-	state State
+	state State // the last state read, for Integration.State
+	read  func(ctx context.Context) (Record, error)
 }
 
 func (g *gate) get() State {
@@ -28,10 +32,16 @@ func (g *gate) set(s State) {
 	g.state = s
 }
 
-// check returns nil when writes may proceed, else the FailedPrecondition
-// error naming why not.
-func (g *gate) check(op, key string) error {
-	switch g.get() {
+// check returns nil when writes may proceed, else the error naming why
+// not: FailedPrecondition with ReasonIntegrationDisabled or
+// ReasonNotIntegrated, or the state store's error.
+func (g *gate) check(ctx context.Context, op, key string) error {
+	rec, err := g.read(ctx)
+	if err != nil {
+		return backend.WithOp(err, op, key)
+	}
+	g.set(rec.State)
+	switch rec.State {
 	case StateIntegrated:
 		return nil
 	case StateDisabled:
@@ -121,28 +131,28 @@ func (t *gatedTenant) GetUserByImmutableID(ctx context.Context, id string) (back
 }
 
 func (t *gatedTenant) CreateUser(ctx context.Context, u backend.NewOnlineUser) (backend.OnlineUser, error) {
-	if err := t.g.check("tenant: create user", u.UserPrincipalName); err != nil {
+	if err := t.g.check(ctx, "tenant: create user", u.UserPrincipalName); err != nil {
 		return backend.OnlineUser{}, err
 	}
 	return t.r.get().CreateUser(ctx, u)
 }
 
 func (t *gatedTenant) UpdateUser(ctx context.Context, id string, upd backend.OnlineUserUpdate) error {
-	if err := t.g.check("tenant: update user", id); err != nil {
+	if err := t.g.check(ctx, "tenant: update user", id); err != nil {
 		return err
 	}
 	return t.r.get().UpdateUser(ctx, id, upd)
 }
 
 func (t *gatedTenant) DeleteUser(ctx context.Context, id string) error {
-	if err := t.g.check("tenant: delete user", id); err != nil {
+	if err := t.g.check(ctx, "tenant: delete user", id); err != nil {
 		return err
 	}
 	return t.r.get().DeleteUser(ctx, id)
 }
 
 func (t *gatedTenant) RestoreUser(ctx context.Context, id string) (backend.OnlineUser, error) {
-	if err := t.g.check("tenant: restore user", id); err != nil {
+	if err := t.g.check(ctx, "tenant: restore user", id); err != nil {
 		return backend.OnlineUser{}, err
 	}
 	return t.r.get().RestoreUser(ctx, id)
@@ -157,7 +167,7 @@ func (t *gatedTenant) SubscribedSKUs(ctx context.Context) ([]backend.SKU, error)
 }
 
 func (t *gatedTenant) AssignLicenses(ctx context.Context, id string, add []backend.LicenseAssignment, remove []string) (backend.OnlineUser, error) {
-	if err := t.g.check("tenant: assign licenses", id); err != nil {
+	if err := t.g.check(ctx, "tenant: assign licenses", id); err != nil {
 		return backend.OnlineUser{}, err
 	}
 	return t.r.get().AssignLicenses(ctx, id, add, remove)
@@ -175,14 +185,14 @@ func (t *gatedTenant) Changes(ctx context.Context, watermark string) (backend.Te
 type gatedBatch struct{ t *gatedTenant }
 
 func (b gatedBatch) CreateUsers(ctx context.Context, users []backend.NewOnlineUser) ([]backend.OnlineUser, []error) {
-	if err := b.t.g.check("tenant: create users", ""); err != nil {
+	if err := b.t.g.check(ctx, "tenant: create users", ""); err != nil {
 		return make([]backend.OnlineUser, len(users)), repeatErr(err, len(users))
 	}
 	return b.t.r.get().(backend.BatchTenant).CreateUsers(ctx, users)
 }
 
 func (b gatedBatch) AssignLicensesMany(ctx context.Context, changes []backend.LicenseChange) ([]backend.OnlineUser, []error) {
-	if err := b.t.g.check("tenant: assign licenses", ""); err != nil {
+	if err := b.t.g.check(ctx, "tenant: assign licenses", ""); err != nil {
 		return make([]backend.OnlineUser, len(changes)), repeatErr(err, len(changes))
 	}
 	return b.t.r.get().(backend.BatchTenant).AssignLicensesMany(ctx, changes)
@@ -202,7 +212,7 @@ type gatedDomains struct{ t *gatedTenant }
 func (d gatedDomains) admin() backend.DomainAdmin { return d.t.r.get().(backend.DomainAdmin) }
 
 func (d gatedDomains) AddDomain(ctx context.Context, name string) (backend.Domain, error) {
-	if err := d.t.g.check("tenant: add domain", name); err != nil {
+	if err := d.t.g.check(ctx, "tenant: add domain", name); err != nil {
 		return backend.Domain{}, err
 	}
 	return d.admin().AddDomain(ctx, name)
@@ -213,7 +223,7 @@ func (d gatedDomains) VerificationRecords(ctx context.Context, name string) ([]b
 }
 
 func (d gatedDomains) VerifyDomain(ctx context.Context, name string) (backend.Domain, error) {
-	if err := d.t.g.check("tenant: verify domain", name); err != nil {
+	if err := d.t.g.check(ctx, "tenant: verify domain", name); err != nil {
 		return backend.Domain{}, err
 	}
 	return d.admin().VerifyDomain(ctx, name)
@@ -224,7 +234,7 @@ func (d gatedDomains) ServiceConfigurationRecords(ctx context.Context, name stri
 }
 
 func (d gatedDomains) DeleteDomain(ctx context.Context, name string) error {
-	if err := d.t.g.check("tenant: delete domain", name); err != nil {
+	if err := d.t.g.check(ctx, "tenant: delete domain", name); err != nil {
 		return err
 	}
 	return d.admin().DeleteDomain(ctx, name)
@@ -241,14 +251,14 @@ func (m *gatedMail) ListAliases(ctx context.Context, upn string) ([]string, erro
 }
 
 func (m *gatedMail) AddAlias(ctx context.Context, upn, address string) error {
-	if err := m.g.check("exchange: add address", upn); err != nil {
+	if err := m.g.check(ctx, "exchange: add address", upn); err != nil {
 		return err
 	}
 	return m.m.AddAlias(ctx, upn, address)
 }
 
 func (m *gatedMail) RemoveAlias(ctx context.Context, upn, address string) error {
-	if err := m.g.check("exchange: remove address", upn); err != nil {
+	if err := m.g.check(ctx, "exchange: remove address", upn); err != nil {
 		return err
 	}
 	return m.m.RemoveAlias(ctx, upn, address)
@@ -263,49 +273,49 @@ type gatedDirectory struct {
 }
 
 func (d *gatedDirectory) CreateUser(ctx context.Context, u backend.NewDirectoryUser) (backend.DirectoryUser, error) {
-	if err := d.g.check("directory: create user", ""); err != nil {
+	if err := d.g.check(ctx, "directory: create user", ""); err != nil {
 		return backend.DirectoryUser{}, err
 	}
 	return d.Directory.CreateUser(ctx, u)
 }
 
 func (d *gatedDirectory) SetEnabled(ctx context.Context, id backend.GUID, enabled bool) error {
-	if err := d.g.check("directory: set enabled", ""); err != nil {
+	if err := d.g.check(ctx, "directory: set enabled", ""); err != nil {
 		return err
 	}
 	return d.Directory.SetEnabled(ctx, id, enabled)
 }
 
 func (d *gatedDirectory) DeleteUser(ctx context.Context, id backend.GUID) error {
-	if err := d.g.check("directory: delete user", ""); err != nil {
+	if err := d.g.check(ctx, "directory: delete user", ""); err != nil {
 		return err
 	}
 	return d.Directory.DeleteUser(ctx, id)
 }
 
 func (d *gatedDirectory) ResetPassword(ctx context.Context, id backend.GUID, password string, mustChange bool) error {
-	if err := d.g.check("directory: reset password", ""); err != nil {
+	if err := d.g.check(ctx, "directory: reset password", ""); err != nil {
 		return err
 	}
 	return d.Directory.ResetPassword(ctx, id, password, mustChange)
 }
 
 func (d *gatedDirectory) ChangePassword(ctx context.Context, id backend.GUID, oldPassword, newPassword string) error {
-	if err := d.g.check("directory: change password", ""); err != nil {
+	if err := d.g.check(ctx, "directory: change password", ""); err != nil {
 		return err
 	}
 	return d.Directory.ChangePassword(ctx, id, oldPassword, newPassword)
 }
 
 func (d *gatedDirectory) SetMustChangePassword(ctx context.Context, id backend.GUID, mustChange bool) error {
-	if err := d.g.check("directory: set must change password", ""); err != nil {
+	if err := d.g.check(ctx, "directory: set must change password", ""); err != nil {
 		return err
 	}
 	return d.Directory.SetMustChangePassword(ctx, id, mustChange)
 }
 
 func (d *gatedDirectory) SetOnlineAccount(ctx context.Context, id backend.GUID, value string) error {
-	if err := d.g.check("directory: set online account", ""); err != nil {
+	if err := d.g.check(ctx, "directory: set online account", ""); err != nil {
 		return err
 	}
 	return d.Directory.SetOnlineAccount(ctx, id, value)

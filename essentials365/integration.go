@@ -190,7 +190,7 @@ func Open(ctx context.Context, dir backend.Directory, tenant backend.Tenant, opt
 	if err != nil {
 		return nil, backend.WithOp(err, op, "")
 	}
-	i.gate = &gate{state: rec.State}
+	i.gate = &gate{state: rec.State, read: i.Record}
 
 	var ao accounts.Options
 	if o.Accounts != nil {
@@ -216,7 +216,8 @@ func Open(ctx context.Context, dir backend.Directory, tenant backend.Tenant, opt
 // FailedPrecondition (ReasonNotIntegrated, ReasonIntegrationDisabled).
 func (i *Integration) Accounts() *accounts.Service { return i.accounts }
 
-// State returns the integration's state as this Integration knows it.
+// State returns the integration's state as last read from the state store
+// (at Open, by a lifecycle operation or by a feature write).
 func (i *Integration) State() State { return i.gate.get() }
 
 // Record reads the integration record from the state store; with none,

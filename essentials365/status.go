@@ -127,7 +127,7 @@ func (i *Integration) Status(ctx context.Context) (*Status, error) {
 // with FailedPrecondition and records nothing.
 func (i *Integration) Reconcile(ctx context.Context, opts *accounts.ReconcileOptions) (*accounts.ReconcileReport, error) {
 	const op = "essentials365: reconcile"
-	if err := i.gate.check(op, ""); err != nil {
+	if err := i.gate.check(ctx, op, ""); err != nil {
 		return nil, err
 	}
 	rep, err := i.accounts.Reconcile(ctx, opts)
