@@ -38,6 +38,7 @@ func (s *Server) listOrganization(ctx context.Context, req *request, _ string) *
 			IsDefault:    d.IsDefault, IsInitial: d.IsInitial, Name: d.Name, Type: typ,
 		})
 	}
+	s.organizationSync(ctx, &w)
 	return &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#organization", Value: []wireOrganization{w}}}
 }
 

@@ -128,6 +128,9 @@ func (s *Server) route(req *request) route {
 		rt.err = s.fail(req, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg[1]), nil)
 		return rt
 	}
+	if art, ok := s.applicationRoute(req, seg); ok { // auth_graph.go
+		return art
+	}
 	var pathMatched *routeSpec
 	for i := range s.table {
 		rs := &s.table[i]

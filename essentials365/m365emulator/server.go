@@ -100,6 +100,12 @@ type Options struct {
 	// endpoint, POST /adminapi/beta/{tenant}/InvokeCommand (see
 	// exchange.go); nil answers there as a tenant without Exchange Online.
 	Exchange backend.Exchange
+
+	// Authority, when set, is the token issuer: only its tokens are
+	// accepted, each route needs its application permission, and the
+	// application routes (addPassword, removePassword) are served (see
+	// auth.go).
+	Authority *Authority
 }
 
 // ConflictForm is the shape of Graph's 400 answer to a conflicting write.
@@ -351,6 +357,9 @@ func (s *Server) serveTop(r *http.Request, req *request) *response {
 		return s.fail(req, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", nil)
 	}
 	req.appID = appIDFromToken(token)
+	if resp := s.authorize(req, token, hasToken); resp != nil {
+		return resp
+	}
 	body, resp := s.readBody(r, req)
 	if resp != nil {
 		return resp
@@ -390,6 +399,9 @@ func (s *Server) readBody(r *http.Request, req *request) ([]byte, *response) {
 func (s *Server) handle(ctx context.Context, req *request) *response {
 	rt := s.route(req)
 	s.countRoute(rt.name)
+	if resp := s.authorizeRoute(req, rt); resp != nil {
+		return resp
+	}
 	if req.inBatch && rt.batch {
 		return s.fail(req, http.StatusBadRequest, "BadRequest", "A $batch request cannot contain another $batch request.", nil)
 	}

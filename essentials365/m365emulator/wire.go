@@ -297,6 +297,9 @@ type wireOrganization struct {
 	DisplayName     string               `json:"displayName"`
 	TenantType      string               `json:"tenantType"`
 	VerifiedDomains []wireVerifiedDomain `json:"verifiedDomains"`
+	// Set by organizationSync (auth_graph.go); left out when never synchronized.
+	OnPremisesSyncEnabled      *bool   `json:"onPremisesSyncEnabled,omitempty"`
+	OnPremisesLastSyncDateTime *string `json:"onPremisesLastSyncDateTime,omitempty"`
 }
 
 type wireVerifiedDomain struct {

@@ -1,6 +1,8 @@
 // Command tenantstatus shows a Microsoft 365 tenant's status as the
-// Essentials dashboard did: the organization, its subscriptions with free
-// licenses, its domains, and how many online users it has.
+// Essentials dashboard's Office 365 page did, from essentials365's
+// Integration.Status: the integration's state (with -state, the state
+// directory of an integration), the organization, its subscriptions with
+// free licenses, its domains, and how many online users it has.
 //
 // Against a real tenant, with an app registration allowed
 // Organization.Read.All, Domain.Read.All and User.Read.All:
@@ -22,15 +24,18 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/essentials365/sdk/essentials365"
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/graphtenant"
+	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/essentials365/state"
 )
 
 func main() {
@@ -46,6 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	baseURL := fs.String("base-url", graphtenant.DefaultBaseURL, "Graph's root URL (an emulator's for offline use)")
 	tenantID := fs.String("tenant-id", "", "the directory (tenant) id of the app registration")
 	clientID := fs.String("client-id", "", "the application (client) id; its secret is read from E365_CLIENT_SECRET")
+	stateDir := fs.String("state", "", "the integration's state directory (default: none, the state shows not-integrated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +63,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	if err != nil {
 		return err
 	}
-	return report(ctx, w, tenant)
+	var store state.Store = state.NewMemoryStore()
+	if *stateDir != "" {
+		if store, err = state.NewFileStore(*stateDir); err != nil {
+			return err
+		}
+	}
+	return report(ctx, w, tenant, store)
 }
 
 // credential is a client-secret credential for a real tenant, or a static
@@ -76,45 +88,60 @@ func credential(baseURL, tenantID, clientID, secret string) (azcore.TokenCredent
 	return azidentity.NewClientSecretCredential(tenantID, clientID, secret, nil)
 }
 
-func report(ctx context.Context, w io.Writer, t backend.Tenant) error {
+func report(ctx context.Context, w io.Writer, t backend.Tenant, store state.Store) error {
+	// The status page reads only the tenant and the local state: a memory
+	// directory stands in for the domain. Status counts the sealed pending
+	// password updates without opening them, so a throwaway sealer will do.
+	integ, err := essentials365.Open(ctx, memory.NewDirectory(nil), t, &essentials365.Options{Store: store, Sealer: state.NewEphemeralSealer()})
+	if err != nil {
+		return err
+	}
 	org, err := t.Organization(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Organization: %s (%s)\n\nSubscriptions\n", org.DisplayName, org.ID)
-	skus, err := t.SubscribedSKUs(ctx)
+	st, err := integ.Status(ctx)
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(skus, func(a, b backend.SKU) int { return strings.Compare(a.PartNumber, b.PartNumber) })
+	if st.TenantError != nil {
+		return st.TenantError
+	}
+	fmt.Fprintf(w, "Organization: %s (%s)\n", org.DisplayName, org.ID)
+	fmt.Fprintf(w, "Integration: %s", st.Record.State)
+	if !st.Record.Since.IsZero() {
+		fmt.Fprintf(w, " since %s", st.Record.Since.Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "; pending password updates: %d\n\nSubscriptions\n", st.PendingPasswords)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  SKU\tSTATUS\tSEATS\tUSED\tFREE")
-	for _, s := range skus {
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\n", s.PartNumber, s.CapabilityStatus, s.Enabled, s.Consumed, s.Available())
+	for _, s := range st.Subscriptions {
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\n", s.Name, s.CapabilityStatus, s.Total, s.Used, s.Free)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	doms, err := t.Domains(ctx)
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(doms, func(a, b backend.Domain) int { return strings.Compare(a.Name, b.Name) })
-	fmt.Fprintln(w, "\nDomains")
-	for _, d := range doms {
+	fmt.Fprintf(w, "Exchange Online: %v\n\nDomains\n", st.ExchangeOnline)
+	for _, d := range st.Domains {
 		var tags []string
-		if d.IsVerified {
+		if d.Verified {
 			tags = append(tags, "verified")
 		} else {
 			tags = append(tags, "not verified")
 		}
-		if d.IsDefault {
+		if d.Default {
 			tags = append(tags, "default")
 		}
-		if d.IsInitial {
+		if d.Initial {
 			tags = append(tags, "initial")
 		}
 		fmt.Fprintf(w, "  %s (%s)\n", d.Name, strings.Join(tags, ", "))
+	}
+	if st.LastReconcile != nil {
+		fmt.Fprintf(w, "\nLast reconcile: %s, %d examined, %d failures\n", st.LastReconcile.At.Format(time.RFC3339), st.LastReconcile.Examined, st.LastReconcile.Failures)
+	}
+	for _, c := range st.Warnings {
+		fmt.Fprintf(w, "Warning %s: %s\n", c.ID, c.Found)
 	}
 	users, licensed := 0, 0
 	for u, err := range t.ListUsers(ctx) {

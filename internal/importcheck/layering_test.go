@@ -98,7 +98,7 @@ var rules = []rule{
 	{
 		name: "drivers", pkgs: []string{"essentials365/backend/..."},
 		module:     []string{"essentials365/backend", "essentials365/backend/pacer", "internal/atomicfile"},
-		testModule: cat(testMods, portable, []string{"essentials365/retry", "essentials365/state", "essentials365/audit", "essentials365/backend/...", "internal/..."}),
+		testModule: cat(testMods, portable, []string{"essentials365", "essentials365/retry", "essentials365/state", "essentials365/audit", "essentials365/backend/...", "internal/..."}),
 		third:      []string{"*"}, testThird: []string{"*"},
 		reason: "drivers implement the contracts and never import portable packages (their tests may run the portable flows over them)",
 	},

@@ -142,6 +142,9 @@ func classify(err error, op, key string, now time.Time) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return backend.Wrap(err, backend.Canceled, op, key)
 	}
+	if se := classifySignIn(err, op, key); se != nil { // requirements.go
+		return se
+	}
 	if re, reason := newResponseError(err); re != nil {
 		return classifyResponse(re, reason, op, key, now)
 	}

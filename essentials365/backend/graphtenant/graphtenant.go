@@ -79,6 +79,8 @@ type Tenant struct {
 	pageSize  int32
 	batchConc int
 	now       func() time.Time
+	cred      azcore.TokenCredential // for RequirementFacts and SecretRotator (requirements.go)
+	scopes    []string
 }
 
 // Compile-time proof of the contracts.
@@ -139,6 +141,8 @@ func New(cfg Config) (*Tenant, error) {
 		pageSize:  int32(cfg.PageSize),
 		batchConc: cfg.BatchConcurrency,
 		now:       cfg.Now,
+		cred:      cfg.Credential,
+		scopes:    cfg.Scopes,
 	}
 
 	auth, err := graphauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cfg.Credential, cfg.Scopes, []string{base.Hostname()})

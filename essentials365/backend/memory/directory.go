@@ -100,6 +100,8 @@ type Directory struct {
 	order   []*dirEntry          // live entries by seq
 	changes []dirLogItem         // by usn, with stale items
 	stale   int                  // stale items in changes
+
+	reqs dirRequirements // settable requirement facts (requirements.go)
 }
 
 // NewDirectory returns an empty in-memory domain. A nil opts gives the

@@ -130,6 +130,8 @@ type Tenant struct {
 	skus        []*tenantSKU
 	domains     []*tenantDomain
 	published   map[string]bool // domains whose verification TXT was published
+
+	reqs tenantRequirements // settable requirement facts (requirements.go)
 }
 
 // tenantUser is the stored state of one online user.
