@@ -201,7 +201,7 @@ func (i *Integration) checkPermissions(rep *Report, tf backend.TenantFacts) {
 	if !tf.RolesKnown {
 		c.Status, c.Reason = CheckWarn, ReasonCannotVerify
 		c.Found = "the tenant driver cannot report the application's granted permissions"
-		c.Advice = "make sure the application is granted (with admin consent) the permissions of FeaturePermissions"
+		c.Advice = "make sure the application is granted (with admin consent) the permissions RequiredPermissions lists"
 		rep.Checks = append(rep.Checks, c)
 		return
 	}

@@ -167,7 +167,7 @@ func ExampleIntegration_ChangeCredential() {
 	_, err := integ.ChangeCredential(ctx, candidate, nil)
 	fmt.Println(backend.ReasonOf(err))
 
-	candidate.SetGrantedRoles(memory.DefaultRoles...)
+	candidate.SetGrantedRoles(memory.DefaultRoles()...)
 	_, err = integ.ChangeCredential(ctx, candidate, &essentials365.CredentialOptions{StoreSecret: "the-new-secret"})
 	fmt.Println(err)
 	secret, _ := integ.StoredSecret(ctx)

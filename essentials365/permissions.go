@@ -10,7 +10,7 @@ import (
 type Feature string
 
 // The features and the Microsoft Graph application permissions each needs
-// (see FeaturePermissions).
+// (see RequiredPermissions).
 const (
 	// FeatureAccounts: online accounts (create, update, block, delete,
 	// restore), the tenant's organization and its domains (online IDs are
@@ -31,28 +31,34 @@ const (
 // privileged).
 type Permission []string
 
-// FeaturePermissions lists, per feature, the Graph application permissions
-// it needs, least privileged first; a broader permission satisfies a
-// narrower one (Directory.ReadWrite.All covers users, licences and the
-// organization).
-var FeaturePermissions = map[Feature][]Permission{
-	FeatureAccounts: {
-		{"User.ReadWrite.All", "Directory.ReadWrite.All"},
-		{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
-		{"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
-	},
-	FeaturePasswords: {
-		{"User-PasswordProfile.ReadWrite.All"},
-	},
-	FeatureLicenses: {
-		{"LicenseAssignment.ReadWrite.All", "Directory.ReadWrite.All"},
-	},
-	FeatureDomains: {
-		{"Domain.ReadWrite.All", "Directory.ReadWrite.All"},
-	},
-	FeatureSecretRotation: {
-		{"Application.ReadWrite.OwnedBy", "Application.ReadWrite.All"},
-	},
+// RequiredPermissions returns the Graph application permissions feature f
+// needs, least privileged first; a broader permission satisfies a narrower
+// one (Directory.ReadWrite.All covers users, licences and the
+// organization). It returns a new slice on every call.
+func RequiredPermissions(f Feature) []Permission {
+	return featurePermissions()[f]
+}
+
+func featurePermissions() map[Feature][]Permission {
+	return map[Feature][]Permission{
+		FeatureAccounts: {
+			{"User.ReadWrite.All", "Directory.ReadWrite.All"},
+			{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+			{"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+		},
+		FeaturePasswords: {
+			{"User-PasswordProfile.ReadWrite.All"},
+		},
+		FeatureLicenses: {
+			{"LicenseAssignment.ReadWrite.All", "Directory.ReadWrite.All"},
+		},
+		FeatureDomains: {
+			{"Domain.ReadWrite.All", "Directory.ReadWrite.All"},
+		},
+		FeatureSecretRotation: {
+			{"Application.ReadWrite.OwnedBy", "Application.ReadWrite.All"},
+		},
+	}
 }
 
 // allFeatures is the order features are reported in.
@@ -67,8 +73,9 @@ func MissingPermissions(roles []string, features ...Feature) map[Feature][]strin
 		have[strings.ToLower(r)] = true
 	}
 	out := map[Feature][]string{}
+	table := featurePermissions()
 	for _, f := range features {
-		for _, p := range FeaturePermissions[f] {
+		for _, p := range table[f] {
 			if !slices.ContainsFunc(p, func(r string) bool { return have[strings.ToLower(r)] }) {
 				out[f] = append(out[f], p[0])
 			}

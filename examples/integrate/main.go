@@ -78,7 +78,7 @@ func startCloud() (*cloudSide, error) {
 		return nil, err
 	}
 	auth := m365emulator.NewAuthority(tenantID, &m365emulator.AuthorityOptions{TenantNames: []string{"contoso.onmicrosoft.com"}})
-	auth.RegisterApp(clientID, memory.DefaultRoles...)
+	auth.RegisterApp(clientID, memory.DefaultRoles()...)
 	sec, err := auth.AddClientSecret(clientID, time.Time{})
 	if err != nil {
 		return nil, err

@@ -52,7 +52,7 @@ func newCloud(t *testing.T) *cloudSide {
 		ServicePlans: []backend.ServicePlan{{ID: "efb87545-963c-4e0d-99df-69c6916d9eb0", Name: "EXCHANGE_S_ENTERPRISE"}}})
 	require.NoError(t, err)
 	c.auth = m365emulator.NewAuthority(lcTenant, &m365emulator.AuthorityOptions{TenantNames: []string{"contoso.onmicrosoft.com"}})
-	c.auth.RegisterApp(lcClient, memory.DefaultRoles...)
+	c.auth.RegisterApp(lcClient, memory.DefaultRoles()...)
 	c.secret, err = c.auth.AddClientSecret(lcClient, time.Time{})
 	require.NoError(t, err)
 	c.login = httptest.NewTLSServer(c.auth)
@@ -185,7 +185,7 @@ func TestCheckRolesAndSyncThroughGraph(t *testing.T) {
 	assert.Contains(t, clock.Found, "the tenant")
 
 	c.mem.SetDirectorySync(true, time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC))
-	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles...))
+	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles()...))
 	// Tokens are cached for their lifetime: a new credential gets the new
 	// roles at once.
 	i, err = essentials365.Open(t.Context(), memory.NewDirectory(nil), c.driver(t, lcTenant, lcClient, c.secret.Text), &essentials365.Options{Retry: fastRetry})
@@ -234,7 +234,7 @@ func lifecycle(t *testing.T, dir backend.Directory, sam string) {
 	sync, err := i.Accounts().SetPassword(t.Context(), sam, "Hn4$pL8@xDz")
 	require.NoError(t, err)
 	require.Equal(t, accounts.Pending, sync)
-	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles...))
+	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles()...))
 
 	// Disable with a tenant that refuses every connection.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -327,7 +327,7 @@ func TestRotateSecretThroughGraph(t *testing.T) {
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
 	assert.Equal(t, essentials365.ReasonPermissionMissing, backend.ReasonOf(err))
 	assert.Equal(t, []string{c.secret.KeyID}, c.auth.Secrets(lcClient), "no secret was added")
-	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles...))
+	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles()...))
 
 	i, err := essentials365.Open(t.Context(), memory.NewDirectory(nil), c.driver(t, lcTenant, lcClient, c.secret.Text), &essentials365.Options{Retry: fastRetry, Mail: c.mem.Mail()})
 	require.NoError(t, err)

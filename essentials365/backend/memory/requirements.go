@@ -81,16 +81,18 @@ func (d *Directory) RequirementFacts(ctx context.Context) (f backend.DirectoryFa
 	return f, nil
 }
 
-// DefaultRoles are the application permissions the memory tenant reports
-// as granted unless SetGrantedRoles says otherwise: every permission the
-// SDK's features use.
-var DefaultRoles = []string{
-	"Application.ReadWrite.OwnedBy",
-	"Domain.ReadWrite.All",
-	"LicenseAssignment.ReadWrite.All",
-	"Organization.Read.All",
-	"User-PasswordProfile.ReadWrite.All",
-	"User.ReadWrite.All",
+// DefaultRoles returns the application permissions the memory tenant
+// reports as granted unless SetGrantedRoles says otherwise: every
+// permission the SDK's features use. It returns a new slice on every call.
+func DefaultRoles() []string {
+	return []string{
+		"Application.ReadWrite.OwnedBy",
+		"Domain.ReadWrite.All",
+		"LicenseAssignment.ReadWrite.All",
+		"Organization.Read.All",
+		"User-PasswordProfile.ReadWrite.All",
+		"User.ReadWrite.All",
+	}
 }
 
 // tenantRequirements holds the settable facts of RequirementFacts; the
@@ -149,7 +151,7 @@ func (t *Tenant) RequirementFacts(ctx context.Context) (backend.TenantFacts, err
 		ClientID:              t.reqs.clientID,
 		OnPremisesSyncEnabled: t.reqs.syncEnabled,
 		OnPremisesLastSync:    t.reqs.lastSync,
-		Roles:                 slices.Clone(DefaultRoles),
+		Roles:                 DefaultRoles(),
 		RolesKnown:            true,
 		ServerTime:            t.clock().Add(t.reqs.clockOffset),
 	}
@@ -221,7 +223,7 @@ func (t *Tenant) SecretKeyIDs() []string {
 func (t *Tenant) mayRotate(eop string) error {
 	t.reqs.mu.Lock()
 	defer t.reqs.mu.Unlock()
-	roles := DefaultRoles
+	roles := DefaultRoles()
 	if t.reqs.rolesSet {
 		roles = t.reqs.roles
 	}
