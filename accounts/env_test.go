@@ -100,7 +100,7 @@ func (e *env) addUsers(n int) []backend.DirectoryUser {
 func (e *env) addUser(sam, display string) backend.DirectoryUser {
 	e.t.Helper()
 	u, err := e.dir.CreateUser(e.ctx, backend.NewDirectoryUser{SAMAccountName: sam, UserPrincipalName: sam + "@contoso.local",
-		DisplayName: display, Password: "Initial-Pw-2026"})
+		DisplayName: display, Password: "Initial-Pw-Kq7x"})
 	require.NoError(e.t, err)
 	return u
 }
@@ -145,7 +145,7 @@ func (e *env) bulkCreate(lics ...accounts.LicenseChoice) *accounts.Result {
 	e.t.Helper()
 	plan, err := e.svc.PlanBulkCreate(e.ctx, nil)
 	require.NoError(e.t, err)
-	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: lics})
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: lics, NoLicense: len(lics) == 0})
 	require.NoError(e.t, err)
 	return res
 }

@@ -38,12 +38,13 @@ func TestPlanImport(t *testing.T) {
 		got[it.OnlineID] = it
 	}
 	tests := []struct {
-		onlineID, sam, problem string
+		onlineID, sam string
+		problem       backend.Reason
 	}{
 		{"bob@contoso.com", "bob", ""},
-		{"alice@contoso.com", "alice", accounts.RuleSAMTaken},
+		{"alice@contoso.com", "alice", accounts.ReasonSAMTaken},
 		{"very.long.name.of.carol@contoso.com", "very.long.name.of.ca", ""},
-		{"synced@contoso.com", "synced", accounts.RuleOnlineLinked},
+		{"synced@contoso.com", "synced", accounts.ReasonOnlineLinked},
 		{"o'brien@contoso.onmicrosoft.com", "o'brien", ""},
 	}
 	for _, tc := range tests {
@@ -151,7 +152,7 @@ func TestApplyImportBadInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Failed)
 	for _, it := range res.Items {
-		assert.Equal(t, accounts.RuleSAMInvalid, it.Reason)
+		assert.Equal(t, accounts.ReasonSAMInvalid, it.Reason)
 	}
 }
 

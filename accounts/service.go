@@ -4,7 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/essentials365/sdk/essentials365/audit"
 
 	"github.com/essentials365/sdk/essentials365/retry"
 
@@ -38,13 +41,14 @@ type Options struct {
 	// accounts; licensing needs one. Default "" (then licensing a new
 	// account fails with a clear error unless the call sets one).
 	UsageLocation string
-	// DeletionThreshold stops a Reconcile that would delete more online
-	// accounts than this (default 500, as Entra Connect). Negative disables
-	// the check.
-	DeletionThreshold int
-	// DeletionThresholdPercent, when > 0, also stops a Reconcile that would
-	// delete more than this percentage of the mapped accounts.
-	DeletionThresholdPercent float64
+	// Guards stop a reconcile that would delete or disable many online
+	// accounts at once (defaults: more than 10, or more than 10% of the
+	// managed accounts, whichever is smaller; see Guard).
+	Guards Guards
+	// Audit receives an audit.Event for every write to either side and to
+	// the local state (default: none; the events also go to Logger at info
+	// level). See the package documentation for the schema.
+	Audit audit.Hook
 	// SyncSkew is the tolerance between the time a password was synced and
 	// the tenant's lastPasswordChangeDateTime before a cloud-side change is
 	// reported (default 2 minutes).
@@ -66,17 +70,20 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	retry  retry.Policy
+	trail  *audit.Trail
 	opts   Options
+	// userLocks serializes the password updates of each user.
+	userLocks sync.Map
 }
 
 // New returns a Service over a directory and a tenant.
 func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service, error) {
 	const op = "accounts: new"
 	if dir == nil {
-		return nil, backend.Invalid(op, "", "directory-required", "a directory is required")
+		return nil, backend.Invalid(op, "", ReasonDirectoryRequired, "a directory is required")
 	}
 	if tenant == nil {
-		return nil, backend.Invalid(op, "", "tenant-required", "a tenant is required")
+		return nil, backend.Invalid(op, "", ReasonTenantRequired, "a tenant is required")
 	}
 	var o Options
 	if opts != nil {
@@ -88,7 +95,7 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 	}
 	if s.sealer == nil {
 		if _, mem := s.store.(*state.MemoryStore); !mem {
-			return nil, backend.Invalid(op, "", "sealer-required",
+			return nil, backend.Invalid(op, "", ReasonSealerRequired,
 				"a durable store needs a Sealer (state.NewAESSealer with a key you keep) so pending passwords are never stored in clear")
 		}
 		s.sealer = state.NewEphemeralSealer()
@@ -103,9 +110,8 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 		s.retry.Logger = s.log
 	}
 	s.retry = s.retry.WithDefaults()
-	if s.opts.DeletionThreshold == 0 {
-		s.opts.DeletionThreshold = 500
-	}
+	s.opts.Guards = s.opts.Guards.withDefaults()
+	s.trail = &audit.Trail{Package: "accounts", Hook: o.Audit, Logger: s.log, Now: s.now}
 	if s.opts.SyncSkew <= 0 {
 		s.opts.SyncSkew = 2 * time.Minute
 	}
@@ -126,7 +132,7 @@ func (s *Service) do(ctx context.Context, op, key string, fn func() error) error
 func (s *Service) findUser(ctx context.Context, op, user string) (backend.DirectoryUser, error) {
 	user = strings.TrimSpace(user)
 	if user == "" {
-		return backend.DirectoryUser{}, backend.Invalid(op, user, "user-required", "name a user by sAMAccountName, UPN or objectGUID")
+		return backend.DirectoryUser{}, backend.Invalid(op, user, ReasonUserRequired, "name a user by sAMAccountName, UPN or objectGUID")
 	}
 	var (
 		u   backend.DirectoryUser

@@ -42,7 +42,7 @@ func setup(t *testing.T, dh backendtest.DirectoryHarness, th backendtest.TenantH
 		Retry:         retry.Policy{BaseDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond},
 		// A shared directory may hold other users: never let a flow delete
 		// more than it made.
-		DeletionThreshold: 5,
+		Guards: accounts.Guards{Deletions: accounts.Guard{Max: 5}},
 	})
 	require.NoError(t, err)
 	return f
@@ -120,7 +120,7 @@ func testBulkCreate(t *testing.T, f *fixture) {
 	require.Equal(t, 1, f.onlyMine(plan))
 	_, err = f.svc.ApplyBulkCreate(f.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: f.tf.SKU.SKUID}}})
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
-	assert.Equal(t, accounts.RuleNoFreeLicense, string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonNoFreeLicense, backend.ReasonOf(err))
 }
 
 func testImport(t *testing.T, f *fixture) {
@@ -156,7 +156,7 @@ func testReconcile(t *testing.T, f *fixture) {
 	plan, err := f.svc.PlanBulkCreate(f.ctx, &accounts.PlanOptions{Domain: f.tf.VerifiedDomain})
 	require.NoError(t, err)
 	f.onlyMine(plan)
-	res, err := f.svc.ApplyBulkCreate(f.ctx, plan, nil)
+	res, err := f.svc.ApplyBulkCreate(f.ctx, plan, &accounts.BulkOptions{NoLicense: true})
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Done)
 	_, err = f.svc.Reconcile(f.ctx, nil) // sets the watermark
@@ -179,16 +179,16 @@ func testReconcile(t *testing.T, f *fixture) {
 
 func testPassword(t *testing.T, f *fixture) {
 	u := f.user("p")
-	_, err := f.svc.Assign(f.ctx, u.SAMAccountName, accounts.OnlineChoice{NewOnlineID: u.SAMAccountName + "@" + f.tf.VerifiedDomain})
+	_, err := f.svc.Assign(f.ctx, u.SAMAccountName, accounts.OnlineChoice{NewOnlineID: u.SAMAccountName + "@" + f.tf.VerifiedDomain, NoLicense: true})
 	require.NoError(t, err)
 	require.True(t, f.get(u.ID).MustChangePassword)
 	// An administrator sets a password; the user then changes it.
 	state, err := f.svc.SetPassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Synced, state)
+	assert.Equal(t, accounts.SyncSynced, state)
 	state, err = f.svc.ChangePassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x", "User-Chose-2027y")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Synced, state)
+	assert.Equal(t, accounts.SyncSynced, state)
 	assert.False(t, f.get(u.ID).MustChangePassword)
 	if f.auth != nil {
 		require.NoError(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, "User-Chose-2027y"))
