@@ -431,7 +431,7 @@ func (s *Service) retryOne(ctx context.Context, op string, id backend.GUID) (boo
 	if err != nil {
 		return false, err
 	}
-	if p.Version <= ver.Synced {
+	if p.Version <= ver.Synced && ver.Synced == ver.Issued {
 		// A newer password already reached the cloud: this one is obsolete.
 		return false, s.store.Delete(ctx, keyPending+id.String())
 	}
