@@ -40,7 +40,9 @@ func (h *hookTenant) UpdateUser(ctx context.Context, id string, upd backend.Onli
 	return h.Tenant.UpdateUser(ctx, id, upd)
 }
 
-func unavailable() error { return &backend.Error{Kind: backend.Unavailable, Msg: "service unavailable"} }
+func unavailable() error {
+	return &backend.Error{Kind: backend.Unavailable, Msg: "service unavailable"}
+}
 
 func pendingKey(t *testing.T, store state.Store, ctx context.Context) []string {
 	t.Helper()

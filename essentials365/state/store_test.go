@@ -125,7 +125,11 @@ func TestFileStoreCorruptEntriesAreErrors(t *testing.T) {
 	damage := map[string]func(){
 		"truncated to 0 bytes": func() { require.NoError(t, os.WriteFile(file("a"), nil, 0o600)) },
 		"cut short":            func() { require.NoError(t, os.WriteFile(file("a"), good[:len(good)-3], 0o600)) },
-		"altered":              func() { b := bytes.Clone(good); b[len(b)-1] ^= 1; require.NoError(t, os.WriteFile(file("a"), b, 0o600)) },
+		"altered": func() {
+			b := bytes.Clone(good)
+			b[len(b)-1] ^= 1
+			require.NoError(t, os.WriteFile(file("a"), b, 0o600))
+		},
 		"copied from another key": func() {
 			b, err := os.ReadFile(file("b"))
 			require.NoError(t, err)
