@@ -157,7 +157,8 @@ func (s *Service) checkUnassigned(ctx context.Context, op string, ou backend.Onl
 
 // applyOnline creates or adopts the online account (sign-in following the
 // user's enabled state) and licenses it. It returns the account and an undo
-// function for rollback.
+// function for rollback; it does not undo by itself, so a half-made
+// account that carries the user's anchor can be adopted by a rerun.
 func (s *Service) applyOnline(ctx context.Context, op string, p onlinePlan, u backend.DirectoryUser, password string) (backend.OnlineUser, func(), error) {
 	var ou backend.OnlineUser
 	undo := func() {}
@@ -217,20 +218,32 @@ func (s *Service) applyOnline(ctx context.Context, op string, p onlinePlan, u ba
 		e.Target = skuList(add)
 		s.record(ctx, e, errs[0])
 		if errs[0] != nil {
-			undo()
-			return ou, func() {}, backend.WithOp(errs[0], op, ou.UserPrincipalName)
+			return ou, undo, backend.WithOp(errs[0], op, ou.UserPrincipalName)
 		}
 		ou = users[0]
 	}
 	return ou, undo, nil
 }
 
+// definite reports whether err is a refusal that running the same call
+// again would meet again (the input breaks a rule, the state forbids it),
+// as opposed to an interruption worth resuming.
+func definite(err error) bool {
+	switch backend.KindOf(err) {
+	case backend.InvalidArgument, backend.AlreadyExists, backend.FailedPrecondition:
+		return true
+	}
+	return false
+}
+
 // CreateUser creates a network user and, when u.Online is set, gives it a
 // new or an existing online account with the same password. Every check
-// (names, password policies, domain, licenses) runs before any change; if a
-// later step fails, what was done is undone. If the process stops half way
-// (the network user is created with a "creating" mapping first), running
-// the same CreateUser again finishes it instead of failing.
+// (names, password policies, domain, licenses) runs before any change. If
+// a later step is refused (a rule, a missing seat), what was done is
+// undone. If it is interrupted (an outage, a permission, the process
+// stopped), what was done is kept, the network user marked "creating"
+// (MappingCreating), and running the same CreateUser again finishes it
+// (ReasonInterrupted).
 func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error) {
 	const op = "accounts: create user"
 	if err := checkSAM(op, nu.SAMAccountName); err != nil {
@@ -245,9 +258,17 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error
 	}
 	var du backend.DirectoryUser
 	resume := false
+	intent := keyCreating + strings.ToLower(nu.SAMAccountName)
 	switch u, err := s.dir.GetUserBySAMAccountName(ctx, nu.SAMAccountName); {
 	case err == nil:
-		if m, _ := ParseMapping(u.OnlineAccount); m.State != MappingCreating || nu.Online == nil {
+		m, _ := ParseMapping(u.OnlineAccount)
+		if _, ierr := s.store.Get(ctx, intent); ierr == nil && m.State == MappingAssigned && nu.Online != nil {
+			// An earlier run finished every step (the mapping is written
+			// last) and stopped before forgetting its intent.
+			_ = s.store.Delete(ctx, intent)
+			return s.Status(ctx, u.ID.String())
+		}
+		if m.State != MappingCreating || nu.Online == nil {
 			return UserStatus{}, &backend.Error{Kind: backend.AlreadyExists, Op: op, Key: nu.SAMAccountName, Reason: ReasonNameTaken,
 				Msg: "a network user with this name exists already and was not left half-created by CreateUser; choose another name, or give it an online account with Assign"}
 		}
@@ -277,6 +298,9 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error
 		marker := ""
 		if nu.Online != nil {
 			marker = Mapping{UPN: p.target(), State: MappingCreating}.String()
+			if err := s.store.Put(ctx, intent, []byte(p.target())); err != nil {
+				return UserStatus{}, backend.WithOp(err, op, nu.SAMAccountName)
+			}
 		}
 		err := s.write(ctx, op, ev(AuditCreateUser, audit.SideDirectory, nu.SAMAccountName, p.target()), func() (e error) {
 			du, e = s.dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: nu.SAMAccountName, UserPrincipalName: nu.UserPrincipalName,
@@ -292,16 +316,25 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error
 	}
 	ou, undo, err := s.applyOnline(ctx, op, p, du, nu.Password)
 	if err == nil {
-		if err = s.finishLink(ctx, op, du, ou, false); err != nil {
-			undo()
-		}
+		err = s.finishLink(ctx, op, du, ou, false)
 	}
-	if err != nil {
+	if err != nil && definite(err) {
+		// Running it again would fail again: undo what was done.
+		undo()
 		if derr := s.deleteDirUser(ctx, op, du); derr != nil {
 			s.log.ErrorContext(ctx, "rollback: cannot delete the new network user", "user", du.SAMAccountName, "err", derr)
+		} else {
+			_ = s.store.Delete(ctx, intent)
 		}
 		return UserStatus{}, err
 	}
+	if err != nil {
+		// Interrupted (a permission, an outage, a cancel): keep what was
+		// done, marked "creating", so the same call finishes it.
+		return UserStatus{}, &backend.Error{Kind: backend.KindOf(err), Op: op, Key: nu.SAMAccountName, Reason: ReasonInterrupted, Err: err,
+			Msg: "CreateUser stopped half way; fix the cause and run the same CreateUser again to finish it (nothing is created twice)"}
+	}
+	_ = s.store.Delete(ctx, intent)
 	return s.Status(ctx, du.ID.String())
 }
 
@@ -326,6 +359,11 @@ func (s *Service) Assign(ctx context.Context, user string, c OnlineChoice) (User
 	}
 	switch m.State {
 	case MappingAssigned:
+		if (c.NewOnlineID == "" && c.Existing == "") || strings.EqualFold(c.NewOnlineID, m.UPN) || c.Existing == m.ID || strings.EqualFold(c.Existing, m.UPN) {
+			// Done already (by an earlier run: the mapping is written
+			// last): running it again changes nothing.
+			return s.Status(ctx, u.ID.String())
+		}
 		return UserStatus{}, backend.Invalid(op, u.SAMAccountName, ReasonAlreadyMapped, "the user already has the online account %s; unassign it first", m.UPN)
 	case MappingCreating:
 		return UserStatus{}, backend.Invalid(op, u.SAMAccountName, ReasonAlreadyMapped, "CreateUser was interrupted for this user: run the same CreateUser again to finish it")

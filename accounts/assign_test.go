@@ -72,12 +72,31 @@ func TestCreateUserBadInputChangesNothing(t *testing.T) {
 	}
 }
 
-func TestCreateUserRollsBackWhenTheCloudFails(t *testing.T) {
+func TestCreateUserInterruptedIsFinishedByARerun(t *testing.T) {
 	e := newEnv(t, 10)
 	e.tenant.FailNext("AssignLicenses", 1, &backend.Error{Kind: backend.PermissionDenied, Msg: "Insufficient privileges"})
+	nu := accounts.NewUser{SAMAccountName: "gina", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}}
+	_, err := e.svc.CreateUser(e.ctx, nu)
+	require.ErrorIs(t, err, backend.ErrPermissionDenied)
+	assert.Equal(t, accounts.ReasonInterrupted, backend.ReasonOf(err))
+	assert.Contains(t, err.Error(), "run the same CreateUser again")
+	m, err := accounts.ParseMapping(e.user("gina").OnlineAccount)
+	require.NoError(t, err)
+	assert.Equal(t, accounts.MappingCreating, m.State)
+
+	st, err := e.svc.CreateUser(e.ctx, nu)
+	require.NoError(t, err)
+	assert.Equal(t, accounts.AccountActive, st.State)
+	assert.Equal(t, 1, e.onlineCount(), "nothing created twice")
+	assert.True(t, e.tenant.CheckPassword("gina@contoso.com", "Sunny-Day-42"))
+}
+
+func TestCreateUserRollsBackARefusal(t *testing.T) {
+	e := newEnv(t, 10)
+	e.tenant.FailNext("AssignLicenses", 1, &backend.Error{Kind: backend.FailedPrecondition, Reason: accounts.ReasonNoFreeLicense, Msg: "no seat"})
 	_, err := e.svc.CreateUser(e.ctx, accounts.NewUser{SAMAccountName: "gina", Password: "Sunny-Day-42",
 		Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}})
-	require.ErrorIs(t, err, backend.ErrPermissionDenied)
+	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
 	_, gerr := e.dir.GetUserBySAMAccountName(e.ctx, "gina")
 	assert.ErrorIs(t, gerr, backend.ErrNotFound)
 	assert.Zero(t, e.onlineCount())
@@ -95,7 +114,10 @@ func TestAssignUnassignReassign(t *testing.T) {
 	assert.True(t, e.user("hank").MustChangePassword, "the user must change password so it reaches the online account")
 	assert.Equal(t, 1, e.seatsUsed(e3SKU))
 
-	_, err = e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{})
+	again, err := e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{})
+	require.NoError(t, err, "assigning the same account again is a no-op")
+	assert.Equal(t, st, again)
+	_, err = e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{NewOnlineID: "henry@contoso.com"})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
 	assert.Equal(t, accounts.ReasonAlreadyMapped, backend.ReasonOf(err))
 

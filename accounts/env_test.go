@@ -14,6 +14,7 @@ import (
 	"github.com/essentials365/sdk/accounts"
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/essentials365/state"
 )
 
 // clock is a settable test clock.
@@ -37,6 +38,7 @@ type env struct {
 	clock  *clock
 	dir    *memory.Directory
 	tenant *memory.Tenant
+	store  *state.MemoryStore
 	svc    *accounts.Service
 	sleeps []time.Duration
 	mu     sync.Mutex

@@ -16,6 +16,7 @@ const (
 	keySync         = "accounts/sync/"
 	keyPending      = "accounts/pending/"
 	keyPwVersion    = "accounts/pwversion/"
+	keyCreating     = "accounts/creating/"
 )
 
 // managedRecord is the local proof that the SDK manages an online account:

@@ -47,8 +47,9 @@ const (
 	// online account already, under another online ID; the item starts
 	// unselected and names the candidates.
 	ReasonProbableDuplicate backend.Reason = "probable-duplicate"
-	// ReasonInterrupted (plan items only): an earlier run stopped half way;
-	// applying the item finishes it.
+	// ReasonInterrupted (on plan items; on a CreateUser error, with the
+	// kind of its cause): an earlier run stopped half way; applying the item,
+	// or running the same CreateUser again, finishes it.
 	ReasonInterrupted backend.Reason = "interrupted"
 	// ReasonUnsafeDirectory (FailedPrecondition): a results or password
 	// directory cannot be created, is not a directory, is not writable, or
