@@ -32,6 +32,7 @@ const (
 	AuditDiscardPending   = "discard-pending"    // a pending password update was dropped on request
 	AuditRecordManaged    = "record-managed"     // the local record that an online account is managed was written
 	AuditForgetManaged    = "forget-managed"     // that record was removed
+	AuditResetWatermark   = "reset-watermark"    // the reconcile watermark was forgotten (ResetReconcile)
 )
 
 // event starts an audit event.

@@ -104,7 +104,7 @@ type ImportOptions struct {
 	// PasswordDir receives one file per new user, <user>.txt, mode 0600,
 	// with the user name, online ID and temporary password. It is created
 	// (mode 0700) when missing, and refused before any change when others
-	// can open it.
+	// can write to it.
 	PasswordDir string
 	// PasswordSink receives them instead.
 	PasswordSink PasswordSink
@@ -130,8 +130,13 @@ func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan, opts *Impor
 		return nil, backend.Invalid(op, "", ReasonPasswordDestination, "set exactly one of PasswordDir and PasswordSink: the temporary passwords must go somewhere")
 	}
 	if opts.PasswordDir != "" {
-		if err := os.MkdirAll(opts.PasswordDir, 0o700); err != nil {
-			return nil, backend.Wrap(err, backend.FailedPrecondition, op, opts.PasswordDir)
+		if err := prepareDir(op, opts.PasswordDir, true); err != nil {
+			return nil, err
+		}
+	}
+	if opts.ResultsDir != "" {
+		if err := prepareDir(op, opts.ResultsDir, false); err != nil {
+			return nil, err
 		}
 	}
 	info, err := s.dir.Info(ctx)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
@@ -195,12 +196,20 @@ func (s *Service) SetLicenses(ctx context.Context, user string, add []LicenseCho
 		if s.opts.UsageLocation == "" {
 			return backend.Invalid(op, user, ReasonUsageLocation, "the online account has no usage location: set Options.UsageLocation")
 		}
-		loc := s.opts.UsageLocation
-		if err := s.do(ctx, op, ou.ID, func() error { return s.tenant.UpdateUser(ctx, ou.ID, backend.OnlineUserUpdate{UsageLocation: &loc}) }); err != nil {
+		if err := s.setUsageLocation(ctx, op, u.SAMAccountName, ou, s.opts.UsageLocation); err != nil {
 			return backend.WithOp(err, op, user)
 		}
 	}
-	err = s.do(ctx, op, ou.ID, func() error { _, e := s.tenant.AssignLicenses(ctx, ou.ID, adds, rm); return e })
+	name := AuditAssignLicenses
+	if len(adds) == 0 {
+		name = AuditRemoveLicenses
+	}
+	e := ev(name, audit.SideTenant, u.SAMAccountName, ou.UserPrincipalName)
+	e.Target = skuList(adds)
+	if len(rm) > 0 {
+		e.Detail = map[string]string{"removed": strings.Join(rm, ",")}
+	}
+	err = s.write(ctx, op, e, func() error { _, e := s.tenant.AssignLicenses(ctx, ou.ID, adds, rm); return e })
 	return backend.WithOp(err, op, user)
 }
 

@@ -151,7 +151,7 @@ func (s *Service) readWatermark(ctx context.Context, op string) (string, bool, e
 func (s *Service) ResetReconcile(ctx context.Context) error {
 	const op = "accounts: reset reconcile"
 	err := s.store.Delete(ctx, keyDirWatermark)
-	s.record(ctx, audit.Event{Op: "reset-watermark", Side: audit.SideLocal}, err)
+	s.record(ctx, audit.Event{Op: AuditResetWatermark, Side: audit.SideLocal}, err)
 	return backend.WithOp(err, op, keyDirWatermark)
 }
 

@@ -173,7 +173,8 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 
 // prepareDir creates dir (mode 0700) when missing and checks, before any
 // change, that it is a directory the process can write to and, when
-// private (it will hold passwords), that no one else can read or write it.
+// private (it will hold passwords, each file mode 0600), that no one else
+// can write to it.
 func prepareDir(op, dir string, private bool) error {
 	fail := func(cause error, format string, args ...any) error {
 		return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: dir, Reason: ReasonUnsafeDirectory, Err: cause, Msg: fmt.Sprintf(format, args...)}
@@ -188,8 +189,8 @@ func prepareDir(op, dir string, private bool) error {
 	if !fi.IsDir() {
 		return fail(nil, "this is not a directory; nothing was changed: choose a directory")
 	}
-	if private && fi.Mode().Perm()&0o077 != 0 {
-		return fail(nil, "the directory will hold passwords but others can open it (mode %#o); nothing was changed: chmod 700 it or choose another one", fi.Mode().Perm())
+	if private && fi.Mode().Perm()&0o022 != 0 {
+		return fail(nil, "the directory will hold passwords but others can write to it (mode %#o), so they could replace the files; nothing was changed: chmod 700 it or choose another one", fi.Mode().Perm())
 	}
 	f, err := os.CreateTemp(dir, ".probe-*")
 	if err != nil {
