@@ -44,9 +44,12 @@ type PlanItem struct {
 	// Problem names the rule that stops this item ("" when none):
 	// ReasonOnlineIDTaken, ReasonOnlineIDCharacters, ReasonOnlineIDSyntax,
 	// ReasonAlreadyMapped, ReasonUserDisabled, ReasonDomainUnverified or
-	// ReasonProbableDuplicate. ReasonInterrupted marks an item an earlier
-	// run left half done (selected: applying finishes it).
+	// ReasonProbableDuplicate.
 	Problem backend.Reason
+	// Interrupted marks an item an earlier run left half done (its online
+	// account exists with the user's anchor); it is selected, and applying
+	// finishes it.
+	Interrupted bool
 	// Detail explains the problem and what to do.
 	Detail string
 	// Candidates lists, for ReasonProbableDuplicate, the online IDs of the
@@ -144,7 +147,7 @@ func (s *Service) PlanBulkCreate(ctx context.Context, opts *PlanOptions) (*BulkP
 			// An earlier run created the account and stopped before
 			// finishing: propose to finish the job.
 			it.OnlineID = idx.byImmutable[u.ID.ImmutableID()].UserPrincipalName
-			it.Problem = ReasonInterrupted
+			it.Interrupted = true
 			it.Detail = "the online account already exists with this user's anchor (an earlier run was interrupted); applying finishes it"
 		case !u.Enabled:
 			it.Problem, it.Detail = ReasonUserDisabled, "the user account is disabled; enable it first, or select it on purpose: its online account is then created with sign-in blocked"
@@ -157,7 +160,7 @@ func (s *Service) PlanBulkCreate(ctx context.Context, opts *PlanOptions) (*BulkP
 				it.Problem, it.Detail = s.checkOnlineID(doms, idx, it.OnlineID, u.ID)
 			}
 		}
-		it.Selected = it.Problem == "" || it.Problem == ReasonInterrupted
+		it.Selected = it.Problem == ""
 		plan.Items = append(plan.Items, it)
 	}
 	plan.Warnings = s.planWarnings(ctx, op, plan)

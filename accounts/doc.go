@@ -122,7 +122,7 @@
 // after an interruption (an error, a canceled context, a killed process)
 // completes what is missing and creates nothing twice: an account left by
 // an interrupted run carries the user's anchor and is adopted; PlanBulkCreate
-// and PlanImport propose interrupted items again (ReasonInterrupted; an
+// and PlanImport propose interrupted items again (Interrupted; an
 // interrupted import gets a new temporary password and its file); a
 // CreateUser interrupted after the network user was created marks it
 // MappingCreating and the same CreateUser finishes it.

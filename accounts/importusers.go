@@ -27,10 +27,12 @@ type ImportItem struct {
 	SAMAccountName string
 	Selected       bool
 	// Problem names the rule that stops this item: ReasonSAMInvalid,
-	// ReasonSAMTaken or ReasonOnlineLinked. ReasonInterrupted marks an
-	// import an earlier run left half done (selected: applying finishes it
-	// with a new temporary password).
+	// ReasonSAMTaken or ReasonOnlineLinked.
 	Problem backend.Reason
+	// Interrupted marks an import an earlier run left half done (the user
+	// exists, the online account is not anchored yet); it is selected, and
+	// applying finishes it with a new temporary password.
+	Interrupted bool
 	Detail  string
 	// Warning says what the administrator should check, e.g. a user name
 	// cut to Active Directory's 20 characters.
@@ -64,7 +66,7 @@ func (s *Service) PlanImport(ctx context.Context) (*ImportPlan, error) {
 			// An earlier import created the user and stopped before the
 			// anchor was set: nobody may know the user's password.
 			plan.Items = append(plan.Items, ImportItem{OnlineUserID: ou.ID, OnlineID: ou.UserPrincipalName, DisplayName: ou.DisplayName,
-				SAMAccountName: owner.SAMAccountName, Selected: true, Problem: ReasonInterrupted,
+				SAMAccountName: owner.SAMAccountName, Selected: true, Interrupted: true,
 				Detail: "an earlier import created " + owner.SAMAccountName + " and was interrupted; applying gives it a new temporary password and finishes the link"})
 			continue
 		}

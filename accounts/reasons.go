@@ -47,9 +47,8 @@ const (
 	// online account already, under another online ID; the item starts
 	// unselected and names the candidates.
 	ReasonProbableDuplicate backend.Reason = "probable-duplicate"
-	// ReasonInterrupted (on plan items; on a CreateUser error, with the
-	// kind of its cause): an earlier run stopped half way; applying the item,
-	// or running the same CreateUser again, finishes it.
+	// ReasonInterrupted (with the kind of its cause): CreateUser stopped
+	// half way; running the same CreateUser again finishes it.
 	ReasonInterrupted backend.Reason = "interrupted"
 	// ReasonUnsafeDirectory (FailedPrecondition): a results or password
 	// directory cannot be created, is not a directory, is not writable, or

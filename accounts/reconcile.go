@@ -187,7 +187,8 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 	if err != nil {
 		return nil, err
 	}
-	seen := map[backend.GUID]bool{}
+	seen := map[backend.GUID]bool{}   // in a change, upserted or deleted
+	listed := map[backend.GUID]bool{} // upserted by a full run
 	managedIDs := map[backend.GUID]bool{}
 	for g := range managed {
 		managedIDs[g] = true
@@ -211,12 +212,10 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 			}
 			if p.Full {
 				p.DirectoryUsers++
+				listed[c.User.ID] = true
 			}
 			if s.planUpserted(p, idx, managed, c.User) {
 				managedIDs[c.User.ID] = true
-				if _, ok := managed[c.User.ID]; ok && p.Full {
-					p.ManagedSeen++
-				}
 			}
 		}
 		watermark = ch.Watermark
@@ -227,8 +226,8 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 	p.next = watermark
 	p.Managed = len(managedIDs)
 	if p.Full {
-		for _, l := range p.newManaged {
-			if _, ok := managed[l.user.ID]; !ok {
+		for g := range managedIDs {
+			if listed[g] {
 				p.ManagedSeen++
 			}
 		}

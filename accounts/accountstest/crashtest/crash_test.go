@@ -165,7 +165,7 @@ func TestChild(t *testing.T) {
 	prefix := os.Getenv(envPrefix)
 	for i := range plan.Items {
 		it := &plan.Items[i]
-		it.Selected = strings.HasPrefix(it.SAMAccountName, prefix) && (it.Problem == "" || it.Problem == accounts.ReasonInterrupted)
+		it.Selected = strings.HasPrefix(it.SAMAccountName, prefix) && it.Problem == ""
 	}
 	res, err := svc.ApplyBulkCreate(ctx, plan, nil)
 	require.NoError(t, err)
