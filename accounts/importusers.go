@@ -33,7 +33,7 @@ type ImportItem struct {
 	// exists, the online account is not anchored yet); it is selected, and
 	// applying finishes it with a new temporary password.
 	Interrupted bool
-	Detail  string
+	Detail      string
 	// Warning says what the administrator should check, e.g. a user name
 	// cut to Active Directory's 20 characters.
 	Warning string
