@@ -23,8 +23,11 @@
 //
 // Everything goes through one Service built by New with explicit
 // dependencies: a backend.Directory, a backend.Tenant, and Options.
-// A user is named by sAMAccountName, by userPrincipalName (with "@") or by
-// objectGUID.
+// Wherever a call takes a user, name it by sAMAccountName (without the
+// domain: not DOMAIN\name), by userPrincipalName (with "@"), by the online
+// ID of its online account (tried when no user has that UPN), or by
+// objectGUID. LookupByOnlineID finds a user from its online account;
+// AssignableOnlineAccounts lists the accounts Assign can give.
 //
 // # Mapping and ownership
 //

@@ -127,12 +127,16 @@ func (s *Service) do(ctx context.Context, op, key string, fn func() error) error
 	return s.retry.Do(ctx, op, key, fn)
 }
 
-// findUser resolves a user given as an objectGUID, a UPN (with "@") or a
-// sAMAccountName.
+// findUser resolves a user given as an objectGUID, a UPN (with "@"), the
+// online ID of its online account, or a sAMAccountName.
 func (s *Service) findUser(ctx context.Context, op, user string) (backend.DirectoryUser, error) {
 	user = strings.TrimSpace(user)
 	if user == "" {
-		return backend.DirectoryUser{}, backend.Invalid(op, user, ReasonUserRequired, "name a user by sAMAccountName, UPN or objectGUID")
+		return backend.DirectoryUser{}, backend.Invalid(op, user, ReasonUserRequired, "name a user by sAMAccountName, UPN, online ID or objectGUID")
+	}
+	if strings.Contains(user, `\`) {
+		return backend.DirectoryUser{}, backend.Invalid(op, user, ReasonUserFormat,
+			`name a user by sAMAccountName without the domain (not DOMAIN\name), by UPN, online ID or objectGUID`)
 	}
 	var (
 		u   backend.DirectoryUser
@@ -143,6 +147,11 @@ func (s *Service) findUser(ctx context.Context, op, user string) (backend.Direct
 		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUser(ctx, g); return })
 	case strings.Contains(user, "@"):
 		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUserByUPN(ctx, user); return })
+		if backend.KindOf(err) == backend.NotFound {
+			if byOnline, oerr := s.userOfOnline(ctx, op, user); oerr == nil {
+				return byOnline, nil
+			}
+		}
 	default:
 		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUserBySAMAccountName(ctx, user); return })
 	}
@@ -150,6 +159,74 @@ func (s *Service) findUser(ctx context.Context, op, user string) (backend.Direct
 		return backend.DirectoryUser{}, backend.WithOp(err, op, user)
 	}
 	return u, nil
+}
+
+// userOfOnline returns the network user an online account (object id or
+// online ID) is anchored to.
+func (s *Service) userOfOnline(ctx context.Context, op, onlineID string) (backend.DirectoryUser, error) {
+	ou, err := s.getOnline(ctx, op, onlineID)
+	if err != nil {
+		return backend.DirectoryUser{}, backend.WithOp(err, op, onlineID)
+	}
+	g, err := backend.GUIDFromImmutableID(ou.ImmutableID)
+	if ou.ImmutableID == "" || err != nil {
+		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, onlineID,
+			"the online account is not linked to a network user: import it (PlanImport) or assign it (Assign)")
+	}
+	var u backend.DirectoryUser
+	err = s.do(ctx, op, onlineID, func() (e error) { u, e = s.dir.GetUser(ctx, g); return })
+	if backend.KindOf(err) == backend.NotFound {
+		return u, backend.Errorf(backend.NotFound, op, onlineID, "the online account is linked to a user this directory does not have")
+	}
+	return u, backend.WithOp(err, op, onlineID)
+}
+
+// LookupByOnlineID returns the status of the network user whose online
+// account is onlineID (the online ID or the object id), or NotFound when
+// the account is not linked to a user of this directory.
+func (s *Service) LookupByOnlineID(ctx context.Context, onlineID string) (UserStatus, error) {
+	const op = "accounts: lookup by online id"
+	u, err := s.userOfOnline(ctx, op, strings.TrimSpace(onlineID))
+	if err != nil {
+		return UserStatus{}, err
+	}
+	return s.Status(ctx, u.ID.String())
+}
+
+// OnlineAccount is an online account no user has, for Assign.
+type OnlineAccount struct {
+	OnlineUserID string
+	OnlineID     string
+	DisplayName  string
+	Licensed     bool
+	SignIn       bool
+}
+
+// AssignableOnlineAccounts lists the online accounts no user has (no
+// anchor, no mapping): those Assign accepts as OnlineChoice.Existing.
+func (s *Service) AssignableOnlineAccounts(ctx context.Context) ([]OnlineAccount, error) {
+	const op = "accounts: assignable online accounts"
+	mapped := map[string]bool{}
+	for u, err := range s.dir.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		if m, err := ParseMapping(u.OnlineAccount); err == nil && m.ID != "" {
+			mapped[m.ID] = true
+		}
+	}
+	var out []OnlineAccount
+	for ou, err := range s.tenant.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		if ou.ImmutableID != "" || mapped[ou.ID] {
+			continue
+		}
+		out = append(out, OnlineAccount{OnlineUserID: ou.ID, OnlineID: ou.UserPrincipalName, DisplayName: ou.DisplayName,
+			Licensed: ou.Licensed(), SignIn: ou.AccountEnabled})
+	}
+	return out, nil
 }
 
 // onlineOf returns the online account mapped to u: by the recorded mapping,

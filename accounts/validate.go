@@ -78,6 +78,10 @@ const (
 	ReasonSealerRequired backend.Reason = "sealer-required"
 	// ReasonUserRequired (InvalidArgument): no user was named.
 	ReasonUserRequired backend.Reason = "user-required"
+	// ReasonUserFormat (InvalidArgument): a user was named as DOMAIN\name;
+	// use the sAMAccountName alone, the UPN, the online ID or the
+	// objectGUID.
+	ReasonUserFormat backend.Reason = "user-format"
 )
 
 // RuleAliasSyntax is ReasonAliasSyntax.
