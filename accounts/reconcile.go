@@ -315,8 +315,7 @@ func (s *Service) planOrphans(ctx context.Context, op string, p *ReconcilePlan, 
 		if !ok || ou.ImmutableID != g.ImmutableID() || planned[ou.ID] {
 			continue
 		}
-		var err error
-		err = s.do(ctx, op, g.String(), func() error { _, e := s.dir.GetUser(ctx, g); return e })
+		err := s.do(ctx, op, g.String(), func() error { _, e := s.dir.GetUser(ctx, g); return e })
 		if backend.KindOf(err) != backend.NotFound {
 			if err != nil {
 				return backend.WithOp(err, op, g.String())
