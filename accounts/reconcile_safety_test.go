@@ -2,7 +2,10 @@ package accounts_test
 
 import (
 	"context"
+	"encoding/hex"
 	"iter"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -306,4 +309,27 @@ func TestReconcileAudit(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{"block-sign-in user001@contoso.com succeeded", "delete-online user002@contoso.com succeeded"}, ops)
+}
+
+// Scenario: a watermark file truncated to 0 bytes on disk.
+func TestReconcileTruncatedWatermarkFileIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	fs, err := state.NewFileStore(dir)
+	require.NoError(t, err)
+	defer fs.Close()
+	e := newEnv(t, 10)
+	e.svc = e.restart(fs)
+	users := e.addUsers(2)
+	e.bulkCreate(e3)
+	_, err = e.svc.Reconcile(e.ctx, nil)
+	require.NoError(t, err)
+	wm := filepath.Join(dir, hex.EncodeToString([]byte("accounts/watermark/directory"))+".v")
+	require.NoError(t, os.Truncate(wm, 0))
+	require.NoError(t, e.dir.DeleteUser(e.ctx, users[0].ID))
+	e.tenant.ResetCalls()
+	_, err = e.svc.Reconcile(e.ctx, &accounts.ReconcileOptions{AllowDeletions: true, AllowFirstRunDeletions: true})
+	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
+	assert.Equal(t, state.ReasonStoreCorrupt, backend.ReasonOf(err))
+	assert.Empty(t, e.tenantWrites(), "not a silent first run")
+	assert.Equal(t, 2, e.onlineCount())
 }
