@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -24,7 +25,17 @@ type BulkPlan struct {
 	// Warnings say what the administrator should know before applying:
 	// no licence chosen, accounts without a licence, too few seats.
 	Warnings []string
+
+	// idx is the tenant as the plan read it; the first apply within
+	// planReuse of the plan uses it instead of listing the tenant again
+	// (a create that meets an account made since is matched by anchor).
+	idx     *tenantIndex
+	planned time.Time
 }
+
+// planReuse is how long after planning ApplyBulkCreate trusts the plan's
+// reading of the tenant.
+const planReuse = 10 * time.Minute
 
 // PlanItem is one user of a BulkPlan.
 type PlanItem struct {
@@ -130,7 +141,7 @@ func (s *Service) PlanBulkCreate(ctx context.Context, opts *PlanOptions) (*BulkP
 		users = append(users, u)
 	}
 	dups := newDuplicateIndex(idx, mapped)
-	plan := &BulkPlan{Domain: domain, Licenses: o.Licenses, NoLicense: o.NoLicense}
+	plan := &BulkPlan{Domain: domain, Licenses: o.Licenses, NoLicense: o.NoLicense, idx: &idx, planned: s.now()}
 	for _, u := range users {
 		m, merr := ParseMapping(u.OnlineAccount)
 		if merr == nil && m.State == MappingAssigned {
@@ -302,10 +313,13 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 	if err != nil {
 		return nil, err
 	}
-	idx, err := s.indexTenant(ctx, op)
-	if err != nil {
+	var idx tenantIndex
+	if plan.idx != nil && s.now().Sub(plan.planned) < planReuse {
+		idx = *plan.idx
+	} else if idx, err = s.indexTenant(ctx, op); err != nil {
 		return nil, err
 	}
+	plan.idx = nil // a second apply of the plan (a rerun) reads the tenant afresh
 	users := map[backend.GUID]backend.DirectoryUser{}
 	for u, err := range s.dir.ListUsers(ctx) {
 		if err != nil {
@@ -466,6 +480,8 @@ func (s *Service) bulkCreateOnline(ctx context.Context, op string, chunk []*bulk
 			// account is ours when it carries our immutableId.
 			if u, gerr := s.getOnline(ctx, op, creates[k].UserPrincipalName); gerr == nil && u.ImmutableID == creates[k].ImmutableID {
 				w.online, err = u, nil
+				m, _ := ParseMapping(w.user.OnlineAccount)
+				w.mapped = m.ID == u.ID && m.State == MappingAssigned // finished since the plan read the tenant
 			} else {
 				err = &backend.Error{Kind: backend.AlreadyExists, Reason: ReasonOnlineIDTaken, Msg: "an online account with this ID already exists", Err: err}
 				w.fail(backend.WithOp(err, op, w.item.OnlineID))

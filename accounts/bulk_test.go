@@ -341,3 +341,25 @@ func TestApplyBulkCreateAgainLeavesFinishedUsersAlone(t *testing.T) {
 	}
 	assert.Equal(t, 2, e.seatsUsed(e3SKU))
 }
+
+// Plan then apply reads the tenant's users once.
+func TestPlanThenApplyListsTheTenantOnce(t *testing.T) {
+	e := newEnv(t, 10)
+	e.addUsers(3)
+	e.tenant.ResetCalls()
+	plan, err := e.svc.PlanBulkCreate(e.ctx, &accounts.PlanOptions{Licenses: []accounts.LicenseChoice{e3}})
+	require.NoError(t, err)
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Done)
+	assert.Equal(t, 1, e.tenant.CountCalls("ListUsers"))
+
+	_, err = e.svc.Reconcile(e.ctx, nil)
+	require.NoError(t, err)
+	e.tenant.ResetCalls()
+	require.NoError(t, e.dir.SetEnabled(e.ctx, e.user("user001").ID, false))
+	_, err = e.svc.Reconcile(e.ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, e.tenant.CountCalls("ListUsers"), "PlanReconcile lists, ApplyReconcile reads only the accounts it changes")
+	assert.Equal(t, 1, e.tenant.CountCalls("GetUser"))
+}
