@@ -407,7 +407,8 @@ func (s *Service) Unassign(ctx context.Context, user string) error {
 		return backend.WithOp(err, op, u.SAMAccountName)
 	}
 	if m.ID == "" {
-		return backend.Errorf(backend.FailedPrecondition, op, u.SAMAccountName, "the user has no online account")
+		return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: u.SAMAccountName, Reason: ReasonNoOnlineAccount,
+			Msg: "the user has no online account to unassign"}
 	}
 	ou, err := s.getOnline(ctx, op, m.ID)
 	if err != nil {

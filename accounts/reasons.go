@@ -61,6 +61,9 @@ const (
 	// needs a user to link to (its user was deleted too); pass
 	// RestoreOptions.User.
 	ReasonRestoreTarget backend.Reason = "restore-target"
+	// ReasonNoOnlineAccount (FailedPrecondition): the user has no online
+	// account for this operation.
+	ReasonNoOnlineAccount backend.Reason = "no-online-account"
 	// ReasonNameTaken (AlreadyExists): CreateUser found a network user of
 	// that name that it did not start creating; it is left alone.
 	ReasonNameTaken backend.Reason = "name-taken"

@@ -251,8 +251,11 @@ func (s *Service) planUpserted(p *ReconcilePlan, idx tenantIndex, managed map[ba
 		return false
 	}
 	if ou.ImmutableID != u.ID.ImmutableID() {
-		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
-			Detail: "the user " + u.SAMAccountName + " records this online account, but the account carries another anchor; left alone: check the mapping"})
+		detail := "the user " + u.SAMAccountName + " records this online account, but the account carries another user's anchor; left alone: check the mapping"
+		if ou.ImmutableID == "" {
+			detail = "the user " + u.SAMAccountName + " records this online account, but the account has no anchor yet (an interrupted import?); left alone: run PlanImport and ApplyImport to finish it"
+		}
+		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID, Detail: detail})
 		return false
 	}
 	if r, ok := managed[u.ID]; !ok || r.OnlineUserID != ou.ID {

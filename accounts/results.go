@@ -168,7 +168,8 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 		paths = append(paths, p1, p2)
 		return paths, nil
 	}
-	return nil, backend.Errorf(backend.FailedPrecondition, "accounts: write results", dir, "too many results files with the same name")
+	return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: "accounts: write results", Key: dir, Reason: ReasonUnsafeDirectory,
+		Msg: "too many results files with the same name: move the old ones away"}
 }
 
 // prepareDir creates dir (mode 0700) when missing and checks, before any

@@ -182,16 +182,21 @@ func testPassword(t *testing.T, f *fixture) {
 	_, err := f.svc.Assign(f.ctx, u.SAMAccountName, accounts.OnlineChoice{NewOnlineID: u.SAMAccountName + "@" + f.tf.VerifiedDomain, NoLicense: true})
 	require.NoError(t, err)
 	require.True(t, f.get(u.ID).MustChangePassword)
-	// An administrator sets a password; the user then changes it.
-	state, err := f.svc.SetPassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x")
-	require.NoError(t, err)
-	assert.Equal(t, accounts.SyncSynced, state)
-	state, err = f.svc.ChangePassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x", "User-Chose-2027y")
+	// The user changes the password once, as asked at next logon (a
+	// domain's minimum password age forbids a second change the same day);
+	// then an administrator sets one.
+	state, err := f.svc.ChangePassword(f.ctx, u.SAMAccountName, "Begin-Pass-2026", "User-Chose-2027y")
 	require.NoError(t, err)
 	assert.Equal(t, accounts.SyncSynced, state)
 	assert.False(t, f.get(u.ID).MustChangePassword)
 	if f.auth != nil {
 		require.NoError(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, "User-Chose-2027y"))
+	}
+	state, err = f.svc.SetPassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x")
+	require.NoError(t, err)
+	assert.Equal(t, accounts.SyncSynced, state)
+	if f.auth != nil {
+		require.NoError(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, "Admin-Set-2026x"))
 	}
 	st, err := f.svc.Status(f.ctx, u.SAMAccountName)
 	require.NoError(t, err)
