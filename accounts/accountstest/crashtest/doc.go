@@ -4,7 +4,9 @@
 // Microsoft 365 emulator, and a FileStore. Its test re-executes the test
 // binary as a child that runs a bulk create and stops right after its n-th
 // write, kills the child with SIGKILL, runs the flow again in a new child,
-// and checks that every step happened once, must-change included.
+// and checks that every step happened once, must-change included. It also
+// fails each write once (without making it) and checks that a rerun
+// finishes.
 //
 // The package holds no code besides its tests; it lives apart from
 // accountstest so that the light packages never depend on the drivers.
