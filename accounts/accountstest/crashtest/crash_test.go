@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-		"net/http/httptest"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
