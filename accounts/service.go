@@ -21,8 +21,12 @@ type Options struct {
 	// Mail is Exchange Online's side, for email aliases. Without it the
 	// alias operations fail with Unimplemented.
 	Mail backend.Mail
-	// Store keeps watermarks, last-sync times and pending password updates.
-	// Default: a state.MemoryStore (state lost when the process ends).
+	// Store keeps the reconcile watermark, the records of the online
+	// accounts the SDK manages, last-sync times, password versions and
+	// pending password updates, under keys "accounts/...". Default: a
+	// state.MemoryStore, lost when the process ends: every start is then a
+	// first reconcile (it deletes nothing), and pending password updates
+	// do not survive a restart. Use state.NewFileStore in production.
 	Store state.Store
 	// Sealer encrypts pending password updates before they reach Store.
 	// Required when Store is not a *state.MemoryStore; default for the memory
