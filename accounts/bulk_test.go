@@ -221,8 +221,8 @@ func TestApplyBulkCreateRetriesThrottling(t *testing.T) {
 	assert.Equal(t, 5, res.Done)
 	assert.Equal(t, 5, e.onlineCount())
 	assert.Equal(t, 5, e.seatsUsed(e3SKU))
-	require.NotEmpty(t, e.sleeps)
-	assert.Equal(t, 7*time.Second, e.sleeps[0], "the service's Retry-After is honoured")
+	require.NotEmpty(t, e.clock.Waits())
+	assert.Equal(t, 7*time.Second, e.clock.Waits()[0], "the service's Retry-After is honoured")
 }
 
 func TestApplyBulkCreateGivesUpAfterMaxAttempts(t *testing.T) {
@@ -232,7 +232,7 @@ func TestApplyBulkCreateGivesUpAfterMaxAttempts(t *testing.T) {
 	res := e.bulkCreate()
 	require.Equal(t, 1, res.Failed)
 	assert.ErrorIs(t, res.Items[0].Err, backend.ErrThrottled)
-	assert.Len(t, e.sleeps, 2, "three attempts, two waits")
+	assert.Len(t, e.clock.Waits(), 2, "three attempts, two waits")
 }
 
 // lossyTenant performs a create but reports it failed, as when the response

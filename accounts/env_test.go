@@ -3,7 +3,6 @@ package accounts_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,33 +14,19 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
 	"github.com/essentials365/sdk/essentials365/state"
+	"github.com/essentials365/sdk/internal/testclock"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a small company: a memory directory, a memory tenant with a
 // verified custom domain and two SKUs, and a Service over them.
 type env struct {
 	t      *testing.T
 	ctx    context.Context
-	clock  *clock
+	clock  *testclock.Clock
 	dir    *memory.Directory
 	tenant *memory.Tenant
 	store  *state.MemoryStore
 	svc    *accounts.Service
-	sleeps []time.Duration
-	mu     sync.Mutex
 	e3     backend.SKU
 	ex     backend.SKU
 }
@@ -55,7 +40,7 @@ type envOpt func(*accounts.Options)
 
 func newEnv(t *testing.T, seats int, opts ...envOpt) *env {
 	t.Helper()
-	e := &env{t: t, ctx: t.Context(), clock: &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, ctx: t.Context(), clock: testclock.At(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))}
 	e.dir = memory.NewDirectory(&memory.DirectoryOptions{DNSName: "contoso.local", Now: e.clock.Now})
 	e.tenant = memory.NewTenant(&memory.TenantOptions{Now: e.clock.Now})
 	require.NoError(t, e.tenant.AddVerifiedDomain("contoso.com", true))
@@ -74,12 +59,7 @@ func newEnv(t *testing.T, seats int, opts ...envOpt) *env {
 		Mail:          e.tenant.Mail(),
 		Now:           e.clock.Now,
 		UsageLocation: "FR",
-		Retry: retry.Policy{Sleep: func(ctx context.Context, d time.Duration) error {
-			e.mu.Lock()
-			e.sleeps = append(e.sleeps, d)
-			e.mu.Unlock()
-			return ctx.Err()
-		}},
+		Retry:         retry.Policy{Sleep: e.clock.Sleep},
 	}
 	for _, f := range opts {
 		f(o)

@@ -112,7 +112,7 @@ func TestPendingPasswordSurvivesARacingSetPassword(t *testing.T) {
 }
 
 func (e *env) retryPolicy(attempts int) retry.Policy {
-	return retry.Policy{MaxAttempts: attempts, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
+	return retry.Policy{MaxAttempts: attempts, Sleep: e.clock.Sleep}
 }
 
 // Scenario: an old sealed file written back rolled the cloud password
