@@ -248,6 +248,8 @@ func (s *Service) planUpserted(p *ReconcilePlan, idx tenantIndex, managed map[ba
 	}
 	ou, ok := idx.byID[m.ID]
 	if !ok {
+		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: m.UPN, OnlineUserID: m.ID,
+			Detail: "the user " + u.SAMAccountName + " records this online account, but it no longer exists (deleted in the portal?): bring it back with Restore, or Assign another"})
 		return false
 	}
 	if ou.ImmutableID != u.ID.ImmutableID() {
