@@ -214,7 +214,7 @@ func (s *Service) syncPassword(ctx context.Context, op string, u backend.Directo
 	}
 	err := s.pushPassword(ctx, op, u.SAMAccountName, m.ID, m.UPN, pw)
 	if err == nil {
-		s.markPushed(ctx, op, u.ID, m.ID)
+		s.markSyncedAt(ctx, u.ID, s.now())
 		if verr == nil {
 			ver.Synced = ver.Issued
 			_ = s.writeVersion(ctx, op, u.ID, ver)
@@ -259,18 +259,10 @@ func (s *Service) keepPending(ctx context.Context, op string, u backend.Director
 	return s.store.Put(ctx, keyPending+u.ID.String(), b)
 }
 
-// markPushed records the tenant's password time of a pushed password as
-// the last sync (the clock that matters is the tenant's); the local clock
-// stands in when it cannot be read.
-func (s *Service) markPushed(ctx context.Context, op string, id backend.GUID, onlineUserID string) {
-	ou, err := s.getOnline(ctx, op, onlineUserID)
-	if err != nil {
-		ou = backend.OnlineUser{}
-	}
-	s.markSynced(ctx, id, ou)
-}
-
-// pushPassword sets the online password.
+// pushPassword sets the online password. It does not read the account
+// back: the sync time recorded after it is the local clock's, which
+// Options.SyncSkew tolerates against the tenant's
+// lastPasswordChangeDateTime.
 func (s *Service) pushPassword(ctx context.Context, op, user, onlineUserID, onlineID, pw string) error {
 	upd := backend.OnlineUserUpdate{Password: &backend.PasswordProfile{Password: pw}}
 	err := s.do(ctx, op, onlineID, func() error { return s.tenant.UpdateUser(ctx, onlineUserID, upd) })
@@ -456,7 +448,7 @@ func (s *Service) retryOne(ctx context.Context, op string, id backend.GUID) (boo
 		}
 		return false, stuck(op, p.User, perr)
 	}
-	s.markPushed(ctx, op, id, p.OnlineUserID)
+	s.markSyncedAt(ctx, id, s.now())
 	ver.Synced = p.Version
 	if err := s.writeVersion(ctx, op, id, ver); err != nil {
 		return true, err

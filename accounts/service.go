@@ -53,9 +53,10 @@ type Options struct {
 	// the local state (default: none; the events also go to Logger at info
 	// level). See the package documentation for the schema.
 	Audit audit.Hook
-	// SyncSkew is the tolerance between the time a password was synced and
-	// the tenant's lastPasswordChangeDateTime before a cloud-side change is
-	// reported (default 2 minutes).
+	// SyncSkew is the tolerance between the time a password was synced
+	// (by this clock: Now) and the tenant's lastPasswordChangeDateTime
+	// before a cloud-side change is reported (default 2 minutes); keep the
+	// clock in step with Microsoft's (NTP).
 	SyncSkew time.Duration
 	// BatchSize is how many items a bulk operation sends to the tenant at a
 	// time (default 100).

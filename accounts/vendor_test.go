@@ -101,3 +101,22 @@ func TestPlanImportWarnsOfACutName(t *testing.T) {
 		assert.Contains(t, it.Warning, "cut to very.long.name.of.ca")
 	}
 }
+
+// SetPassword sets the online password without reading the account back.
+func TestSetPasswordMakesOneTenantCall(t *testing.T) {
+	e := newEnv(t, 10)
+	e.addUsers(1)
+	e.bulkCreate(e3)
+	e.tenant.ResetCalls()
+	st, err := e.svc.SetPassword(e.ctx, "user001", "One-Call-Pw-8k")
+	require.NoError(t, err)
+	assert.Equal(t, accounts.SyncSynced, st)
+	var ops []string
+	for _, c := range e.tenant.Calls() {
+		ops = append(ops, c.Op)
+	}
+	assert.Equal(t, []string{"UpdateUser"}, ops)
+	status, err := e.svc.Status(e.ctx, "user001")
+	require.NoError(t, err)
+	assert.False(t, status.PasswordSyncBroken, "the local sync time is within the skew of the tenant's")
+}

@@ -38,6 +38,7 @@ func setup(t *testing.T, dh backendtest.DirectoryHarness, th backendtest.TenantH
 	f.prefix = strings.ToLower(backendtest.UniqueName("f"))
 	var err error
 	f.svc, err = accounts.New(f.dir, f.tf.Tenant, &accounts.Options{
+		Now:           tenantClock(t, ctx, f.tf),
 		UsageLocation: "FR",
 		Retry:         retry.Policy{BaseDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond},
 		// A shared directory may hold other users: never let a flow delete
@@ -46,6 +47,25 @@ func setup(t *testing.T, dh backendtest.DirectoryHarness, th backendtest.TenantH
 	})
 	require.NoError(t, err)
 	return f
+}
+
+// tenantClock returns a clock in step with the tenant's, as NTP keeps a
+// real deployment: the harnesses' tenants run on fixed test clocks. It
+// reads the tenant's time from the password time of a probe account,
+// deleted at once.
+func tenantClock(t *testing.T, ctx context.Context, tf backendtest.TenantFixture) func() time.Time {
+	t.Helper()
+	probe, err := tf.Tenant.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: strings.ToLower(backendtest.UniqueName("clock")) + "@" + tf.VerifiedDomain,
+		DisplayName: "Clock probe", Password: "Clock-Probe-2026!"})
+	require.NoError(t, err)
+	if probe.LastPasswordChange.IsZero() {
+		probe, err = tf.Tenant.GetUser(ctx, probe.ID)
+		require.NoError(t, err)
+	}
+	require.False(t, probe.LastPasswordChange.IsZero(), "the tenant reports lastPasswordChangeDateTime")
+	require.NoError(t, tf.Tenant.DeleteUser(ctx, probe.ID))
+	offset := time.Until(probe.LastPasswordChange)
+	return func() time.Time { return time.Now().Add(offset) }
 }
 
 // user creates a directory user named prefix+suffix with a known password.
