@@ -212,6 +212,12 @@ func (s *Service) syncPassword(ctx context.Context, op string, u backend.Directo
 		ver.Issued++
 		verr = s.writeVersion(ctx, op, u.ID, ver)
 	}
+	kept := verr
+	if kept == nil {
+		// Written ahead of the push: a process killed during the push
+		// leaves the update pending, never lost.
+		kept = s.keepPending(ctx, op, u, m, ver.Issued, pw)
+	}
 	err := s.pushPassword(ctx, op, u.SAMAccountName, m.ID, m.UPN, pw)
 	if err == nil {
 		s.markSyncedAt(ctx, u.ID, s.now())
@@ -219,19 +225,18 @@ func (s *Service) syncPassword(ctx context.Context, op string, u backend.Directo
 			ver.Synced = ver.Issued
 			_ = s.writeVersion(ctx, op, u.ID, ver)
 		}
-		// Any older pending update is superseded by this one.
+		// This entry, and any older one, is done with.
 		if old, rerr := s.readPending(ctx, op, u.ID); rerr == nil && (verr != nil || old.Version <= ver.Synced) {
 			_ = s.store.Delete(ctx, keyPending+u.ID.String())
 		}
 		return SyncSynced, nil
 	}
-	keep := verr
-	if keep == nil {
-		keep = s.keepPending(ctx, op, u, m, ver.Issued, pw, err)
+	if kept == nil {
+		kept = s.recordAttempt(ctx, op, u.ID, ver.Issued, err)
 	}
-	if keep != nil {
+	if kept != nil {
 		// Not even kept: the caller must know the cloud side is behind.
-		return "", &backend.Error{Kind: backend.KindOf(err), Op: op, Key: u.SAMAccountName, Reason: ReasonPendingUnreadable, Err: errors.Join(err, keep),
+		return "", &backend.Error{Kind: backend.KindOf(err), Op: op, Key: u.SAMAccountName, Reason: ReasonPendingUnreadable, Err: errors.Join(err, kept),
 			Msg: "the network password changed but the online password did not, and the update could not be kept: set the password again once the state store works"}
 	}
 	s.log.WarnContext(ctx, "online password update pending", "user", u.SAMAccountName, "kind", backend.KindOf(err).String())
@@ -241,21 +246,35 @@ func (s *Service) syncPassword(ctx context.Context, op string, u backend.Directo
 	return SyncPending, nil
 }
 
+// recordAttempt counts a failed push on the pending entry of version ver.
+func (s *Service) recordAttempt(ctx context.Context, op string, id backend.GUID, ver uint64, cause error) error {
+	p, err := s.readPending(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	if p.Version != ver {
+		return nil // replaced since: nothing to count on
+	}
+	p.Attempts++
+	p.LastAttempt, p.LastError = s.now(), cause.Error()
+	b, _ := json.Marshal(p)
+	return s.store.Put(ctx, keyPending+id.String(), b)
+}
+
 func stuck(op, key string, err error) error {
 	return &backend.Error{Kind: backend.KindOf(err), Op: op, Key: key, Reason: ReasonPendingStuck, Err: err,
 		Msg: "the network password changed but the online account refused the new one; the update is kept pending: " +
 			"fix the cause (a deleted online account, a missing permission) and run RetryPendingPasswords, or drop it with DiscardPendingPassword"}
 }
 
-// keepPending writes the sealed pending entry of version ver.
-func (s *Service) keepPending(ctx context.Context, op string, u backend.DirectoryUser, m Mapping, ver uint64, pw string, cause error) error {
+// keepPending writes the sealed pending entry of version ver, before its
+// first push.
+func (s *Service) keepPending(ctx context.Context, _ string, u backend.DirectoryUser, m Mapping, ver uint64, pw string) error {
 	sealed, err := s.sealer.SealWith([]byte(pw), pendingAAD(u.ID, ver, m.ID))
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	b, _ := json.Marshal(pendingEntry{Version: ver, User: u.SAMAccountName, OnlineUserID: m.ID, OnlineID: m.UPN, Created: now,
-		Attempts: 1, LastAttempt: now, LastError: cause.Error(), Sealed: sealed})
+	b, _ := json.Marshal(pendingEntry{Version: ver, User: u.SAMAccountName, OnlineUserID: m.ID, OnlineID: m.UPN, Created: s.now(), Sealed: sealed})
 	return s.store.Put(ctx, keyPending+u.ID.String(), b)
 }
 
@@ -437,10 +456,7 @@ func (s *Service) retryOne(ctx context.Context, op string, id backend.GUID) (boo
 			Msg: "the pending password update cannot be opened (wrong sealing key, damaged, or moved from another user); it was not pushed: discard it with DiscardPendingPassword and set the password again"}
 	}
 	if perr := s.pushPassword(ctx, op, p.User, p.OnlineUserID, p.OnlineID, string(pw)); perr != nil {
-		p.Attempts++
-		p.LastAttempt, p.LastError = s.now(), perr.Error()
-		b, _ := json.Marshal(p)
-		if werr := s.store.Put(ctx, keyPending+id.String(), b); werr != nil {
+		if werr := s.recordAttempt(ctx, op, id, p.Version, perr); werr != nil {
 			s.log.WarnContext(ctx, "cannot record a pending password attempt", "user", p.User, "err", werr)
 		}
 		if backend.Retryable(perr) || backend.KindOf(perr) == backend.Canceled {

@@ -285,3 +285,25 @@ func TestPendingPasswordPermissionErrorIsAnError(t *testing.T) {
 	assert.Equal(t, 1, n, "once the permission is fixed it goes through")
 	assert.True(t, e.tenant.CheckPassword("user001@contoso.com", "Denied-Secret-7h"))
 }
+
+// A process killed while the cloud push is in flight leaves the update
+// pending: the entry is written before the push, and removed after it.
+func TestPendingPasswordIsWrittenAheadOfThePush(t *testing.T) {
+	store := state.NewMemoryStore()
+	e := newEnv(t, 10, func(o *accounts.Options) { o.Store = store })
+	e.addUsers(1)
+	e.bulkCreate(e3)
+	ht := &hookTenant{Tenant: e.tenant}
+	svc, err := accounts.New(e.dir, ht, &accounts.Options{Store: store, Now: e.clock.Now, Retry: e.retryPolicy(2)})
+	require.NoError(t, err)
+	var during []string
+	ht.onPassword = func(int) error {
+		during = pendingKey(t, store, e.ctx)
+		return nil
+	}
+	st, err := svc.SetPassword(e.ctx, "user001", "Ahead-Secret-9m")
+	require.NoError(t, err)
+	assert.Equal(t, accounts.SyncSynced, st)
+	assert.Len(t, during, 1, "the update is kept while the push is in flight")
+	assert.Empty(t, pendingKey(t, store, e.ctx), "and dropped once the cloud has it")
+}
