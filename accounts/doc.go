@@ -102,9 +102,10 @@
 // password was changed after the last sync (in the Microsoft 365 portal),
 // Status reports PasswordSyncBroken with PasswordSyncAdvice.
 //
-// When the cloud fails, the update is kept pending: sealed with the
-// Options.Sealer (AES-GCM) and bound, as additional data, to the user, the
-// online account and a per-user version, so a value replayed from an older
+// Each update is kept pending before it is pushed (so a process killed
+// mid-push loses nothing) and dropped once the cloud has it; when the cloud
+// fails it stays: sealed with the Options.Sealer (AES-GCM) and bound, as
+// additional data, to the user, the online account and a per-user version, so a value replayed from an older
 // update or moved from another user does not open and is never pushed.
 // Updates of one user are serialized, and an entry is deleted only if it
 // is still the one that was pushed. PendingPasswords lists each entry with
