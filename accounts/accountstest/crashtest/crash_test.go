@@ -39,6 +39,9 @@ const (
 	envPrefix   = "E365_CRASHTEST_PREFIX"
 	envStopAt   = "E365_CRASHTEST_STOP_AT"
 	envFailAt   = "E365_CRASHTEST_FAIL_AT"
+	envFlow     = "E365_CRASHTEST_FLOW"     // "bulk" (default), "password" or "retry"
+	envStopOp   = "E365_CRASHTEST_STOP_OP"  // stop just before the first write of this op
+	envPassword = "E365_CRASHTEST_PASSWORD" // for the password flow
 	token       = "crashtest-token"
 	domain      = "crash.example"
 	skuID       = "6fd2c87f-b296-42f0-b197-1e91e994b900"
@@ -55,6 +58,7 @@ type steps struct {
 	n      int
 	stopAt int
 	failAt int
+	stopOp string
 	out    io.Writer
 }
 
@@ -64,6 +68,10 @@ func (s *steps) write(op string, do func() error) error {
 	n := s.n
 	fmt.Fprintf(s.out, "E365STEP %d %s\n", n, op)
 	s.mu.Unlock()
+	if op == s.stopOp {
+		fmt.Fprintf(s.out, "E365STOP %d\n", n)
+		select {} // killed before the write is made
+	}
 	if n == s.failAt {
 		return &backend.Error{Kind: backend.PermissionDenied, Op: op, Msg: "injected failure"}
 	}
@@ -125,7 +133,7 @@ func TestChild(t *testing.T) {
 	ctx := context.Background()
 	stopAt, _ := strconv.Atoi(os.Getenv(envStopAt))
 	failAt, _ := strconv.Atoi(os.Getenv(envFailAt))
-	st := &steps{stopAt: stopAt, failAt: failAt, out: os.Stdout}
+	st := &steps{stopAt: stopAt, failAt: failAt, stopOp: os.Getenv(envStopOp), out: os.Stdout}
 	dc := sambatest.Settings(t)
 	d, err := adldap.Open(ctx, adldap.Config{URL: dc.URL, User: dc.User, Password: dc.Password, BaseDN: dc.BaseDN, CAFile: dc.CAFile})
 	require.NoError(t, err)
@@ -142,9 +150,21 @@ func TestChild(t *testing.T) {
 	svc, err := accounts.New(stepDirectory{d, st}, stepTenant{g, st}, &accounts.Options{Store: stepStore{fs, st}, Sealer: sealer,
 		UsageLocation: "FR", Retry: retry.Policy{BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}})
 	require.NoError(t, err)
+	prefix := os.Getenv(envPrefix)
+	switch os.Getenv(envFlow) {
+	case "password":
+		st, err := svc.SetPassword(ctx, prefix+"a", os.Getenv(envPassword))
+		require.NoError(t, err)
+		fmt.Printf("E365DONE %s\n", st)
+		return
+	case "retry":
+		n, err := svc.RetryPendingPasswords(ctx)
+		require.NoError(t, err)
+		fmt.Printf("E365DONE %d\n", n)
+		return
+	}
 	plan, err := svc.PlanBulkCreate(ctx, &accounts.PlanOptions{Domain: domain, Licenses: []accounts.LicenseChoice{{SKU: skuID}}})
 	require.NoError(t, err)
-	prefix := os.Getenv(envPrefix)
 	for i := range plan.Items {
 		it := &plan.Items[i]
 		it.Selected = strings.HasPrefix(it.SAMAccountName, prefix) && it.Problem == ""
@@ -157,11 +177,12 @@ func TestChild(t *testing.T) {
 // child runs the child for prefix with stopAt (0: never stop) and failAt
 // (0: no failure). With stopAt, it kills the child with SIGKILL as soon as
 // it reports the stop, and returns the steps it saw.
-func child(t *testing.T, graphURL, stateDir, prefix string, stopAt, failAt int) (stepsSeen []string, done string) {
+func child(t *testing.T, graphURL, stateDir, prefix string, stopAt, failAt int, extraEnv ...string) (stepsSeen []string, done string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envChild+"=1", envGraphURL+"="+graphURL, envStateDir+"="+stateDir, envPrefix+"="+prefix,
 		envStopAt+"="+strconv.Itoa(stopAt), envFailAt+"="+strconv.Itoa(failAt))
+	cmd.Env = append(cmd.Env, extraEnv...)
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	var stderr strings.Builder
@@ -193,15 +214,16 @@ func child(t *testing.T, graphURL, stateDir, prefix string, stopAt, failAt int) 
 	return stepsSeen, done
 }
 
-// TestKilledBulkCreateFinishes kills a bulk create with SIGKILL right after
-// each of its writes, over Samba, the Graph driver and the emulator, and a
-// FileStore, then runs it again and checks that every user is complete:
-// online account anchored and licensed once, must change password at next
-// logon, mapping recorded.
-func TestKilledBulkCreateFinishes(t *testing.T) {
-	if os.Getenv(envChild) == "1" {
-		t.Skip("in the child")
-	}
+// rig is the parent's world: the Samba DC, the memory tenant behind the
+// emulator, and a maker of fresh users.
+type rig struct {
+	dir      *adldap.Directory
+	mem      *memory.Tenant
+	graphURL string
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
 	dc := sambatest.Settings(t)
 	ctx := t.Context()
 	d, err := adldap.Open(ctx, adldap.Config{URL: dc.URL, User: dc.User, Password: dc.Password, BaseDN: dc.BaseDN, CAFile: dc.CAFile})
@@ -213,21 +235,36 @@ func TestKilledBulkCreateFinishes(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(m365emulator.New(mem, &m365emulator.Options{Token: token}))
 	t.Cleanup(srv.Close)
-	graphURL := srv.URL + "/v1.0"
+	return &rig{dir: d, mem: mem, graphURL: srv.URL + "/v1.0"}
+}
 
-	world := func(t *testing.T, tag string) (string, []backend.DirectoryUser) {
-		prefix := fmt.Sprintf("k%s%04x", tag, time.Now().UnixNano()&0xffff)
-		var users []backend.DirectoryUser
-		for _, s := range []string{"a", "b"} {
-			sam := prefix + s
-			u, err := d.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: sam, UserPrincipalName: sam + "@ad.crash.example",
-				DisplayName: "Crash " + sam, Password: userPW})
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = d.DeleteUser(context.Background(), u.ID) })
-			users = append(users, u)
-		}
-		return prefix, users
+// world creates two users with a fresh prefix, deleted when t ends.
+func (r *rig) world(t *testing.T, tag string) (string, []backend.DirectoryUser) {
+	t.Helper()
+	prefix := fmt.Sprintf("k%s%04x", tag, time.Now().UnixNano()&0xffff)
+	var users []backend.DirectoryUser
+	for _, s := range []string{"a", "b"} {
+		sam := prefix + s
+		u, err := r.dir.CreateUser(t.Context(), backend.NewDirectoryUser{SAMAccountName: sam, UserPrincipalName: sam + "@ad.crash.example",
+			DisplayName: "Crash " + sam, Password: userPW})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = r.dir.DeleteUser(context.Background(), u.ID) })
+		users = append(users, u)
 	}
+	return prefix, users
+}
+
+// TestKilledBulkCreateFinishes kills a bulk create with SIGKILL right after
+// each of its writes, over Samba, the Graph driver and the emulator, and a
+// FileStore, then runs it again and checks that every user is complete:
+// online account anchored and licensed once, must change password at next
+// logon, mapping recorded.
+func TestKilledBulkCreateFinishes(t *testing.T) {
+	if os.Getenv(envChild) == "1" {
+		t.Skip("in the child")
+	}
+	r := newRig(t)
+	ctx, d, mem, graphURL, world := t.Context(), r.dir, r.mem, r.graphURL, r.world
 	check := func(t *testing.T, users []backend.DirectoryUser) {
 		for _, u := range users {
 			u, err := d.GetUser(ctx, u.ID)
@@ -280,4 +317,30 @@ func TestKilledBulkCreateFinishes(t *testing.T) {
 			check(t, users)
 		})
 	}
+}
+
+// TestKilledPasswordPushIsNotLost kills SetPassword with SIGKILL while the
+// online password update is about to go out (the network password already
+// changed), then retries the pending updates in a new process: the cloud
+// gets the password, nothing is lost.
+func TestKilledPasswordPushIsNotLost(t *testing.T) {
+	if os.Getenv(envChild) == "1" {
+		t.Skip("in the child")
+	}
+	r := newRig(t)
+	prefix, users := r.world(t, "p")
+	stateDir := t.TempDir()
+	_, done := child(t, r.graphURL, stateDir, prefix, 0, 0)
+	require.Equal(t, "2 0", done)
+	const pw = "Killed-Push-7Qx!"
+	seen, _ := child(t, r.graphURL, stateDir, prefix, 0, 0, envFlow+"=password", envPassword+"="+pw, envStopOp+"=tenant UpdateUser")
+	require.NotEmpty(t, seen)
+	require.Equal(t, "tenant UpdateUser", seen[len(seen)-1], "killed right before the push")
+	require.NoError(t, r.dir.Authenticate(t.Context(), users[0].SAMAccountName, pw), "the network password changed")
+	upn := users[0].SAMAccountName + "@" + domain
+	require.False(t, r.mem.CheckPassword(upn, pw), "the cloud does not have it yet")
+
+	_, done = child(t, r.graphURL, stateDir, prefix, 0, 0, envFlow+"=retry")
+	assert.Equal(t, "1", done, "the pending update survived the kill")
+	assert.True(t, r.mem.CheckPassword(upn, pw), "the cloud has the password")
 }
