@@ -6,7 +6,8 @@
 // write, kills the child with SIGKILL, runs the flow again in a new child,
 // and checks that every step happened once, must-change included. It also
 // fails each write once (without making it) and checks that a rerun
-// finishes.
+// finishes, and kills a SetPassword right before its cloud push and checks
+// that a new process pushes the pending update.
 //
 // The package holds no code besides its tests; it lives apart from
 // accountstest so that the light packages never depend on the drivers.
