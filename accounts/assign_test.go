@@ -15,7 +15,7 @@ func TestCreateUserWithNewOnlineAccount(t *testing.T) {
 	st, err := e.svc.CreateUser(e.ctx, accounts.NewUser{SAMAccountName: "dave", GivenName: "Dave", Surname: "Lee", DisplayName: "Dave Lee",
 		Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}})
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Active, st.State)
+	assert.Equal(t, accounts.AccountActive, st.State)
 	assert.Equal(t, "dave@contoso.com", st.OnlineID)
 	assert.True(t, e.tenant.CheckPassword("dave@contoso.com", "Sunny-Day-42"), "the online account has the same password")
 	require.NoError(t, e.dir.Authenticate(e.ctx, "dave", "Sunny-Day-42"))
@@ -28,7 +28,7 @@ func TestCreateUserWithExistingOnlineAccount(t *testing.T) {
 	st, err := e.svc.CreateUser(e.ctx, accounts.NewUser{SAMAccountName: "erin", DisplayName: "Erin", Password: "Sunny-Day-42",
 		Online: &accounts.OnlineChoice{Existing: "erin@contoso.com", Licenses: []accounts.LicenseChoice{e3}}})
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Active, st.State)
+	assert.Equal(t, accounts.AccountActive, st.State)
 	ou := e.online("erin@contoso.com")
 	assert.Equal(t, e.user("erin").ID.ImmutableID(), ou.ImmutableID)
 	assert.True(t, e.tenant.CheckPassword("erin@contoso.com", "Sunny-Day-42"))
@@ -40,17 +40,17 @@ func TestCreateUserBadInputChangesNothing(t *testing.T) {
 		user   accounts.NewUser
 		seats  int
 		kind   error
-		reason string
+		reason backend.Reason
 	}{
-		{"user name too long", accounts.NewUser{SAMAccountName: "abcdefghijklmnopqrstu", Password: "Sunny-Day-42"}, 5, backend.ErrInvalidArgument, accounts.RuleSAMInvalid},
-		{"forbidden character in user name", accounts.NewUser{SAMAccountName: "a*b", Password: "Sunny-Day-42"}, 5, backend.ErrInvalidArgument, accounts.RuleSAMInvalid},
+		{"user name too long", accounts.NewUser{SAMAccountName: "abcdefghijklmnopqrstu", Password: "Sunny-Day-42"}, 5, backend.ErrInvalidArgument, accounts.ReasonSAMInvalid},
+		{"forbidden character in user name", accounts.NewUser{SAMAccountName: "a*b", Password: "Sunny-Day-42"}, 5, backend.ErrInvalidArgument, accounts.ReasonSAMInvalid},
 		{"weak network password", accounts.NewUser{SAMAccountName: "frank", Password: "abc"}, 5, backend.ErrInvalidArgument, "password-length"},
 		{"password too short for Microsoft 365", accounts.NewUser{SAMAccountName: "frank", Password: "Ab1-xyz", Online: &accounts.OnlineChoice{}}, 5, backend.ErrInvalidArgument, "online-password-policy"},
-		{"forbidden online ID character", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "fr ank@contoso.com"}}, 5, backend.ErrInvalidArgument, accounts.RuleOnlineIDCharacters},
-		{"unicode online ID", accounts.NewUser{SAMAccountName: "zoe", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "zoë@contoso.com"}}, 5, backend.ErrInvalidArgument, accounts.RuleOnlineIDCharacters},
-		{"unverified domain", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "frank@fabrikam.com"}}, 5, backend.ErrInvalidArgument, accounts.RuleDomainUnverified},
-		{"duplicate online ID", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "taken@contoso.com"}}, 5, backend.ErrAlreadyExists, accounts.RuleOnlineIDTaken},
-		{"no free license", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}}, 1, backend.ErrFailedPrecondition, accounts.RuleNoFreeLicense},
+		{"forbidden online ID character", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "fr ank@contoso.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonOnlineIDCharacters},
+		{"unicode online ID", accounts.NewUser{SAMAccountName: "zoe", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "zoë@contoso.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonOnlineIDCharacters},
+		{"unverified domain", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "frank@fabrikam.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonDomainUnverified},
+		{"duplicate online ID", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "taken@contoso.com"}}, 5, backend.ErrAlreadyExists, accounts.ReasonOnlineIDTaken},
+		{"no free license", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}}, 1, backend.ErrFailedPrecondition, accounts.ReasonNoFreeLicense},
 		{"both new and existing", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "f@contoso.com", Existing: "taken@contoso.com"}}, 5, backend.ErrInvalidArgument, "online-choice"},
 	}
 	for _, tc := range tests {
@@ -64,7 +64,7 @@ func TestCreateUserBadInputChangesNothing(t *testing.T) {
 
 			_, err = e.svc.CreateUser(e.ctx, tc.user)
 			require.ErrorIs(t, err, tc.kind)
-			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)), "%v", err)
+			assert.Equal(t, tc.reason, backend.ReasonOf(err), "%v", err)
 			_, gerr := e.dir.GetUserBySAMAccountName(e.ctx, tc.user.SAMAccountName)
 			assert.ErrorIs(t, gerr, backend.ErrNotFound, "no network user is left behind")
 			assert.Equal(t, before, e.onlineCount(), "no online account is left behind")
@@ -72,12 +72,31 @@ func TestCreateUserBadInputChangesNothing(t *testing.T) {
 	}
 }
 
-func TestCreateUserRollsBackWhenTheCloudFails(t *testing.T) {
+func TestCreateUserInterruptedIsFinishedByARerun(t *testing.T) {
 	e := newEnv(t, 10)
 	e.tenant.FailNext("AssignLicenses", 1, &backend.Error{Kind: backend.PermissionDenied, Msg: "Insufficient privileges"})
+	nu := accounts.NewUser{SAMAccountName: "gina", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}}
+	_, err := e.svc.CreateUser(e.ctx, nu)
+	require.ErrorIs(t, err, backend.ErrPermissionDenied)
+	assert.Equal(t, accounts.ReasonInterrupted, backend.ReasonOf(err))
+	assert.Contains(t, err.Error(), "run the same CreateUser again")
+	m, err := accounts.ParseMapping(e.user("gina").OnlineAccount)
+	require.NoError(t, err)
+	assert.Equal(t, accounts.MappingCreating, m.State)
+
+	st, err := e.svc.CreateUser(e.ctx, nu)
+	require.NoError(t, err)
+	assert.Equal(t, accounts.AccountActive, st.State)
+	assert.Equal(t, 1, e.onlineCount(), "nothing created twice")
+	assert.True(t, e.tenant.CheckPassword("gina@contoso.com", "Sunny-Day-42"))
+}
+
+func TestCreateUserRollsBackARefusal(t *testing.T) {
+	e := newEnv(t, 10)
+	e.tenant.FailNext("AssignLicenses", 1, &backend.Error{Kind: backend.FailedPrecondition, Reason: accounts.ReasonNoFreeLicense, Msg: "no seat"})
 	_, err := e.svc.CreateUser(e.ctx, accounts.NewUser{SAMAccountName: "gina", Password: "Sunny-Day-42",
 		Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}})
-	require.ErrorIs(t, err, backend.ErrPermissionDenied)
+	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
 	_, gerr := e.dir.GetUserBySAMAccountName(e.ctx, "gina")
 	assert.ErrorIs(t, gerr, backend.ErrNotFound)
 	assert.Zero(t, e.onlineCount())
@@ -91,13 +110,16 @@ func TestAssignUnassignReassign(t *testing.T) {
 	e.addUser("hank", "Hank")
 	st, err := e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}})
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Active, st.State)
+	assert.Equal(t, accounts.AccountActive, st.State)
 	assert.True(t, e.user("hank").MustChangePassword, "the user must change password so it reaches the online account")
 	assert.Equal(t, 1, e.seatsUsed(e3SKU))
 
-	_, err = e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{})
+	again, err := e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{})
+	require.NoError(t, err, "assigning the same account again is a no-op")
+	assert.Equal(t, st, again)
+	_, err = e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{NewOnlineID: "henry@contoso.com"})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.RuleAlreadyMapped, string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonAlreadyMapped, backend.ReasonOf(err))
 
 	require.NoError(t, e.svc.Unassign(e.ctx, "hank"))
 	assert.Zero(t, e.seatsUsed(e3SKU), "unassigning frees the license")
@@ -105,26 +127,26 @@ func TestAssignUnassignReassign(t *testing.T) {
 	assert.False(t, ou.AccountEnabled, "sign-in is blocked")
 	m, err := accounts.ParseMapping(e.user("hank").OnlineAccount)
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Mapping{ID: ou.ID, UPN: "hank@contoso.com", State: accounts.Unassigned}, m, "the mapping is kept")
+	assert.Equal(t, accounts.Mapping{ID: ou.ID, UPN: "hank@contoso.com", State: accounts.MappingUnassigned}, m, "the mapping is kept")
 	st, err = e.svc.Status(e.ctx, "hank")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Inactive, st.State)
+	assert.Equal(t, accounts.AccountInactive, st.State)
 
 	// The freed seat can go to someone else, and back.
 	st, err = e.svc.Assign(e.ctx, "hank", accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}})
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Active, st.State)
+	assert.Equal(t, accounts.AccountActive, st.State)
 	assert.Equal(t, ou.ID, st.OnlineUserID, "the kept account is given back")
 }
 
 func TestAssignExistingAccountOfAnotherUserFails(t *testing.T) {
 	e := newEnv(t, 5)
 	e.addUsers(2)
-	_, err := e.svc.Assign(e.ctx, "user001", accounts.OnlineChoice{})
+	_, err := e.svc.Assign(e.ctx, "user001", accounts.OnlineChoice{NoLicense: true})
 	require.NoError(t, err)
-	_, err = e.svc.Assign(e.ctx, "user002", accounts.OnlineChoice{Existing: "user001@contoso.com"})
+	_, err = e.svc.Assign(e.ctx, "user002", accounts.OnlineChoice{Existing: "user001@contoso.com", NoLicense: true})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.RuleOnlineLinked, string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonOnlineLinked, backend.ReasonOf(err))
 	assert.Empty(t, e.user("user002").OnlineAccount)
 }
 

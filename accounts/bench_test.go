@@ -85,7 +85,7 @@ func BenchmarkBulkCreateBaseline(b *testing.B) {
 					if _, err := tenant.AssignLicenses(ctx, ou.ID, []backend.LicenseAssignment{{SKUID: e3SKU}}, nil); err != nil {
 						b.Fatal(err)
 					}
-					if err := dir.SetOnlineAccount(ctx, u.ID, accounts.Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: accounts.Assigned}.String()); err != nil {
+					if err := dir.SetOnlineAccount(ctx, u.ID, accounts.Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: accounts.MappingAssigned}.String()); err != nil {
 						b.Fatal(err)
 					}
 					if err := dir.SetMustChangePassword(ctx, u.ID, true); err != nil {

@@ -2,8 +2,11 @@ package accounts
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
+	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
@@ -14,7 +17,25 @@ type BulkPlan struct {
 	// Domain is the domain the proposed online IDs use.
 	Domain string
 	Items  []PlanItem
+	// Licenses and NoLicense are the licence choice the plan was made
+	// with (PlanOptions); ApplyBulkCreate uses them unless its options
+	// choose.
+	Licenses  []LicenseChoice
+	NoLicense bool
+	// Warnings say what the administrator should know before applying:
+	// no licence chosen, accounts without a licence, too few seats.
+	Warnings []string
+
+	// idx is the tenant as the plan read it; the first apply within
+	// planReuse of the plan uses it instead of listing the tenant again
+	// (a create that meets an account made since is matched by anchor).
+	idx     *tenantIndex
+	planned time.Time
 }
+
+// planReuse is how long after planning ApplyBulkCreate trusts the plan's
+// reading of the tenant.
+const planReuse = 10 * time.Minute
 
 // PlanItem is one user of a BulkPlan.
 type PlanItem struct {
@@ -23,17 +44,29 @@ type PlanItem struct {
 	DisplayName    string
 	GivenName      string
 	Surname        string
+	// Enabled is the user's state when planned; a disabled user's online
+	// account is created with sign-in blocked.
+	Enabled bool
 	// OnlineID is the proposed online ID (user name at Domain).
 	OnlineID string
 	// Selected users get an account; items with a Problem start
 	// unselected.
 	Selected bool
-	// Problem names the rule that stops this item ("" when none): one of
-	// RuleOnlineIDTaken, RuleOnlineIDCharacters, RuleOnlineIDSyntax,
-	// RuleAlreadyMapped, RuleUserDisabled, RuleDomainUnverified.
-	Problem string
+	// Problem names the rule that stops this item ("" when none):
+	// ReasonOnlineIDTaken, ReasonOnlineIDCharacters, ReasonOnlineIDSyntax,
+	// ReasonAlreadyMapped, ReasonUserDisabled, ReasonDomainUnverified or
+	// ReasonProbableDuplicate.
+	Problem backend.Reason
+	// Interrupted marks an item an earlier run left half done (its online
+	// account exists with the user's anchor); it is selected, and applying
+	// finishes it.
+	Interrupted bool
 	// Detail explains the problem and what to do.
 	Detail string
+	// Candidates lists, for ReasonProbableDuplicate, the online IDs of the
+	// existing accounts that probably belong to the user: assign one with
+	// Assign (OnlineChoice.Existing) instead of creating a second account.
+	Candidates []string
 }
 
 // PlanOptions tune PlanBulkCreate.
@@ -41,20 +74,27 @@ type PlanOptions struct {
 	// Domain overrides the domain of the proposed online IDs (default: the
 	// verified custom domain, else the initial onmicrosoft.com domain).
 	Domain string
+	// Licenses to give every new account; NoLicense says on purpose that
+	// the accounts get none. With neither, the plan warns and
+	// ApplyBulkCreate refuses unless its options choose.
+	Licenses  []LicenseChoice
+	NoLicense bool
 }
 
 // tenantIndex is one pass over the tenant's users.
 type tenantIndex struct {
+	byID        map[string]backend.OnlineUser
 	byUPN       map[string]backend.OnlineUser
 	byImmutable map[string]backend.OnlineUser
 }
 
 func (s *Service) indexTenant(ctx context.Context, op string) (tenantIndex, error) {
-	idx := tenantIndex{byUPN: map[string]backend.OnlineUser{}, byImmutable: map[string]backend.OnlineUser{}}
+	idx := tenantIndex{byID: map[string]backend.OnlineUser{}, byUPN: map[string]backend.OnlineUser{}, byImmutable: map[string]backend.OnlineUser{}}
 	for u, err := range s.tenant.ListUsers(ctx) {
 		if err != nil {
 			return idx, backend.WithOp(err, op, "")
 		}
+		idx.byID[u.ID] = u
 		idx.byUPN[strings.ToLower(u.UserPrincipalName)] = u
 		if u.ImmutableID != "" {
 			idx.byImmutable[u.ImmutableID] = u
@@ -64,17 +104,23 @@ func (s *Service) indexTenant(ctx context.Context, op string) (tenantIndex, erro
 }
 
 // PlanBulkCreate lists the users that have no online account, each with a
-// proposed online ID, and flags the ones that cannot get one as proposed.
-// It writes nothing.
+// proposed online ID, and flags the ones that cannot get one as proposed:
+// a name Microsoft 365 refuses, an online ID taken, a disabled user, and a
+// user who probably has an online account already under another ID (see
+// the package documentation for the matching rules). It writes nothing.
 func (s *Service) PlanBulkCreate(ctx context.Context, opts *PlanOptions) (*BulkPlan, error) {
 	const op = "accounts: plan bulk create"
+	var o PlanOptions
+	if opts != nil {
+		o = *opts
+	}
 	doms, err := s.domains(ctx, op)
 	if err != nil {
 		return nil, err
 	}
 	domain := doms.defaultDomain()
-	if opts != nil && opts.Domain != "" {
-		domain = strings.ToLower(opts.Domain)
+	if o.Domain != "" {
+		domain = strings.ToLower(o.Domain)
 		if err := doms.checkAddress(op, "user@"+domain, "online-id"); err != nil {
 			return nil, err
 		}
@@ -83,93 +129,177 @@ func (s *Service) PlanBulkCreate(ctx context.Context, opts *PlanOptions) (*BulkP
 	if err != nil {
 		return nil, err
 	}
-	plan := &BulkPlan{Domain: domain}
+	var users []backend.DirectoryUser
+	mapped := map[string]bool{}
 	for u, err := range s.dir.ListUsers(ctx) {
 		if err != nil {
 			return nil, backend.WithOp(err, op, "")
 		}
+		if m, err := ParseMapping(u.OnlineAccount); err == nil && m.ID != "" {
+			mapped[m.ID] = true
+		}
+		users = append(users, u)
+	}
+	dups := newDuplicateIndex(idx, mapped)
+	plan := &BulkPlan{Domain: domain, Licenses: o.Licenses, NoLicense: o.NoLicense, idx: &idx, planned: s.now()}
+	for _, u := range users {
 		m, merr := ParseMapping(u.OnlineAccount)
-		if merr == nil && m.State == Assigned {
+		if merr == nil && m.State == MappingAssigned {
 			continue // already has its online account
 		}
 		it := PlanItem{UserID: u.ID, SAMAccountName: u.SAMAccountName, DisplayName: u.DisplayName, GivenName: u.GivenName,
-			Surname: u.Surname, OnlineID: u.SAMAccountName + "@" + domain, Selected: true}
+			Surname: u.Surname, Enabled: u.Enabled, OnlineID: u.SAMAccountName + "@" + domain, Selected: true}
 		switch {
 		case merr != nil:
-			it.Problem, it.Detail = RuleAlreadyMapped, "the mapping attribute holds a value this SDK did not write; clear it first"
-		case m.State == Unassigned:
-			it.Problem, it.Detail = RuleAlreadyMapped, "the user keeps an unassigned online account ("+m.UPN+"); use Assign to give it back"
+			it.Problem, it.Detail = ReasonAlreadyMapped, "the mapping attribute holds a value this SDK did not write; clear it first"
+		case m.State == MappingUnassigned:
+			it.Problem, it.Detail = ReasonAlreadyMapped, "the user keeps an unassigned online account ("+m.UPN+"); use Assign to give it back"
 		case idx.byImmutable[u.ID.ImmutableID()].ID != "":
 			// An earlier run created the account and stopped before
-			// recording it: propose to finish the job.
+			// finishing: propose to finish the job.
 			it.OnlineID = idx.byImmutable[u.ID.ImmutableID()].UserPrincipalName
-			it.Detail = "the online account already exists with this user's anchor (an earlier run was interrupted); applying records it"
+			it.Interrupted = true
+			it.Detail = "the online account already exists with this user's anchor (an earlier run was interrupted); applying finishes it"
 		case !u.Enabled:
-			it.Problem, it.Detail = RuleUserDisabled, "the user account is disabled; enable it first or select it on purpose"
+			it.Problem, it.Detail = ReasonUserDisabled, "the user account is disabled; enable it first, or select it on purpose: its online account is then created with sign-in blocked"
 		default:
-			it.Problem, it.Detail = s.checkOnlineID(doms, idx, it.OnlineID, u.ID)
+			if c := dups.candidates(u); len(c) > 0 {
+				it.Problem, it.Candidates = ReasonProbableDuplicate, c
+				it.Detail = "the user probably has an online account already (" + strings.Join(c, ", ") +
+					"): assign it with Assign (OnlineChoice.Existing) rather than creating a second account and using a second licence; select the item only if it is someone else's"
+			} else {
+				it.Problem, it.Detail = s.checkOnlineID(doms, idx, it.OnlineID, u.ID)
+			}
 		}
 		it.Selected = it.Problem == ""
 		plan.Items = append(plan.Items, it)
 	}
+	plan.Warnings = s.planWarnings(ctx, op, plan)
 	return plan, nil
 }
 
+// planWarnings says what the administrator should know about the licences
+// before applying plan.
+func (s *Service) planWarnings(ctx context.Context, op string, plan *BulkPlan) []string {
+	selected := 0
+	for _, it := range plan.Items {
+		if it.Selected {
+			selected++
+		}
+	}
+	var w []string
+	switch {
+	case plan.NoLicense && len(plan.Licenses) == 0:
+		w = append(w, fmt.Sprintf("%d online accounts will be created without a licence: they cannot use mail or Office until licensed (SetLicenses)", selected))
+	case len(plan.Licenses) == 0:
+		w = append(w, "no licence chosen: every online account uses a licence; choose BulkOptions.Licenses, or set NoLicense to create them unlicensed on purpose (ApplyBulkCreate refuses otherwise)")
+	default:
+		skus, err := s.skus(ctx, op)
+		if err != nil {
+			break
+		}
+		lics, err := resolveLicenses(op, skus, plan.Licenses)
+		if err != nil {
+			w = append(w, err.Error())
+			break
+		}
+		for _, l := range lics {
+			if free := l.sku.Available(); selected > free {
+				w = append(w, fmt.Sprintf("%s: %d selected, %d seats free: buy %d more or select fewer users", l.sku.PartNumber, selected, free, selected-free))
+			}
+		}
+	}
+	return w
+}
+
 // checkOnlineID returns the problem with an online ID for user id, if any.
-func (s *Service) checkOnlineID(doms domainSet, idx tenantIndex, onlineID string, id backend.GUID) (rule, detail string) {
+func (s *Service) checkOnlineID(doms domainSet, idx tenantIndex, onlineID string, id backend.GUID) (backend.Reason, string) {
 	if err := doms.checkAddress("", onlineID, "online-id"); err != nil {
 		var e *backend.Error
 		if asError(err, &e) {
-			return string(e.Reason), e.Msg
+			return e.Reason, e.Msg
 		}
-		return RuleOnlineIDSyntax, err.Error()
+		return ReasonOnlineIDSyntax, err.Error()
 	}
 	if taken, ok := idx.byUPN[strings.ToLower(onlineID)]; ok && taken.ImmutableID != id.ImmutableID() {
-		return RuleOnlineIDTaken, "an online account named " + taken.UserPrincipalName + " already exists: choose another online ID, or assign that account to the user"
+		return ReasonOnlineIDTaken, "an online account named " + taken.UserPrincipalName + " already exists: choose another online ID, or assign that account to the user"
 	}
 	return "", ""
 }
 
+// Progress is one step of a long operation, for BulkOptions.Progress and
+// ImportOptions.Progress: called once per item when it ends.
+type Progress struct {
+	// Item names the item (the user's sAMAccountName) and OnlineID its
+	// online account.
+	Item     string
+	OnlineID string
+	// Status is the item's outcome; Err its error when it failed.
+	Status ItemStatus
+	Err    error
+	// Done items of Total have ended.
+	Done, Total int
+}
+
 // BulkOptions tune ApplyBulkCreate.
 type BulkOptions struct {
-	// Licenses to give every new account, with services turned off.
+	// Licenses to give every new account, with services turned off
+	// (default: the plan's).
 	Licenses []LicenseChoice
+	// NoLicense creates the accounts without a licence on purpose. Without
+	// a licence chosen (here or in the plan) and without NoLicense,
+	// ApplyBulkCreate refuses (ReasonLicenseChoiceRequired).
+	NoLicense bool
 	// UsageLocation overrides Options.UsageLocation.
 	UsageLocation string
-	// Progress is called after each item with the number done and the
-	// total of selected items.
-	Progress func(done, total int)
+	// Progress is called once per item when it ends.
+	Progress func(Progress)
 	// ResultsDir, when set, receives a results file (CSV and JSON) listing
-	// what failed, the reason and the action to take.
+	// what failed, the reason and the action to take. It is created (mode
+	// 0700) when missing and checked before any change.
 	ResultsDir string
 }
 
 // ApplyBulkCreate creates the selected online accounts of plan. First it
-// checks that every chosen SKU has a free seat for each new account, and
-// fails before any change, naming what is missing, when one has not. Then,
-// for each item: creates the online account (onPremisesImmutableId = the
-// user's objectGUID), licenses it, records the mapping on the user, and sets
-// the user to change password at next logon so the new password reaches the
-// online account. Items are independent; each gets an ItemResult.
+// checks, before any change, the licence choice, the results directory,
+// and that every chosen SKU has a free seat for each new account (failing
+// with a *LicenseShortfall as the cause when one has not). Then, for each
+// item: creates the online account (onPremisesImmutableId = the user's
+// objectGUID; sign-in blocked when the user is disabled), licenses it, sets
+// the user to change password at next logon so the new password reaches
+// the online account, and records the mapping on the user last. An item is
+// done only when every step happened; items are independent.
 //
 // ApplyBulkCreate is idempotent: run again after an interruption, it finds
-// the accounts it already created (by immutableId) and creates nothing
-// twice.
+// the accounts it already created (by immutableId), completes the steps an
+// item lacks, creates nothing twice and leaves finished items alone.
 func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *BulkOptions) (*Result, error) {
 	const op = "accounts: apply bulk create"
 	if plan == nil {
-		return nil, backend.Invalid(op, "", "plan-required", "a plan from PlanBulkCreate is required")
+		return nil, backend.Invalid(op, "", ReasonPlanRequired, "a plan from PlanBulkCreate is required")
 	}
 	var o BulkOptions
 	if opts != nil {
 		o = *opts
+	}
+	if len(o.Licenses) == 0 && !o.NoLicense {
+		o.Licenses, o.NoLicense = plan.Licenses, plan.NoLicense
+	}
+	if len(o.Licenses) == 0 && !o.NoLicense {
+		return nil, backend.Invalid(op, "", ReasonLicenseChoiceRequired,
+			"no licence chosen: every online account uses a licence; set BulkOptions.Licenses, or NoLicense to create the accounts unlicensed on purpose")
 	}
 	loc := o.UsageLocation
 	if loc == "" {
 		loc = s.opts.UsageLocation
 	}
 	if len(o.Licenses) > 0 && loc == "" {
-		return nil, backend.Invalid(op, "", RuleUsageLocation, "licensing needs a usage location: set BulkOptions.UsageLocation or Options.UsageLocation (e.g. \"FR\")")
+		return nil, backend.Invalid(op, "", ReasonUsageLocation, "licensing needs a usage location: set BulkOptions.UsageLocation or Options.UsageLocation (e.g. \"FR\")")
+	}
+	if o.ResultsDir != "" {
+		if err := prepareDir(op, o.ResultsDir, false); err != nil {
+			return nil, err
+		}
 	}
 	doms, err := s.domains(ctx, op)
 	if err != nil {
@@ -183,13 +313,23 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 	if err != nil {
 		return nil, err
 	}
-	idx, err := s.indexTenant(ctx, op)
-	if err != nil {
+	var idx tenantIndex
+	if plan.idx != nil && s.now().Sub(plan.planned) < planReuse {
+		idx = *plan.idx
+	} else if idx, err = s.indexTenant(ctx, op); err != nil {
 		return nil, err
 	}
+	plan.idx = nil // a second apply of the plan (a rerun) reads the tenant afresh
+	users := map[backend.GUID]backend.DirectoryUser{}
+	for u, err := range s.dir.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		users[u.ID] = u
+	}
 
-	res := &Result{Operation: "bulk-create"}
-	var work []*bulkWork
+	res := &Result{Operation: OperationBulkCreate, Started: s.now()}
+	var work, pre []*bulkWork // pre: items that ended before any write
 	seenID := map[string]string{}
 	need := map[string]int{}
 	for _, it := range plan.Items {
@@ -198,30 +338,43 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 		}
 		w := &bulkWork{item: it, res: ItemResult{User: it.SAMAccountName, OnlineID: it.OnlineID}}
 		res.Items = append(res.Items, &w.res)
+		pre = append(pre, w)
 		key := strings.ToLower(it.OnlineID)
 		if other, dup := seenID[key]; dup {
-			w.fail(backend.Invalid(op, it.OnlineID, RuleOnlineIDTaken, "the plan gives this online ID to %s too", other))
+			w.fail(backend.Invalid(op, it.OnlineID, ReasonOnlineIDTaken, "the plan gives this online ID to %s too", other))
 			continue
 		}
 		seenID[key] = it.SAMAccountName
-		if rule, detail := s.checkOnlineID(doms, idx, it.OnlineID, it.UserID); rule != "" {
-			w.fail(backend.Invalid(op, it.OnlineID, backend.Reason(rule), "%s", detail))
+		u, ok := users[it.UserID]
+		if !ok {
+			w.fail(backend.Errorf(backend.NotFound, op, it.SAMAccountName, "the user no longer exists in the directory; plan again"))
 			continue
 		}
+		w.user = u
+		if rule, detail := s.checkOnlineID(doms, idx, it.OnlineID, it.UserID); rule != "" {
+			w.fail(backend.Invalid(op, it.OnlineID, rule, "%s", detail))
+			continue
+		}
+		m, _ := ParseMapping(u.OnlineAccount)
 		if existing, ok := idx.byImmutable[it.UserID.ImmutableID()]; ok {
 			w.online = existing // created by an earlier run
-			if s.alreadyDone(ctx, it.UserID, existing, lics) {
-				// Finished by an earlier run: touch nothing (the user may
-				// have changed the password since).
+			w.mapped = m.ID == existing.ID && m.State == MappingAssigned
+			if w.mapped && len(missingAssignments(existing, lics)) == 0 {
+				// Finished by an earlier run (the mapping is written last):
+				// touch nothing (the user may have changed the password since).
 				w.res.OnlineUserID, w.res.Status = existing.ID, StatusDone
 				continue
 			}
+		} else if m.State == MappingAssigned {
+			w.fail(backend.Invalid(op, it.SAMAccountName, ReasonAlreadyMapped, "the user has an online account already (%s); plan again", m.UPN))
+			continue
 		}
 		for _, l := range lics {
 			if !hasLicense(w.online, l.sku.SKUID) {
 				need[l.sku.SKUID]++
 			}
 		}
+		pre = pre[:len(pre)-1]
 		work = append(work, w)
 	}
 	if err := checkSeats(op, lics, need); err != nil {
@@ -229,21 +382,25 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 	}
 
 	total := len(res.Items)
-	done := total - len(work) // items that failed validation or were done before
-	report := func() {
+	done := 0
+	report := func(w *bulkWork) {
+		done++
 		if o.Progress != nil {
-			o.Progress(done, total)
+			o.Progress(Progress{Item: w.item.SAMAccountName, OnlineID: w.item.OnlineID, Status: w.res.Status, Err: w.res.Err, Done: done, Total: total})
 		}
 	}
-	report()
+	for _, w := range pre {
+		report(w)
+	}
 	for start := 0; start < len(work); start += s.opts.BatchSize {
-		chunk := work[start:min(start+s.opts.BatchSize, len(work))]
-		s.bulkChunk(ctx, op, chunk, lics, loc)
-		done += len(chunk)
-		report()
 		if err := ctx.Err(); err != nil {
 			res.finish()
 			return res, backend.Wrap(err, backend.Canceled, op, "")
+		}
+		chunk := work[start:min(start+s.opts.BatchSize, len(work))]
+		s.bulkChunk(ctx, op, chunk, lics, loc)
+		for _, w := range chunk {
+			report(w)
 		}
 	}
 	res.finish()
@@ -259,7 +416,9 @@ func (s *Service) ApplyBulkCreate(ctx context.Context, plan *BulkPlan, opts *Bul
 
 type bulkWork struct {
 	item   PlanItem
+	user   backend.DirectoryUser
 	online backend.OnlineUser
+	mapped bool // the mapping is already recorded
 	res    ItemResult
 	failed bool
 }
@@ -269,9 +428,26 @@ func (w *bulkWork) fail(err error) {
 	w.res.setError(err)
 }
 
-// bulkChunk runs the steps of a chunk of items: create, license, map.
+// bulkChunk runs the steps of a chunk of items: create, license, follow
+// the user's state, must-change, map.
 func (s *Service) bulkChunk(ctx context.Context, op string, chunk []*bulkWork, lics []resolvedLicense, loc string) {
-	// 1. Create the online accounts that do not exist yet.
+	s.bulkCreateOnline(ctx, op, chunk, loc)
+	s.bulkLicense(ctx, op, chunk, lics, loc)
+	for _, w := range chunk {
+		if w.failed {
+			continue
+		}
+		if err := s.finishLink(ctx, op, w.user, w.online, !w.mapped); err != nil {
+			w.fail(err)
+			continue
+		}
+		w.res.OnlineUserID = w.online.ID
+		w.res.Status = StatusDone
+	}
+}
+
+// bulkCreateOnline creates the online accounts that do not exist yet.
+func (s *Service) bulkCreateOnline(ctx context.Context, op string, chunk []*bulkWork, loc string) {
 	var creates []backend.NewOnlineUser
 	var createFor []*bulkWork
 	for _, w := range chunk {
@@ -279,97 +455,125 @@ func (s *Service) bulkChunk(ctx context.Context, op string, chunk []*bulkWork, l
 			continue
 		}
 		local, _, _ := strings.Cut(w.item.OnlineID, "@")
-		display := w.item.DisplayName
+		display := w.user.DisplayName
 		if display == "" {
 			display = w.item.SAMAccountName
 		}
 		creates = append(creates, backend.NewOnlineUser{
 			UserPrincipalName: w.item.OnlineID, DisplayName: display, MailNickname: local,
 			UsageLocation: loc, Password: GeneratePassword(16), ImmutableID: w.item.UserID.ImmutableID(),
+			Disabled: !w.user.Enabled,
 		})
 		createFor = append(createFor, w)
 	}
-	if len(creates) > 0 {
-		users, errs := s.createOnline(ctx, creates)
-		for k, w := range createFor {
-			switch err := errs[k]; {
-			case err == nil:
-				w.online = users[k]
-			case backend.KindOf(err) == backend.AlreadyExists:
-				// A retried create may have landed the first time: the
-				// account is ours when it carries our immutableId.
-				if u, gerr := s.getOnline(ctx, op, creates[k].UserPrincipalName); gerr == nil && u.ImmutableID == creates[k].ImmutableID {
-					w.online = u
-				} else {
-					w.fail(backend.WithOp(&backend.Error{Kind: backend.AlreadyExists, Reason: RuleOnlineIDTaken,
-						Msg: "an online account with this ID already exists", Err: err}, op, w.item.OnlineID))
-				}
-			default:
+	if len(creates) == 0 {
+		return
+	}
+	users, errs := s.createOnline(ctx, creates)
+	for k, w := range createFor {
+		err := errs[k]
+		switch {
+		case err == nil:
+			w.online = users[k]
+		case backend.KindOf(err) == backend.AlreadyExists:
+			// A retried create may have landed the first time: the
+			// account is ours when it carries our immutableId.
+			if u, gerr := s.getOnline(ctx, op, creates[k].UserPrincipalName); gerr == nil && u.ImmutableID == creates[k].ImmutableID {
+				w.online, err = u, nil
+				m, _ := ParseMapping(w.user.OnlineAccount)
+				w.mapped = m.ID == u.ID && m.State == MappingAssigned // finished since the plan read the tenant
+			} else {
+				err = &backend.Error{Kind: backend.AlreadyExists, Reason: ReasonOnlineIDTaken, Msg: "an online account with this ID already exists", Err: err}
 				w.fail(backend.WithOp(err, op, w.item.OnlineID))
 			}
+		default:
+			w.fail(backend.WithOp(err, op, w.item.OnlineID))
 		}
+		e := ev(AuditCreateOnline, audit.SideTenant, w.item.SAMAccountName, w.item.OnlineID)
+		e.Detail = map[string]string{"signIn": fmt.Sprint(w.user.Enabled)}
+		s.record(ctx, e, err)
 	}
-	// 2. License them.
+}
+
+// bulkLicense gives the chunk's accounts the licences they lack.
+func (s *Service) bulkLicense(ctx context.Context, op string, chunk []*bulkWork, lics []resolvedLicense, loc string) {
 	var changes []backend.LicenseChange
 	var changeFor []*bulkWork
 	for _, w := range chunk {
 		if w.failed {
 			continue
 		}
-		if add := missingAssignments(w.online, lics); len(add) > 0 {
-			if w.online.UsageLocation == "" {
-				l := loc
-				if err := s.do(ctx, op, w.online.ID, func() error {
-					return s.tenant.UpdateUser(ctx, w.online.ID, backend.OnlineUserUpdate{UsageLocation: &l})
-				}); err != nil {
-					w.fail(backend.WithOp(err, op, w.item.OnlineID))
-					continue
-				}
-			}
-			changes = append(changes, backend.LicenseChange{UserID: w.online.ID, Add: add})
-			changeFor = append(changeFor, w)
+		add := missingAssignments(w.online, lics)
+		if len(add) == 0 {
+			continue
 		}
-	}
-	if len(changes) > 0 {
-		users, errs := s.assignOnline(ctx, changes)
-		for k, w := range changeFor {
-			if errs[k] != nil {
-				w.fail(backend.WithOp(errs[k], op, w.item.OnlineID))
+		if w.online.UsageLocation == "" {
+			if err := s.setUsageLocation(ctx, op, w.item.SAMAccountName, w.online, loc); err != nil {
+				w.fail(backend.WithOp(err, op, w.item.OnlineID))
 				continue
 			}
-			w.online = users[k]
 		}
+		changes = append(changes, backend.LicenseChange{UserID: w.online.ID, Add: add})
+		changeFor = append(changeFor, w)
 	}
-	// 3. Record the mapping with the user and ask for a new password, which
-	// the next password change syncs to the online account.
-	for _, w := range chunk {
-		if w.failed {
+	if len(changes) == 0 {
+		return
+	}
+	users, errs := s.assignOnline(ctx, changes)
+	for k, w := range changeFor {
+		e := ev(AuditAssignLicenses, audit.SideTenant, w.item.SAMAccountName, w.online.UserPrincipalName)
+		e.Target = skuList(changes[k].Add)
+		s.record(ctx, e, errs[k])
+		if errs[k] != nil {
+			w.fail(backend.WithOp(errs[k], op, w.item.OnlineID))
 			continue
 		}
-		m := Mapping{ID: w.online.ID, UPN: w.online.UserPrincipalName, State: Assigned}
-		if err := s.do(ctx, op, w.item.SAMAccountName, func() error { return s.dir.SetOnlineAccount(ctx, w.item.UserID, m.String()) }); err != nil {
-			w.fail(backend.WithOp(err, op, w.item.SAMAccountName))
-			continue
-		}
-		if err := s.do(ctx, op, w.item.SAMAccountName, func() error { return s.dir.SetMustChangePassword(ctx, w.item.UserID, true) }); err != nil {
-			w.fail(backend.WithOp(err, op, w.item.SAMAccountName))
-			continue
-		}
-		s.markSynced(ctx, w.item.UserID, w.online)
-		w.res.OnlineUserID = w.online.ID
-		w.res.Status = StatusDone
+		w.online = users[k]
 	}
 }
 
-// alreadyDone reports whether an earlier run finished the item: the user
-// records this online account as assigned and it has every license asked.
-func (s *Service) alreadyDone(ctx context.Context, id backend.GUID, ou backend.OnlineUser, lics []resolvedLicense) bool {
-	u, err := s.dir.GetUser(ctx, id)
-	if err != nil {
-		return false
+// finishLink completes the link of an online account to a user, each step
+// only if it is missing: sign-in follows the user's enabled state, the user
+// must change password at next logon (so the password reaches the online
+// account), the account is recorded as managed, and the mapping is written
+// last, so a recorded mapping means every step happened.
+func (s *Service) finishLink(ctx context.Context, op string, u backend.DirectoryUser, ou backend.OnlineUser, mustChange bool) error {
+	if ou.AccountEnabled != u.Enabled {
+		if err := s.setEnabledOnline(ctx, op, u.SAMAccountName, ou, u.Enabled); err != nil {
+			return backend.WithOp(err, op, u.SAMAccountName)
+		}
 	}
-	m, err := ParseMapping(u.OnlineAccount)
-	return err == nil && m.ID == ou.ID && m.State == Assigned && len(missingAssignments(ou, lics)) == 0
+	if mustChange {
+		if err := s.setMustChange(ctx, op, u); err != nil {
+			return err
+		}
+	}
+	if err := s.recordManaged(ctx, op, u, ou); err != nil {
+		return err
+	}
+	m := Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: MappingAssigned}
+	if cur, _ := ParseMapping(u.OnlineAccount); cur != m {
+		if err := s.setMapping(ctx, op, u, m); err != nil {
+			return err
+		}
+	}
+	s.markSynced(ctx, u.ID, ou)
+	return nil
+}
+
+// setUsageLocation writes an online account's usage location.
+func (s *Service) setUsageLocation(ctx context.Context, op, user string, ou backend.OnlineUser, loc string) error {
+	return s.write(ctx, op, ev(AuditSetUsageLocation, audit.SideTenant, user, ou.UserPrincipalName), func() error {
+		return s.tenant.UpdateUser(ctx, ou.ID, backend.OnlineUserUpdate{UsageLocation: &loc})
+	})
+}
+
+func skuList(add []backend.LicenseAssignment) string {
+	ids := make([]string, len(add))
+	for i, a := range add {
+		ids[i] = a.SKUID
+	}
+	return strings.Join(ids, ",")
 }
 
 func (s *Service) getOnline(ctx context.Context, op, idOrUPN string) (backend.OnlineUser, error) {

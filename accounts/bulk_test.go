@@ -40,14 +40,15 @@ func TestPlanBulkCreate(t *testing.T) {
 	}
 	require.Len(t, got, 5)
 	tests := []struct {
-		sam, onlineID, problem string
-		selected               bool
+		sam, onlineID string
+		problem       backend.Reason
+		selected      bool
 	}{
 		{"user001", "user001@contoso.com", "", true},
 		{"user002", "user002@contoso.com", "", true},
-		{"zoë", "zoë@contoso.com", accounts.RuleOnlineIDCharacters, false},
-		{"taken", "taken@contoso.com", accounts.RuleOnlineIDTaken, false},
-		{"gone", "gone@contoso.com", accounts.RuleUserDisabled, false},
+		{"zoë", "zoë@contoso.com", accounts.ReasonOnlineIDCharacters, false},
+		{"taken", "taken@contoso.com", accounts.ReasonProbableDuplicate, false},
+		{"gone", "gone@contoso.com", accounts.ReasonUserDisabled, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.sam, func(t *testing.T) {
@@ -72,7 +73,7 @@ func TestPlanBulkCreateDomainOverride(t *testing.T) {
 	assert.Equal(t, "contoso.onmicrosoft.com", plan.Domain)
 	_, err = e.svc.PlanBulkCreate(e.ctx, &accounts.PlanOptions{Domain: "fabrikam.com"})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.RuleDomainUnverified, string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonDomainUnverified, backend.ReasonOf(err))
 }
 
 func TestApplyBulkCreate(t *testing.T) {
@@ -83,7 +84,7 @@ func TestApplyBulkCreate(t *testing.T) {
 	require.NoError(t, err)
 	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{
 		Licenses: []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK", DisabledServices: []string{"SHAREPOINTENTERPRISE"}}},
-		Progress: func(done, total int) { progress = append(progress, [2]int{done, total}) },
+		Progress: func(p accounts.Progress) { progress = append(progress, [2]int{p.Done, p.Total}) },
 	})
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Done)
@@ -95,7 +96,7 @@ func TestApplyBulkCreate(t *testing.T) {
 		u = e.user(u.SAMAccountName)
 		m, err := accounts.ParseMapping(u.OnlineAccount)
 		require.NoError(t, err)
-		assert.Equal(t, accounts.Assigned, m.State)
+		assert.Equal(t, accounts.MappingAssigned, m.State)
 		assert.Equal(t, u.SAMAccountName+"@contoso.com", m.UPN)
 		assert.True(t, u.MustChangePassword, "the user must change password so the new one reaches the online account")
 
@@ -114,7 +115,7 @@ func TestApplyBulkCreateNotEnoughLicenses(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}})
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
-	assert.Equal(t, accounts.RuleNoFreeLicense, string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonNoFreeLicense, backend.ReasonOf(err))
 	assert.Contains(t, err.Error(), "ENTERPRISEPACK: 5 needed, 2 free, 3 missing")
 	assert.Zero(t, e.onlineCount(), "nothing is created when licenses are missing")
 	assert.Empty(t, e.user("user001").OnlineAccount)
@@ -126,20 +127,21 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 		edit   func(p *accounts.BulkPlan)
 		opts   *accounts.BulkOptions
 		kind   error
-		reason string
+		reason backend.Reason
 	}{
-		{"nil plan", nil, nil, backend.ErrInvalidArgument, "plan-required"},
+		{"nil plan", nil, nil, backend.ErrInvalidArgument, accounts.ReasonPlanRequired},
+		{"no licence choice", func(*accounts.BulkPlan) {}, nil, backend.ErrInvalidArgument, accounts.ReasonLicenseChoiceRequired},
 		{"unknown sku", func(*accounts.BulkPlan) {}, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "NOPE"}}}, backend.ErrInvalidArgument, "unknown-sku"},
 		{"unknown service", func(*accounts.BulkPlan) {},
 			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK", DisabledServices: []string{"YAMMER"}}}},
 			backend.ErrInvalidArgument, "unknown-service-plan"},
 		{"licensing without usage location", func(*accounts.BulkPlan) {},
-			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}, UsageLocation: ""}, backend.ErrInvalidArgument, accounts.RuleUsageLocation},
+			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}, UsageLocation: ""}, backend.ErrInvalidArgument, accounts.ReasonUsageLocation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, 10, func(o *accounts.Options) {
-				if tc.reason == accounts.RuleUsageLocation {
+				if tc.reason == accounts.ReasonUsageLocation {
 					o.UsageLocation = ""
 				}
 			})
@@ -153,7 +155,7 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 			}
 			_, err := e.svc.ApplyBulkCreate(e.ctx, plan, tc.opts)
 			require.ErrorIs(t, err, tc.kind)
-			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
+			assert.Equal(t, tc.reason, backend.ReasonOf(err))
 			assert.Zero(t, e.onlineCount(), "nothing is left half-done")
 		})
 	}
@@ -168,20 +170,20 @@ func TestApplyBulkCreateItemFailuresAndResultsFile(t *testing.T) {
 	plan.Items[2].OnlineID = plan.Items[0].OnlineID     // duplicate online ID in the plan
 	plan.Items[3].OnlineID = "user004@fabrikam.example" // not a tenant domain
 	dir := t.TempDir()
-	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{ResultsDir: dir})
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{ResultsDir: dir, NoLicense: true})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Done)
 	assert.Equal(t, 3, res.Failed)
-	reasons := map[string]string{}
+	reasons := map[string]backend.Reason{}
 	for _, it := range res.Failures() {
 		reasons[it.User] = it.Reason
 		assert.NotEmpty(t, it.Action)
 		assert.Empty(t, e.user(it.User).OnlineAccount, "a failed item changes nothing on the user")
 	}
-	assert.Equal(t, map[string]string{
-		"user002": accounts.RuleOnlineIDCharacters,
-		"user003": accounts.RuleOnlineIDTaken,
-		"user004": accounts.RuleDomainUnverified,
+	assert.Equal(t, map[string]backend.Reason{
+		"user002": accounts.ReasonOnlineIDCharacters,
+		"user003": accounts.ReasonOnlineIDTaken,
+		"user004": accounts.ReasonDomainUnverified,
 	}, reasons)
 	assert.Equal(t, 1, e.onlineCount())
 
@@ -219,8 +221,8 @@ func TestApplyBulkCreateRetriesThrottling(t *testing.T) {
 	assert.Equal(t, 5, res.Done)
 	assert.Equal(t, 5, e.onlineCount())
 	assert.Equal(t, 5, e.seatsUsed(e3SKU))
-	require.NotEmpty(t, e.sleeps)
-	assert.Equal(t, 7*time.Second, e.sleeps[0], "the service's Retry-After is honoured")
+	require.NotEmpty(t, e.clock.Waits())
+	assert.Equal(t, 7*time.Second, e.clock.Waits()[0], "the service's Retry-After is honoured")
 }
 
 func TestApplyBulkCreateGivesUpAfterMaxAttempts(t *testing.T) {
@@ -230,7 +232,7 @@ func TestApplyBulkCreateGivesUpAfterMaxAttempts(t *testing.T) {
 	res := e.bulkCreate()
 	require.Equal(t, 1, res.Failed)
 	assert.ErrorIs(t, res.Items[0].Err, backend.ErrThrottled)
-	assert.Len(t, e.sleeps, 2, "three attempts, two waits")
+	assert.Len(t, e.clock.Waits(), 2, "three attempts, two waits")
 }
 
 // lossyTenant performs a create but reports it failed, as when the response
@@ -275,8 +277,8 @@ func TestApplyBulkCreateInterruptedThenResumed(t *testing.T) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	res, err := e.svc.ApplyBulkCreate(ctx, plan, &accounts.BulkOptions{
 		Licenses: []accounts.LicenseChoice{e3},
-		Progress: func(done, total int) {
-			if done >= 4 {
+		Progress: func(p accounts.Progress) {
+			if p.Done >= 4 {
 				cancel() // interrupted after the second chunk
 			}
 		},
@@ -325,7 +327,7 @@ func TestApplyBulkCreateAgainLeavesFinishedUsersAlone(t *testing.T) {
 	_, err = e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}})
 	require.NoError(t, err)
 	// The user changes the password, as asked at next logon.
-	_, err = e.svc.ChangePassword(e.ctx, "user001", "Initial-Pw-2026", "Blue-Harbor-77")
+	_, err = e.svc.ChangePassword(e.ctx, "user001", "Initial-Pw-Kq7x", "Blue-Harbor-77")
 	require.NoError(t, err)
 	require.False(t, e.user("user001").MustChangePassword)
 
@@ -338,4 +340,26 @@ func TestApplyBulkCreateAgainLeavesFinishedUsersAlone(t *testing.T) {
 		assert.NotContains(t, []string{"SetOnlineAccount", "SetMustChangePassword"}, c.Op)
 	}
 	assert.Equal(t, 2, e.seatsUsed(e3SKU))
+}
+
+// Plan then apply reads the tenant's users once.
+func TestPlanThenApplyListsTheTenantOnce(t *testing.T) {
+	e := newEnv(t, 10)
+	e.addUsers(3)
+	e.tenant.ResetCalls()
+	plan, err := e.svc.PlanBulkCreate(e.ctx, &accounts.PlanOptions{Licenses: []accounts.LicenseChoice{e3}})
+	require.NoError(t, err)
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Done)
+	assert.Equal(t, 1, e.tenant.CountCalls("ListUsers"))
+
+	_, err = e.svc.Reconcile(e.ctx, nil)
+	require.NoError(t, err)
+	e.tenant.ResetCalls()
+	require.NoError(t, e.dir.SetEnabled(e.ctx, e.user("user001").ID, false))
+	_, err = e.svc.Reconcile(e.ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, e.tenant.CountCalls("ListUsers"), "PlanReconcile lists, ApplyReconcile reads only the accounts it changes")
+	assert.Equal(t, 1, e.tenant.CountCalls("GetUser"))
 }

@@ -19,19 +19,19 @@ func TestStatusSuspendedSubscription(t *testing.T) {
 	require.NoError(t, err)
 	st, err := e.svc.Status(e.ctx, "ann")
 	require.NoError(t, err)
-	require.Equal(t, accounts.Active, st.State)
+	require.Equal(t, accounts.AccountActive, st.State)
 
 	for _, status := range []string{backend.CapabilitySuspended, backend.CapabilityLockedOut, backend.CapabilityDeleted} {
 		require.NoError(t, e.tenant.SetCapabilityStatus(e3SKU, status))
 		st, err = e.svc.Status(e.ctx, "ann")
 		require.NoError(t, err)
-		assert.Equal(t, accounts.Inactive, st.State, status)
+		assert.Equal(t, accounts.AccountInactive, st.State, status)
 		assert.True(t, st.Licensed, status)
 		assert.Equal(t, accounts.LicenseUnusableAdvice, st.Advice, status)
 		all, err := e.svc.ListStatus(e.ctx)
 		require.NoError(t, err)
 		require.Len(t, all, 1)
-		assert.Equal(t, accounts.Inactive, all[0].State, status)
+		assert.Equal(t, accounts.AccountInactive, all[0].State, status)
 		lics, err := e.svc.Licenses(e.ctx)
 		require.NoError(t, err)
 		for _, l := range lics {
@@ -45,5 +45,5 @@ func TestStatusSuspendedSubscription(t *testing.T) {
 	require.NoError(t, e.tenant.SetCapabilityStatus(e3SKU, backend.CapabilityWarning))
 	st, err = e.svc.Status(e.ctx, "ann")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Active, st.State)
+	assert.Equal(t, accounts.AccountActive, st.State)
 }

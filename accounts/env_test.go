@@ -3,7 +3,6 @@ package accounts_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,32 +13,20 @@ import (
 	"github.com/essentials365/sdk/accounts"
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/essentials365/state"
+	"github.com/essentials365/sdk/internal/testclock"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a small company: a memory directory, a memory tenant with a
 // verified custom domain and two SKUs, and a Service over them.
 type env struct {
 	t      *testing.T
 	ctx    context.Context
-	clock  *clock
+	clock  *testclock.Clock
 	dir    *memory.Directory
 	tenant *memory.Tenant
+	store  *state.MemoryStore
 	svc    *accounts.Service
-	sleeps []time.Duration
-	mu     sync.Mutex
 	e3     backend.SKU
 	ex     backend.SKU
 }
@@ -53,7 +40,7 @@ type envOpt func(*accounts.Options)
 
 func newEnv(t *testing.T, seats int, opts ...envOpt) *env {
 	t.Helper()
-	e := &env{t: t, ctx: t.Context(), clock: &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, ctx: t.Context(), clock: testclock.At(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))}
 	e.dir = memory.NewDirectory(&memory.DirectoryOptions{DNSName: "contoso.local", Now: e.clock.Now})
 	e.tenant = memory.NewTenant(&memory.TenantOptions{Now: e.clock.Now})
 	require.NoError(t, e.tenant.AddVerifiedDomain("contoso.com", true))
@@ -72,12 +59,7 @@ func newEnv(t *testing.T, seats int, opts ...envOpt) *env {
 		Mail:          e.tenant.Mail(),
 		Now:           e.clock.Now,
 		UsageLocation: "FR",
-		Retry: retry.Policy{Sleep: func(ctx context.Context, d time.Duration) error {
-			e.mu.Lock()
-			e.sleeps = append(e.sleeps, d)
-			e.mu.Unlock()
-			return ctx.Err()
-		}},
+		Retry:         retry.Policy{Sleep: e.clock.Sleep},
 	}
 	for _, f := range opts {
 		f(o)
@@ -100,7 +82,7 @@ func (e *env) addUsers(n int) []backend.DirectoryUser {
 func (e *env) addUser(sam, display string) backend.DirectoryUser {
 	e.t.Helper()
 	u, err := e.dir.CreateUser(e.ctx, backend.NewDirectoryUser{SAMAccountName: sam, UserPrincipalName: sam + "@contoso.local",
-		DisplayName: display, Password: "Initial-Pw-2026"})
+		DisplayName: display, Password: "Initial-Pw-Kq7x"})
 	require.NoError(e.t, err)
 	return u
 }
@@ -145,7 +127,7 @@ func (e *env) bulkCreate(lics ...accounts.LicenseChoice) *accounts.Result {
 	e.t.Helper()
 	plan, err := e.svc.PlanBulkCreate(e.ctx, nil)
 	require.NoError(e.t, err)
-	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: lics})
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{Licenses: lics, NoLicense: len(lics) == 0})
 	require.NoError(e.t, err)
 	return res
 }

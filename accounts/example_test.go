@@ -95,7 +95,7 @@ func ExampleService_SetPassword() {
 	_ = tenant.AddVerifiedDomain("contoso.com", true)
 	_, _ = dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: "ann", Password: "Welcome-2026!"})
 	svc, _ := accounts.New(dir, tenant, &accounts.Options{Now: clock})
-	_, _ = svc.Assign(ctx, "ann", accounts.OnlineChoice{})
+	_, _ = svc.Assign(ctx, "ann", accounts.OnlineChoice{NoLicense: true})
 
 	state, err := svc.SetPassword(ctx, "ann", "Blue-Sky-2026")
 	if err != nil {
@@ -118,7 +118,7 @@ func ExampleService_Reconcile() {
 	dir, tenant := newCompany("ann", "ben")
 	svc, _ := accounts.New(dir, tenant, &accounts.Options{UsageLocation: "FR"})
 	plan, _ := svc.PlanBulkCreate(ctx, nil)
-	_, _ = svc.ApplyBulkCreate(ctx, plan, nil)
+	_, _ = svc.ApplyBulkCreate(ctx, plan, &accounts.BulkOptions{NoLicense: true})
 	_, _ = svc.Reconcile(ctx, nil) // first run reads everything
 
 	ann, _ := dir.GetUserBySAMAccountName(ctx, "ann")

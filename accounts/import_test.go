@@ -38,12 +38,13 @@ func TestPlanImport(t *testing.T) {
 		got[it.OnlineID] = it
 	}
 	tests := []struct {
-		onlineID, sam, problem string
+		onlineID, sam string
+		problem       backend.Reason
 	}{
 		{"bob@contoso.com", "bob", ""},
-		{"alice@contoso.com", "alice", accounts.RuleSAMTaken},
+		{"alice@contoso.com", "alice", accounts.ReasonSAMTaken},
 		{"very.long.name.of.carol@contoso.com", "very.long.name.of.ca", ""},
-		{"synced@contoso.com", "synced", accounts.RuleOnlineLinked},
+		{"synced@contoso.com", "synced", accounts.ReasonOnlineLinked},
 		{"o'brien@contoso.onmicrosoft.com", "o'brien", ""},
 	}
 	for _, tc := range tests {
@@ -151,7 +152,7 @@ func TestApplyImportBadInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Failed)
 	for _, it := range res.Items {
-		assert.Equal(t, accounts.RuleSAMInvalid, it.Reason)
+		assert.Equal(t, accounts.ReasonSAMInvalid, it.Reason)
 	}
 }
 
@@ -176,4 +177,38 @@ func TestApplyImportResumesHalfDoneUser(t *testing.T) {
 	assert.Equal(t, 1, res.Done)
 	_, err = os.Stat(filepath.Join(dir, "bob.txt"))
 	require.NoError(t, err)
+}
+
+// Scenario: an import killed after the AD user was created was never
+// proposed again.
+func TestPlanImportReproposesAnInterruptedImport(t *testing.T) {
+	e := newEnv(t, 10)
+	e.cloudUsers("bob@contoso.com")
+	plan, err := e.svc.PlanImport(e.ctx)
+	require.NoError(t, err)
+	// The link fails and so does the undo, as when the process dies there.
+	e.tenant.FailNext("UpdateUser", 1, &backend.Error{Kind: backend.PermissionDenied, Msg: "denied"})
+	e.dir.FailNext("DeleteUser", 1, &backend.Error{Kind: backend.PermissionDenied, Msg: "no right to delete"})
+	dir := filepath.Join(t.TempDir(), "pw")
+	res, err := e.svc.ApplyImport(e.ctx, plan, &accounts.ImportOptions{PasswordDir: dir})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Failed)
+	require.True(t, e.user("bob").MustChangePassword, "the half-made user is there")
+
+	plan, err = e.svc.PlanImport(e.ctx)
+	require.NoError(t, err)
+	require.Len(t, plan.Items, 1)
+	it := plan.Items[0]
+	assert.True(t, it.Interrupted)
+	assert.True(t, it.Selected)
+	assert.Equal(t, "bob", it.SAMAccountName)
+	assert.Empty(t, it.Problem)
+	res, err = e.svc.ApplyImport(e.ctx, plan, &accounts.ImportOptions{PasswordDir: dir})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Done)
+	b, err := os.ReadFile(filepath.Join(dir, "bob.txt"))
+	require.NoError(t, err)
+	err = e.dir.Authenticate(e.ctx, "bob", extractPassword(t, string(b)))
+	assert.Equal(t, "password-must-change", string(backend.ReasonOf(err)), "a new temporary password, in its file")
+	assert.Equal(t, e.user("bob").ID.ImmutableID(), e.online("bob@contoso.com").ImmutableID)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/internal/atomicfile"
 )
@@ -25,17 +26,24 @@ type ImportItem struct {
 	// SAMAccountName is the proposed user name, from the online ID.
 	SAMAccountName string
 	Selected       bool
-	// Problem names the rule that stops this item: RuleSAMInvalid,
-	// RuleSAMTaken or RuleOnlineLinked.
-	Problem string
-	Detail  string
+	// Problem names the rule that stops this item: ReasonSAMInvalid,
+	// ReasonSAMTaken or ReasonOnlineLinked.
+	Problem backend.Reason
+	// Interrupted marks an import an earlier run left half done (the user
+	// exists, the online account is not anchored yet); it is selected, and
+	// applying finishes it with a new temporary password.
+	Interrupted bool
+	Detail      string
+	// Warning says what the administrator should check, e.g. a user name
+	// cut to Active Directory's 20 characters.
+	Warning string
 }
 
 // PlanImport lists the online accounts that no network user has, each with
 // a proposed user name taken from its online ID. It writes nothing.
 func (s *Service) PlanImport(ctx context.Context) (*ImportPlan, error) {
 	const op = "accounts: plan import"
-	mappedIDs := map[string]bool{}
+	mappedIDs := map[string]backend.DirectoryUser{}
 	guids := map[string]bool{}
 	sams := map[string]bool{}
 	for u, err := range s.dir.ListUsers(ctx) {
@@ -43,7 +51,7 @@ func (s *Service) PlanImport(ctx context.Context) (*ImportPlan, error) {
 			return nil, backend.WithOp(err, op, "")
 		}
 		if m, _ := ParseMapping(u.OnlineAccount); m.ID != "" {
-			mappedIDs[m.ID] = true
+			mappedIDs[m.ID] = u
 		}
 		guids[u.ID.ImmutableID()] = true
 		sams[strings.ToLower(u.SAMAccountName)] = true
@@ -54,18 +62,30 @@ func (s *Service) PlanImport(ctx context.Context) (*ImportPlan, error) {
 		if err != nil {
 			return nil, backend.WithOp(err, op, "")
 		}
-		if mappedIDs[ou.ID] || (ou.ImmutableID != "" && guids[ou.ImmutableID]) {
+		if owner, ok := mappedIDs[ou.ID]; ok && ou.ImmutableID == "" && owner.MustChangePassword {
+			// An earlier import created the user and stopped before the
+			// anchor was set: nobody may know the user's password.
+			plan.Items = append(plan.Items, ImportItem{OnlineUserID: ou.ID, OnlineID: ou.UserPrincipalName, DisplayName: ou.DisplayName,
+				SAMAccountName: owner.SAMAccountName, Selected: true, Interrupted: true,
+				Detail: "an earlier import created " + owner.SAMAccountName + " and was interrupted; applying gives it a new temporary password and finishes the link"})
 			continue
 		}
+		if _, ok := mappedIDs[ou.ID]; ok || (ou.ImmutableID != "" && guids[ou.ImmutableID]) {
+			continue
+		}
+		sam, cut := proposeSAM(ou.UserPrincipalName)
 		it := ImportItem{OnlineUserID: ou.ID, OnlineID: ou.UserPrincipalName, DisplayName: ou.DisplayName,
-			SAMAccountName: proposeSAM(ou.UserPrincipalName), Selected: true}
+			SAMAccountName: sam, Selected: true}
+		if cut {
+			it.Warning = "the user name was cut to " + sam + " (Active Directory allows 20 characters): check it or type another"
+		}
 		switch {
 		case ou.ImmutableID != "":
-			it.Problem, it.Detail = RuleOnlineLinked, "the account is linked to a user of another directory (onPremisesImmutableId is set); it cannot be imported"
+			it.Problem, it.Detail = ReasonOnlineLinked, "the account is linked to a user of another directory (onPremisesImmutableId is set); it cannot be imported"
 		case checkSAM("", it.SAMAccountName) != nil:
-			it.Problem, it.Detail = RuleSAMInvalid, "no valid user name can be made from this online ID; type one"
+			it.Problem, it.Detail = ReasonSAMInvalid, "no valid user name can be made from this online ID; type one"
 		case sams[strings.ToLower(it.SAMAccountName)] || proposed[strings.ToLower(it.SAMAccountName)]:
-			it.Problem, it.Detail = RuleSAMTaken, "the user name "+it.SAMAccountName+" is taken; type another"
+			it.Problem, it.Detail = ReasonSAMTaken, "the user name "+it.SAMAccountName+" is taken; type another"
 		}
 		it.Selected = it.Problem == ""
 		if it.Selected {
@@ -84,13 +104,16 @@ type PasswordSink func(ctx context.Context, user, onlineID, password string) err
 // one of PasswordDir and PasswordSink.
 type ImportOptions struct {
 	// PasswordDir receives one file per new user, <user>.txt, mode 0600,
-	// with the user name, online ID and temporary password.
+	// with the user name, online ID and temporary password. It is created
+	// (mode 0700) when missing, and refused before any change when others
+	// can write to it.
 	PasswordDir string
 	// PasswordSink receives them instead.
 	PasswordSink PasswordSink
-	// Progress is called after each item.
-	Progress func(done, total int)
-	// ResultsDir, when set, receives a results file for the failures.
+	// Progress is called once per item when it ends.
+	Progress func(Progress)
+	// ResultsDir, when set, receives a results file for the failures; it
+	// is created (mode 0700) when missing and checked before any change.
 	ResultsDir string
 }
 
@@ -103,21 +126,26 @@ type ImportOptions struct {
 func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan, opts *ImportOptions) (*Result, error) {
 	const op = "accounts: apply import"
 	if plan == nil {
-		return nil, backend.Invalid(op, "", "plan-required", "a plan from PlanImport is required")
+		return nil, backend.Invalid(op, "", ReasonPlanRequired, "a plan from PlanImport is required")
 	}
 	if opts == nil || (opts.PasswordDir == "") == (opts.PasswordSink == nil) {
-		return nil, backend.Invalid(op, "", "password-destination", "set exactly one of PasswordDir and PasswordSink: the temporary passwords must go somewhere")
+		return nil, backend.Invalid(op, "", ReasonPasswordDestination, "set exactly one of PasswordDir and PasswordSink: the temporary passwords must go somewhere")
 	}
 	if opts.PasswordDir != "" {
-		if err := os.MkdirAll(opts.PasswordDir, 0o700); err != nil {
-			return nil, backend.Wrap(err, backend.FailedPrecondition, op, opts.PasswordDir)
+		if err := prepareDir(op, opts.PasswordDir, true); err != nil {
+			return nil, err
+		}
+	}
+	if opts.ResultsDir != "" {
+		if err := prepareDir(op, opts.ResultsDir, false); err != nil {
+			return nil, err
 		}
 	}
 	info, err := s.dir.Info(ctx)
 	if err != nil {
 		return nil, backend.WithOp(err, op, "")
 	}
-	res := &Result{Operation: "import"}
+	res := &Result{Operation: OperationImport, Started: s.now()}
 	var items []*ImportItem
 	var results []*ItemResult
 	seen := map[string]bool{}
@@ -133,7 +161,7 @@ func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan, opts *Impor
 			continue
 		}
 		if seen[strings.ToLower(it.SAMAccountName)] {
-			r.setError(backend.Invalid(op, it.SAMAccountName, RuleSAMTaken, "the plan uses this user name twice"))
+			r.setError(backend.Invalid(op, it.SAMAccountName, ReasonSAMTaken, "the plan uses this user name twice"))
 			continue
 		}
 		seen[strings.ToLower(it.SAMAccountName)] = true
@@ -153,7 +181,7 @@ func (s *Service) ApplyImport(ctx context.Context, plan *ImportPlan, opts *Impor
 		}
 		done++
 		if opts.Progress != nil {
-			opts.Progress(done, total)
+			opts.Progress(Progress{Item: it.SAMAccountName, OnlineID: it.OnlineID, Status: results[k].Status, Err: results[k].Err, Done: done, Total: total})
 		}
 	}
 	res.finish()
@@ -182,26 +210,28 @@ func (s *Service) importOne(ctx context.Context, op string, it *ImportItem, info
 			// Interrupted after creating the user: nobody may know its
 			// password, so give it a new one and finish.
 			pw := GeneratePassword(16)
-			if err := s.do(ctx, op, existing.SAMAccountName, func() error { return s.dir.ResetPassword(ctx, existing.ID, pw, true) }); err != nil {
+			if err := s.write(ctx, op, ev(AuditResetPassword, audit.SideDirectory, existing.SAMAccountName, ""), func() error {
+				return s.dir.ResetPassword(ctx, existing.ID, pw, true)
+			}); err != nil {
 				return backend.WithOp(err, op, it.SAMAccountName)
 			}
 			return s.finishImport(ctx, op, it, existing, ou, pw, opts, func() {})
 		}
-		return backend.Invalid(op, it.SAMAccountName, RuleSAMTaken, "the user name is taken by another user")
+		return backend.Invalid(op, it.SAMAccountName, ReasonSAMTaken, "the user name is taken by another user")
 	} else if backend.KindOf(err) != backend.NotFound {
 		return backend.WithOp(err, op, it.SAMAccountName)
 	}
 	if ou.ImmutableID != "" {
-		return backend.Invalid(op, it.OnlineID, RuleOnlineLinked, "the online account is linked to another directory")
+		return backend.Invalid(op, it.OnlineID, ReasonOnlineLinked, "the online account is linked to another directory")
 	}
 	upn := ou.UserPrincipalName
 	if _, err := s.dir.GetUserByUPN(ctx, upn); err == nil {
 		upn = it.SAMAccountName + "@" + info.DNSName
 	}
 	pw := GeneratePassword(16)
-	m := Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: Assigned}
+	m := Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: MappingAssigned}
 	var du backend.DirectoryUser
-	err = s.do(ctx, op, it.SAMAccountName, func() (e error) {
+	err = s.write(ctx, op, ev(AuditCreateUser, audit.SideDirectory, it.SAMAccountName, ou.UserPrincipalName), func() (e error) {
 		du, e = s.dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: it.SAMAccountName, UserPrincipalName: upn,
 			DisplayName: it.DisplayName, Password: pw, MustChangePassword: true, OnlineAccount: m.String()})
 		return
@@ -210,7 +240,7 @@ func (s *Service) importOne(ctx context.Context, op string, it *ImportItem, info
 		return backend.WithOp(err, op, it.SAMAccountName)
 	}
 	undo := func() {
-		if derr := s.do(ctx, op, du.SAMAccountName, func() error { return s.dir.DeleteUser(ctx, du.ID) }); derr != nil {
+		if derr := s.deleteDirUser(ctx, op, du); derr != nil {
 			s.log.ErrorContext(ctx, "rollback: cannot delete the imported user", "user", du.SAMAccountName, "err", derr)
 		}
 	}
@@ -225,12 +255,17 @@ func (s *Service) finishImport(ctx context.Context, op string, it *ImportItem, d
 		return backend.WithOp(err, op, it.SAMAccountName)
 	}
 	imm := du.ID.ImmutableID()
-	if err := s.do(ctx, op, ou.ID, func() error { return s.tenant.UpdateUser(ctx, ou.ID, backend.OnlineUserUpdate{ImmutableID: &imm}) }); err != nil {
+	if err := s.write(ctx, op, ev(AuditSetAnchor, audit.SideTenant, du.SAMAccountName, ou.UserPrincipalName), func() error {
+		return s.tenant.UpdateUser(ctx, ou.ID, backend.OnlineUserUpdate{ImmutableID: &imm})
+	}); err != nil {
 		undo()
 		if opts.PasswordDir != "" {
 			_ = os.Remove(passwordFile(opts.PasswordDir, du.SAMAccountName))
 		}
 		return backend.WithOp(err, op, it.OnlineID)
+	}
+	if err := s.recordManaged(ctx, op, du, ou); err != nil {
+		return err
 	}
 	s.markSynced(ctx, du.ID, ou)
 	return nil

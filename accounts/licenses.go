@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
@@ -67,11 +68,11 @@ func resolveLicenses(op string, skus []backend.SKU, choices []LicenseChoice) ([]
 			return strings.EqualFold(k.SKUID, c.SKU) || strings.EqualFold(k.PartNumber, c.SKU)
 		})
 		if i < 0 {
-			return nil, backend.Invalid(op, c.SKU, "unknown-sku", "the tenant has no subscription %q", c.SKU)
+			return nil, backend.Invalid(op, c.SKU, ReasonUnknownSKU, "the tenant has no subscription %q", c.SKU)
 		}
 		sku := skus[i]
 		if seen[sku.SKUID] {
-			return nil, backend.Invalid(op, c.SKU, "duplicate-sku", "%s is chosen twice", sku.PartNumber)
+			return nil, backend.Invalid(op, c.SKU, ReasonDuplicateSKU, "%s is chosen twice", sku.PartNumber)
 		}
 		seen[sku.SKUID] = true
 		r := resolvedLicense{sku: sku}
@@ -80,7 +81,7 @@ func resolveLicenses(op string, skus []backend.SKU, choices []LicenseChoice) ([]
 				return strings.EqualFold(p.ID, name) || strings.EqualFold(p.Name, name)
 			})
 			if j < 0 {
-				return nil, backend.Invalid(op, name, "unknown-service-plan", "%s has no service %q", sku.PartNumber, name)
+				return nil, backend.Invalid(op, name, ReasonUnknownServicePlan, "%s has no service %q", sku.PartNumber, name)
 			}
 			r.disabled = append(r.disabled, sku.ServicePlans[j].ID)
 		}
@@ -109,20 +110,45 @@ func missingAssignments(u backend.OnlineUser, lics []resolvedLicense) []backend.
 	return add
 }
 
-// checkSeats fails with FailedPrecondition, naming how many seats are
-// missing, when the SKUs do not have a free seat for every user that needs
-// one. need maps a skuId to the number of users that will take a seat.
+// LicenseShortfall is the cause of a ReasonNoFreeLicense error: per SKU,
+// how many seats were needed, how many are free, and how many are missing.
+// Reach it with errors.As.
+type LicenseShortfall struct {
+	SKUs []SKUShortfall
+}
+
+// SKUShortfall is one SKU of a LicenseShortfall.
+type SKUShortfall struct {
+	SKUID      string
+	PartNumber string
+	Needed     int
+	Free       int
+	Missing    int
+}
+
+func (l *LicenseShortfall) Error() string {
+	parts := make([]string, len(l.SKUs))
+	for i, s := range l.SKUs {
+		parts[i] = s.PartNumber + ": " + itoa(s.Needed) + " needed, " + itoa(s.Free) + " free, " + itoa(s.Missing) + " missing"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// checkSeats fails with FailedPrecondition (ReasonNoFreeLicense, a
+// *LicenseShortfall as the cause) when the SKUs do not have a free seat for
+// every user that needs one. need maps a skuId to the number of users that
+// will take a seat.
 func checkSeats(op string, lics []resolvedLicense, need map[string]int) error {
-	var short []string
+	var short LicenseShortfall
 	for _, l := range lics {
 		n := need[l.sku.SKUID]
 		if free := l.sku.Available(); n > free {
-			short = append(short, l.sku.PartNumber+": "+itoa(n)+" needed, "+itoa(free)+" free, "+itoa(n-free)+" missing")
+			short.SKUs = append(short.SKUs, SKUShortfall{SKUID: l.sku.SKUID, PartNumber: l.sku.PartNumber, Needed: n, Free: free, Missing: n - free})
 		}
 	}
-	if len(short) > 0 {
-		return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Reason: RuleNoFreeLicense,
-			Msg: "not enough licenses (" + strings.Join(short, "; ") + "): buy more seats in the Microsoft 365 admin center or choose fewer users"}
+	if len(short.SKUs) > 0 {
+		return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Reason: ReasonNoFreeLicense, Err: &short,
+			Msg: "not enough licenses: buy more seats in the Microsoft 365 admin center or choose fewer users; nothing was changed"}
 	}
 	return nil
 }
@@ -168,14 +194,22 @@ func (s *Service) SetLicenses(ctx context.Context, user string, add []LicenseCho
 	}
 	if ou.UsageLocation == "" && len(adds) > 0 {
 		if s.opts.UsageLocation == "" {
-			return backend.Invalid(op, user, RuleUsageLocation, "the online account has no usage location: set Options.UsageLocation")
+			return backend.Invalid(op, user, ReasonUsageLocation, "the online account has no usage location: set Options.UsageLocation")
 		}
-		loc := s.opts.UsageLocation
-		if err := s.do(ctx, op, ou.ID, func() error { return s.tenant.UpdateUser(ctx, ou.ID, backend.OnlineUserUpdate{UsageLocation: &loc}) }); err != nil {
+		if err := s.setUsageLocation(ctx, op, u.SAMAccountName, ou, s.opts.UsageLocation); err != nil {
 			return backend.WithOp(err, op, user)
 		}
 	}
-	err = s.do(ctx, op, ou.ID, func() error { _, e := s.tenant.AssignLicenses(ctx, ou.ID, adds, rm); return e })
+	name := AuditAssignLicenses
+	if len(adds) == 0 {
+		name = AuditRemoveLicenses
+	}
+	e := ev(name, audit.SideTenant, u.SAMAccountName, ou.UserPrincipalName)
+	e.Target = skuList(adds)
+	if len(rm) > 0 {
+		e.Detail = map[string]string{"removed": strings.Join(rm, ",")}
+	}
+	err = s.write(ctx, op, e, func() error { _, e := s.tenant.AssignLicenses(ctx, ou.ID, adds, rm); return e })
 	return backend.WithOp(err, op, user)
 }
 

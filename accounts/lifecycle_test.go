@@ -81,13 +81,13 @@ func TestReconcileFollowsChangesMadeInAD(t *testing.T) {
 	assert.Zero(t, rep.Examined, "nothing changed")
 }
 
-func TestReconcileDeletionThreshold(t *testing.T) {
+func TestReconcileDeletionGuard(t *testing.T) {
 	tests := []struct {
 		name string
 		opt  func(*accounts.Options)
 	}{
-		{"count", func(o *accounts.Options) { o.DeletionThreshold = 2 }},
-		{"percent", func(o *accounts.Options) { o.DeletionThreshold = -1; o.DeletionThresholdPercent = 50 }},
+		{"count", func(o *accounts.Options) { o.Guards.Deletions = accounts.Guard{Max: 2, Percent: -1} }},
+		{"percent", func(o *accounts.Options) { o.Guards.Deletions = accounts.Guard{Max: -1, Percent: 50} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestReconcileDeletionThreshold(t *testing.T) {
 			}
 			rep, err := e.svc.Reconcile(e.ctx, nil)
 			require.ErrorIs(t, err, backend.ErrFailedPrecondition)
-			assert.Equal(t, "deletion-threshold", string(backend.ReasonOf(err)))
+			assert.Equal(t, accounts.ReasonDeletionGuard, backend.ReasonOf(err))
 			assert.True(t, rep.Stopped)
 			assert.Len(t, rep.Deleted, 3, "the report lists what would be deleted")
 			assert.Equal(t, 5, e.onlineCount(), "nothing was deleted")
@@ -119,13 +119,18 @@ func TestReconcileFullFindsOrphans(t *testing.T) {
 	e := newEnv(t, 10)
 	users := e.addUsers(2)
 	e.bulkCreate(e3)
-	require.NoError(t, e.dir.DeleteUser(e.ctx, users[0].ID)) // never reconciled incrementally
-	rep, err := e.svc.Reconcile(e.ctx, &accounts.ReconcileOptions{Full: true, DryRun: true})
+	_, err := e.svc.Reconcile(e.ctx, nil) // first run: records the watermark
+	require.NoError(t, err)
+	require.NoError(t, e.dir.DeleteUser(e.ctx, users[0].ID))
+	plan, err := e.svc.PlanReconcile(e.ctx, &accounts.ReconcileOptions{Full: true})
+	require.NoError(t, err)
+	require.Len(t, plan.Actions, 1)
+	assert.Equal(t, accounts.ReconcileDelete, plan.Actions[0].Type)
+	assert.Equal(t, "user001@contoso.com", plan.Actions[0].OnlineID)
+	assert.Equal(t, 2, e.onlineCount(), "planning changes nothing")
+	rep, err := e.svc.ApplyReconcile(e.ctx, plan, &accounts.ReconcileOptions{Full: true})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"user001@contoso.com"}, rep.Deleted)
-	assert.Equal(t, 2, e.onlineCount(), "a dry run changes nothing")
-	_, err = e.svc.Reconcile(e.ctx, &accounts.ReconcileOptions{Full: true})
-	require.NoError(t, err)
 	assert.Equal(t, 1, e.onlineCount())
 }
 
@@ -153,13 +158,13 @@ func TestPasswordSync(t *testing.T) {
 
 	state, err := e.svc.SetPassword(e.ctx, "user001", "New-Secret-2026")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Synced, state)
+	assert.Equal(t, accounts.SyncSynced, state)
 	require.NoError(t, e.dir.Authenticate(e.ctx, "user001", "New-Secret-2026"))
 	assert.True(t, e.tenant.CheckPassword("user001@contoso.com", "New-Secret-2026"))
 
 	state, err = e.svc.ChangePassword(e.ctx, "user001", "New-Secret-2026", "Other-Secret-2027")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Synced, state)
+	assert.Equal(t, accounts.SyncSynced, state)
 	assert.True(t, e.tenant.CheckPassword("user001@contoso.com", "Other-Secret-2027"))
 
 	_, err = e.svc.ChangePassword(e.ctx, "user001", "wrong-old-pw", "Third-Secret-2028")
@@ -180,7 +185,7 @@ func TestPasswordPendingWhenCloudFails(t *testing.T) {
 	e.tenant.FailNext("UpdateUser", 100, &backend.Error{Kind: backend.Unavailable, Msg: "service unavailable"})
 	state, err := e.svc.SetPassword(e.ctx, "user001", "Pending-Secret-1")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Pending, state)
+	assert.Equal(t, accounts.SyncPending, state)
 	require.NoError(t, e.dir.Authenticate(e.ctx, "user001", "Pending-Secret-1"), "the network side changed")
 	assert.False(t, e.tenant.CheckPassword("user001@contoso.com", "Pending-Secret-1"))
 
@@ -240,7 +245,7 @@ func TestFileStoreNeedsASealer(t *testing.T) {
 	require.NoError(t, err)
 	_, err = accounts.New(e.dir, e.tenant, &accounts.Options{Store: fs})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "sealer-required", string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonSealerRequired, backend.ReasonOf(err))
 }
 
 func TestLicensesAndServices(t *testing.T) {
@@ -265,7 +270,7 @@ func TestLicensesAndServices(t *testing.T) {
 
 	err = e.svc.SetLicenses(e.ctx, "user001", []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK", DisabledServices: []string{"NOPE"}}}, nil)
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "unknown-service-plan", string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonUnknownServicePlan, backend.ReasonOf(err))
 }
 
 func TestAliases(t *testing.T) {
@@ -281,9 +286,9 @@ func TestAliases(t *testing.T) {
 	tests := []struct {
 		name, user, addr string
 		kind             error
-		reason           string
+		reason           backend.Reason
 	}{
-		{"unverified domain", "user001", "sales@fabrikam.com", backend.ErrInvalidArgument, accounts.RuleDomainUnverified},
+		{"unverified domain", "user001", "sales@fabrikam.com", backend.ErrInvalidArgument, accounts.ReasonDomainUnverified},
 		{"bad syntax", "user001", "no-at-sign", backend.ErrInvalidArgument, "alias-syntax"},
 		{"forbidden character", "user001", "ve ntes@contoso.com", backend.ErrInvalidArgument, "alias-characters"},
 		{"taken by another user", "user002", "sales@contoso.com", backend.ErrAlreadyExists, ""},
@@ -294,7 +299,7 @@ func TestAliases(t *testing.T) {
 			err := e.svc.AddAlias(e.ctx, tc.user, tc.addr)
 			require.ErrorIs(t, err, tc.kind)
 			if tc.reason != "" {
-				assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
+				assert.Equal(t, tc.reason, backend.ReasonOf(err))
 			}
 		})
 	}

@@ -12,10 +12,14 @@ type MappingState string
 
 const (
 	// Assigned: the online account belongs to the user and follows it.
-	Assigned MappingState = "assigned"
+	MappingAssigned MappingState = "assigned"
 	// Unassigned: the account was unassigned (license removed, sign-in
 	// blocked) but the link between user name and online address is kept.
-	Unassigned MappingState = "unassigned"
+	MappingUnassigned MappingState = "unassigned"
+	// MappingCreating: CreateUser created the network user and has not
+	// finished its online account yet (ID is empty, UPN the online ID
+	// asked for); running the same CreateUser again finishes it.
+	MappingCreating MappingState = "creating"
 )
 
 // Mapping is the link between an on-premises user and its online account,
@@ -55,15 +59,15 @@ func ParseMapping(s string) (Mapping, error) {
 	}
 	rest, ok := strings.CutPrefix(s, mappingPrefix)
 	if !ok {
-		return Mapping{}, backend.Invalid("accounts: parse mapping", s, "mapping-format", "the mapping attribute holds a value this SDK did not write")
+		return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "the mapping attribute holds a value this SDK did not write")
 	}
 	v, err := url.ParseQuery(strings.ReplaceAll(rest, ";", "&"))
 	if err != nil {
-		return Mapping{}, backend.Invalid("accounts: parse mapping", s, "mapping-format", "the mapping attribute is malformed")
+		return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "the mapping attribute is malformed")
 	}
 	m := Mapping{ID: v.Get("id"), UPN: v.Get("upn"), State: MappingState(v.Get("state"))}
-	if m.State != Assigned && m.State != Unassigned {
-		return Mapping{}, backend.Invalid("accounts: parse mapping", s, "mapping-format", "unknown mapping state %q", m.State)
+	if m.State != MappingAssigned && m.State != MappingUnassigned && m.State != MappingCreating {
+		return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "unknown mapping state %q", m.State)
 	}
 	return m, nil
 }

@@ -2,211 +2,492 @@ package accounts
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
+	"errors"
 
+	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-const keyDirWatermark = "watermark/directory"
-
-// ReconcileOptions tune Reconcile.
+// ReconcileOptions tune PlanReconcile, ApplyReconcile and Reconcile.
 type ReconcileOptions struct {
 	// Full re-reads every user instead of the changes since the last run,
-	// and also finds online accounts whose network user is gone.
+	// and also finds managed online accounts whose network user is gone.
 	Full bool
-	// DryRun reports what would change and changes nothing.
-	DryRun bool
-	// AllowDeletions lets this run pass the deletion threshold.
+	// AllowDeletions lets this run pass the deletion guard.
 	AllowDeletions bool
+	// AllowDisables lets this run pass the disable guard.
+	AllowDisables bool
+	// AllowFirstRunDeletions lets a first run (no saved watermark) delete;
+	// by default its deletions are held back and reported.
+	AllowFirstRunDeletions bool
+	// AcceptDirectory lets a full run go on although the directory listed
+	// no users, or far fewer than the managed accounts (see
+	// ReasonDirectorySuspicious).
+	AcceptDirectory bool
 }
 
-// ReconcileReport says what a Reconcile did (or, stopped or dry, would do).
+// ReconcileActionType is what a reconcile does to an online account.
+type ReconcileActionType string
+
+// The actions of a reconcile.
+const (
+	ReconcileEnable  ReconcileActionType = "enable"  // allow sign-in again
+	ReconcileDisable ReconcileActionType = "disable" // block sign-in
+	ReconcileDelete  ReconcileActionType = "delete"  // delete (restorable for 30 days)
+)
+
+// ReconcileAction is one change of a reconcile plan.
+type ReconcileAction struct {
+	Type         ReconcileActionType
+	UserID       backend.GUID
+	User         string // sAMAccountName, when known
+	OnlineID     string
+	OnlineUserID string
+	// Why says what in the directory asks for it.
+	Why string
+}
+
+// ReconcileNotice is an online account a reconcile leaves alone although
+// something about it looks wrong, and why.
+type ReconcileNotice struct {
+	OnlineID     string
+	OnlineUserID string
+	Detail       string
+}
+
+// ReconcilePlan is what a reconcile would do. It is computed by
+// PlanReconcile without writing anything, and executed by ApplyReconcile.
+type ReconcilePlan struct {
+	// Full is set for a full run (asked for, or a first run).
+	Full bool
+	// FirstRun is set when no watermark was saved: its deletions are held
+	// back unless ReconcileOptions.AllowFirstRunDeletions.
+	FirstRun bool
+	// Examined counts the directory changes read.
+	Examined int
+	// DirectoryUsers counts the users a full run listed.
+	DirectoryUsers int
+	// Managed counts the online accounts the SDK manages (the base of the
+	// guards' percentages); ManagedSeen those whose user a full run listed.
+	Managed     int
+	ManagedSeen int
+	Actions     []ReconcileAction
+	// Notices lists accounts left alone, e.g. anchored to a user this
+	// directory does not have.
+	Notices []ReconcileNotice
+	// PendingPasswords counts the pending password updates the apply
+	// retries.
+	PendingPasswords int
+	// Stops lists the guards that stop this plan under the options it was
+	// made with; ApplyReconcile checks them again under its own.
+	Stops []GuardStop
+
+	from       string
+	fromExists bool
+	next       string
+	newManaged []managedLink
+}
+
+type managedLink struct {
+	user backend.DirectoryUser
+	ou   backend.OnlineUser
+}
+
+// ReconcileReport says what ApplyReconcile did.
 type ReconcileReport struct {
 	Full     bool
+	FirstRun bool
 	Examined int
 	Enabled  []string // online IDs whose sign-in was allowed again
 	Disabled []string // online IDs whose sign-in was blocked
 	Deleted  []string // online IDs deleted
-	// Stopped is set when the deletion threshold stopped the run; nothing
-	// was changed and the watermark did not move.
+	// HeldDeletions lists the online IDs a first run did not delete.
+	HeldDeletions []string
+	// Notices are the plan's accounts left alone.
+	Notices []ReconcileNotice
+	// Stopped is set when a guard stopped the run before any write; the
+	// error says which, Stops lists them all.
 	Stopped bool
-	// PasswordsRetried counts pending online password updates pushed.
+	Stops   []GuardStop
+	// PasswordsRetried counts pending online password updates pushed;
+	// PasswordFailures those that failed again or could not be read.
 	PasswordsRetried int
+	PasswordFailures int
 	// Failures lists the changes that failed; they are retried next run.
 	Failures []*ItemResult
 }
 
-type reconcileAction struct {
-	user   backend.DirectoryUser
-	online backend.OnlineUser
-	enable *bool
-	delete bool
+// watermarkRecord is the stored form of the directory watermark.
+type watermarkRecord struct {
+	Version   int    `json:"v"`
+	Watermark string `json:"watermark"`
 }
 
-// Reconcile makes the online accounts follow changes made directly in
-// Active Directory: a disabled user's online account is blocked, an enabled
-// one allowed again, a deleted user's online account deleted (restorable
-// for 30 days). It reads the directory's changes since the last run (kept
-// in the Store) or, with Full, every user. Before deleting more accounts
-// than the deletion threshold it stops and reports instead. It also retries
-// pending password updates.
-func (s *Service) Reconcile(ctx context.Context, opts *ReconcileOptions) (*ReconcileReport, error) {
-	const op = "accounts: reconcile"
+// readWatermark returns the saved watermark and whether there is one. An
+// entry that is empty or cannot be decoded is an error, never a first run.
+func (s *Service) readWatermark(ctx context.Context, op string) (string, bool, error) {
+	b, err := s.store.Get(ctx, keyDirWatermark)
+	if backend.KindOf(err) == backend.NotFound {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, backend.WithOp(err, op, keyDirWatermark)
+	}
+	var r watermarkRecord
+	if len(b) == 0 {
+		return "", false, stateCorrupt(op, keyDirWatermark, errors.New("the entry is empty"))
+	}
+	if err := json.Unmarshal(b, &r); err != nil || r.Version != 1 || r.Watermark == "" {
+		return "", false, stateCorrupt(op, keyDirWatermark, err)
+	}
+	return r.Watermark, true, nil
+}
+
+// ResetReconcile forgets the saved directory watermark: the next reconcile
+// is a first run (full, and deleting nothing unless asked). Use it after
+// pointing the Service at another domain, or when the saved watermark is
+// reported corrupt.
+func (s *Service) ResetReconcile(ctx context.Context) error {
+	const op = "accounts: reset reconcile"
+	err := s.store.Delete(ctx, keyDirWatermark)
+	s.record(ctx, audit.Event{Op: AuditResetWatermark, Side: audit.SideLocal}, err)
+	return backend.WithOp(err, op, keyDirWatermark)
+}
+
+// PlanReconcile computes what a reconcile would change, without writing
+// anything: online accounts to block or allow because their user was
+// disabled or enabled in Active Directory, and managed online accounts to
+// delete because their user was deleted. It reads the directory's changes
+// since the last applied run or, with Full (or on a first run), every
+// user. Only online accounts the SDK provably manages are ever in the plan
+// (see the package documentation); others are listed as Notices.
+func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*ReconcilePlan, error) {
+	const op = "accounts: plan reconcile"
 	var o ReconcileOptions
 	if opts != nil {
 		o = *opts
 	}
-	rep := &ReconcileReport{Full: o.Full}
-	if !o.DryRun {
-		n, err := s.RetryPendingPasswords(ctx)
-		rep.PasswordsRetried = n
-		if err != nil {
-			s.log.WarnContext(ctx, "some pending passwords failed again", "err", err)
-		}
+	from, exists, err := s.readWatermark(ctx, op)
+	if err != nil {
+		return nil, err
 	}
-	watermark := ""
-	if !o.Full {
-		if b, err := s.store.Get(ctx, keyDirWatermark); err == nil {
-			watermark = string(b)
-		} else if backend.KindOf(err) != backend.NotFound {
-			return nil, backend.WithOp(err, op, keyDirWatermark)
-		}
+	p := &ReconcilePlan{from: from, fromExists: exists, FirstRun: !exists}
+	p.Full = o.Full || !exists
+	managed, err := s.managedRecords(ctx, op)
+	if err != nil {
+		return nil, err
 	}
-	full := o.Full || watermark == ""
-	rep.Full = full
-
+	pending, err := s.store.List(ctx, keyPending)
+	if err != nil {
+		return nil, backend.WithOp(err, op, keyPending)
+	}
+	p.PendingPasswords = len(pending)
 	idx, err := s.indexTenant(ctx, op)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]backend.OnlineUser{}
-	for _, u := range idx.byUPN {
-		byID[u.ID] = u
+	seen := map[backend.GUID]bool{}   // in a change, upserted or deleted
+	listed := map[backend.GUID]bool{} // upserted by a full run
+	managedIDs := map[backend.GUID]bool{}
+	for g := range managed {
+		managedIDs[g] = true
 	}
-	var actions []reconcileAction
-	seen := map[backend.GUID]bool{}
-	add := func(c backend.DirectoryChange) {
-		rep.Examined++
-		u := c.User
-		seen[u.ID] = true
-		m, _ := ParseMapping(u.OnlineAccount)
-		ou, ok := byID[m.ID]
-		if !ok {
-			ou, ok = idx.byImmutable[u.ID.ImmutableID()]
-		}
-		if !ok {
-			return
-		}
-		if c.Type == backend.Deleted {
-			actions = append(actions, reconcileAction{user: u, online: ou, delete: true})
-			return
-		}
-		if m.ID == "" {
-			return // linked by anchor only: not assigned through this SDK
-		}
-		want := u.Enabled && m.State == Assigned
-		if ou.AccountEnabled != want {
-			actions = append(actions, reconcileAction{user: u, online: ou, enable: &want})
-		}
+	watermark := ""
+	if !p.Full {
+		watermark = from
 	}
-	next := watermark
 	for {
 		var ch backend.DirectoryChanges
-		err := s.do(ctx, op, "", func() (e error) { ch, e = s.dir.Changes(ctx, next); return })
+		err := s.do(ctx, op, "", func() (e error) { ch, e = s.dir.Changes(ctx, watermark); return })
 		if err != nil {
 			return nil, backend.WithOp(err, op, "")
 		}
 		for _, c := range ch.Changes {
-			add(c)
+			p.Examined++
+			seen[c.User.ID] = true
+			if c.Type == backend.Deleted {
+				s.planDeleted(p, idx, managed, c.User)
+				continue
+			}
+			if p.Full {
+				p.DirectoryUsers++
+				listed[c.User.ID] = true
+			}
+			if s.planUpserted(p, idx, managed, c.User) {
+				managedIDs[c.User.ID] = true
+			}
 		}
-		next = ch.Watermark
+		watermark = ch.Watermark
 		if !ch.More {
 			break
 		}
 	}
-	if full {
-		// Online accounts anchored to users that no longer exist.
-		for imm, ou := range idx.byImmutable {
-			g, err := backend.GUIDFromImmutableID(imm)
-			if err != nil || seen[g] {
-				continue
+	p.next = watermark
+	p.Managed = len(managedIDs)
+	if p.Full {
+		for g := range managedIDs {
+			if listed[g] {
+				p.ManagedSeen++
 			}
-			if _, err := s.dir.GetUser(ctx, g); backend.KindOf(err) != backend.NotFound {
-				continue // exists (changed after our listing) or unknown: keep
-			}
-			actions = append(actions, reconcileAction{user: backend.DirectoryUser{ID: g}, online: ou, delete: true})
 		}
+		if err := s.planOrphans(ctx, op, p, idx, managed, seen); err != nil {
+			return nil, err
+		}
+	}
+	p.Stops = s.checkGuards(p, o)
+	return p, nil
+}
+
+// planUpserted plans the sign-in of a user's mapped online account. It
+// reports whether the user has a managed online account.
+func (s *Service) planUpserted(p *ReconcilePlan, idx tenantIndex, managed map[backend.GUID]managedRecord, u backend.DirectoryUser) bool {
+	m, err := ParseMapping(u.OnlineAccount)
+	if err != nil || m.ID == "" {
+		return false // not linked through this SDK: not ours to follow
+	}
+	ou, ok := idx.byID[m.ID]
+	if !ok {
+		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: m.UPN, OnlineUserID: m.ID,
+			Detail: "the user " + u.SAMAccountName + " records this online account, but it no longer exists (deleted in the portal?): bring it back with Restore, or Assign another"})
+		return false
+	}
+	if ou.ImmutableID != u.ID.ImmutableID() {
+		detail := "the user " + u.SAMAccountName + " records this online account, but the account carries another user's anchor; left alone: check the mapping"
+		if ou.ImmutableID == "" {
+			detail = "the user " + u.SAMAccountName + " records this online account, but the account has no anchor yet (an interrupted import?); left alone: run PlanImport and ApplyImport to finish it"
+		}
+		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID, Detail: detail})
+		return false
+	}
+	if r, ok := managed[u.ID]; !ok || r.OnlineUserID != ou.ID {
+		p.newManaged = append(p.newManaged, managedLink{user: u, ou: ou})
+	}
+	want := u.Enabled && m.State == MappingAssigned
+	if ou.AccountEnabled != want {
+		a := ReconcileAction{Type: ReconcileDisable, UserID: u.ID, User: u.SAMAccountName, OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
+			Why: "the user is disabled in the directory"}
+		switch {
+		case want:
+			a.Type, a.Why = ReconcileEnable, "the user is enabled in the directory"
+		case m.State != MappingAssigned:
+			a.Why = "the online account is unassigned"
+		}
+		p.Actions = append(p.Actions, a)
+	}
+	return true
+}
+
+// planDeleted plans the deletion of a deleted user's online account, when
+// the SDK manages it.
+func (s *Service) planDeleted(p *ReconcilePlan, idx tenantIndex, managed map[backend.GUID]managedRecord, u backend.DirectoryUser) {
+	anchor := u.ID.ImmutableID()
+	r, isManaged := managed[u.ID]
+	m, _ := ParseMapping(u.OnlineAccount)
+	ou, ok := idx.byID[r.OnlineUserID]
+	if !ok {
+		ou, ok = idx.byImmutable[anchor]
+	}
+	if !ok || ou.ImmutableID != anchor {
+		return // no online account, or not this user's
+	}
+	if !(isManaged && r.OnlineUserID == ou.ID) && m.ID != ou.ID {
+		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
+			Detail: "its network user was deleted, but the SDK has no record of managing this account; left alone: delete it in the Microsoft 365 admin center if it is no longer needed"})
+		return
+	}
+	user := u.SAMAccountName
+	if user == "" {
+		user = r.User
+	}
+	p.Actions = append(p.Actions, ReconcileAction{Type: ReconcileDelete, UserID: u.ID, User: user, OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
+		Why: "the user was deleted from the directory"})
+}
+
+// planOrphans finds, on a full run, the managed online accounts whose user
+// is gone, and reports accounts anchored to users this directory does not
+// have.
+func (s *Service) planOrphans(ctx context.Context, op string, p *ReconcilePlan, idx tenantIndex, managed map[backend.GUID]managedRecord, seen map[backend.GUID]bool) error {
+	planned := map[string]bool{}
+	for _, a := range p.Actions {
+		planned[a.OnlineUserID] = true
+	}
+	for g, r := range managed {
+		if seen[g] {
+			continue
+		}
+		ou, ok := idx.byID[r.OnlineUserID]
+		if !ok || ou.ImmutableID != g.ImmutableID() || planned[ou.ID] {
+			continue
+		}
+		err := s.do(ctx, op, g.String(), func() error { _, e := s.dir.GetUser(ctx, g); return e })
+		if backend.KindOf(err) != backend.NotFound {
+			if err != nil {
+				return backend.WithOp(err, op, g.String())
+			}
+			continue // exists (changed after our listing): keep
+		}
+		planned[ou.ID] = true
+		p.Actions = append(p.Actions, ReconcileAction{Type: ReconcileDelete, UserID: g, User: r.User, OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
+			Why: "the user no longer exists in the directory"})
+	}
+	for imm, ou := range idx.byImmutable {
+		g, err := backend.GUIDFromImmutableID(imm)
+		if err != nil {
+			p.Notices = append(p.Notices, ReconcileNotice{OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
+				Detail: "its anchor (onPremisesImmutableId) is not an objectGUID of AccountActive Directory; not managed by this SDK, left alone"})
+			continue
+		}
+		if seen[g] || planned[ou.ID] {
+			continue
+		}
+		if _, ok := managed[g]; ok {
+			continue
+		}
+		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
+			Detail: "anchored to a user this directory does not have (synced from another directory, or made by another tool); not managed by this SDK, left alone"})
+	}
+	return nil
+}
+
+// ApplyReconcile executes a plan from PlanReconcile. It first checks the
+// guards again under opts and stops before any write when one fires (the
+// report lists what would have changed, the error says what to do). Then
+// it retries the pending password updates, re-reads each account before
+// changing it (an action that no longer applies is skipped), and moves the
+// watermark only when every change went through, so a failed one is seen
+// again next run. A plan made before another run applied is refused
+// (ReasonPlanStale).
+func (s *Service) ApplyReconcile(ctx context.Context, p *ReconcilePlan, opts *ReconcileOptions) (*ReconcileReport, error) {
+	const op = "accounts: apply reconcile"
+	if p == nil {
+		return nil, backend.Invalid(op, "", ReasonPlanRequired, "a plan from PlanReconcile is required")
+	}
+	var o ReconcileOptions
+	if opts != nil {
+		o = *opts
+	}
+	rep := &ReconcileReport{Full: p.Full, FirstRun: p.FirstRun, Examined: p.Examined, Notices: p.Notices}
+	if stops := s.checkGuards(p, o); len(stops) > 0 {
+		rep.Stopped, rep.Stops = true, stops
+		for _, a := range p.Actions {
+			switch a.Type {
+			case ReconcileDelete:
+				rep.Deleted = append(rep.Deleted, a.OnlineID)
+			case ReconcileDisable:
+				rep.Disabled = append(rep.Disabled, a.OnlineID)
+			case ReconcileEnable:
+				rep.Enabled = append(rep.Enabled, a.OnlineID)
+			}
+		}
+		return rep, stops[0].err(op)
+	}
+	from, exists, err := s.readWatermark(ctx, op)
+	if err != nil {
+		return rep, err
+	}
+	if from != p.from || exists != p.fromExists {
+		return rep, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Reason: ReasonPlanStale,
+			Msg: "another reconcile was applied since this plan was made; nothing was changed: plan again"}
 	}
 
-	deletions := 0
-	for _, a := range actions {
-		if a.delete {
-			deletions++
-		}
-	}
-	if limit, over := s.overThreshold(deletions, len(idx.byImmutable)); over && !o.AllowDeletions {
-		rep.Stopped = true
-		for _, a := range actions {
-			if a.delete {
-				rep.Deleted = append(rep.Deleted, a.online.UserPrincipalName)
-			}
-		}
-		return rep, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Reason: "deletion-threshold",
-			Msg: fmt.Sprintf("the run would delete %d online accounts, more than the threshold of %s; nothing was changed: check the directory, then run again with AllowDeletions", deletions, limit)}
-	}
+	pw := s.retryPending(ctx, op)
+	rep.PasswordsRetried, rep.PasswordFailures = pw.pushed, pw.failed
 
 	failed := false
-	for _, a := range actions {
-		var err error
-		switch {
-		case a.delete:
-			if !o.DryRun {
-				err = s.do(ctx, op, a.online.ID, func() error { return s.tenant.DeleteUser(ctx, a.online.ID) })
-				if backend.KindOf(err) == backend.NotFound {
-					err = nil
-				}
-			}
-			if err == nil {
-				rep.Deleted = append(rep.Deleted, a.online.UserPrincipalName)
-				_ = s.store.Delete(ctx, keySync+a.user.ID.String())
-			}
-		case a.enable != nil:
-			if !o.DryRun {
-				want := *a.enable
-				err = s.do(ctx, op, a.online.ID, func() error {
-					return s.tenant.UpdateUser(ctx, a.online.ID, backend.OnlineUserUpdate{AccountEnabled: &want})
-				})
-			}
-			if err == nil && *a.enable {
-				rep.Enabled = append(rep.Enabled, a.online.UserPrincipalName)
-			} else if err == nil {
-				rep.Disabled = append(rep.Disabled, a.online.UserPrincipalName)
-			}
+	for _, l := range p.newManaged {
+		if err := s.recordManaged(ctx, op, l.user, l.ou); err != nil {
+			failed = true
+			r := &ItemResult{User: l.user.SAMAccountName, OnlineID: l.ou.UserPrincipalName, OnlineUserID: l.ou.ID}
+			r.setError(err)
+			rep.Failures = append(rep.Failures, r)
 		}
+	}
+	for _, a := range p.Actions {
+		if a.Type == ReconcileDelete && p.FirstRun && !o.AllowFirstRunDeletions {
+			rep.HeldDeletions = append(rep.HeldDeletions, a.OnlineID)
+			continue
+		}
+		done, err := s.applyAction(ctx, op, a)
 		if err != nil {
 			failed = true
-			r := &ItemResult{User: a.user.SAMAccountName, OnlineID: a.online.UserPrincipalName, OnlineUserID: a.online.ID}
-			r.setError(backend.WithOp(err, op, a.online.UserPrincipalName))
+			r := &ItemResult{User: a.User, OnlineID: a.OnlineID, OnlineUserID: a.OnlineUserID}
+			r.setError(backend.WithOp(err, op, a.OnlineID))
 			rep.Failures = append(rep.Failures, r)
+			continue
+		}
+		if !done {
+			continue
+		}
+		switch a.Type {
+		case ReconcileDelete:
+			rep.Deleted = append(rep.Deleted, a.OnlineID)
+		case ReconcileDisable:
+			rep.Disabled = append(rep.Disabled, a.OnlineID)
+		case ReconcileEnable:
+			rep.Enabled = append(rep.Enabled, a.OnlineID)
 		}
 	}
 	// The watermark moves only when every change was applied, so a failed
 	// one is seen again next run (each action is idempotent).
-	if !o.DryRun && !failed {
-		if err := s.store.Put(ctx, keyDirWatermark, []byte(next)); err != nil {
+	if !failed && p.next != "" {
+		b, _ := json.Marshal(watermarkRecord{Version: 1, Watermark: p.next})
+		if err := s.store.Put(ctx, keyDirWatermark, b); err != nil {
 			return rep, backend.WithOp(err, op, keyDirWatermark)
 		}
 	}
-	return rep, nil
+	return rep, pw.err
 }
 
-// overThreshold applies the deletion thresholds (count and percentage).
-func (s *Service) overThreshold(deletions, mapped int) (string, bool) {
-	if s.opts.DeletionThreshold >= 0 && deletions > s.opts.DeletionThreshold {
-		return fmt.Sprintf("%d", s.opts.DeletionThreshold), true
+// applyAction re-reads the account and its user and makes one change; it
+// reports false when the change no longer applies.
+func (s *Service) applyAction(ctx context.Context, op string, a ReconcileAction) (bool, error) {
+	ou, err := s.getOnline(ctx, op, a.OnlineUserID)
+	if backend.KindOf(err) == backend.NotFound {
+		return false, nil
 	}
-	if p := s.opts.DeletionThresholdPercent; p > 0 && mapped > 0 && float64(deletions)*100/float64(mapped) > p {
-		return fmt.Sprintf("%g%% of %d mapped accounts", p, mapped), true
+	if err != nil {
+		return false, err
 	}
-	return "", false
+	if ou.ImmutableID != a.UserID.ImmutableID() {
+		return false, nil // re-linked since the plan: not this user's any more
+	}
+	var u backend.DirectoryUser
+	err = s.do(ctx, op, a.User, func() (e error) { u, e = s.dir.GetUser(ctx, a.UserID); return })
+	if a.Type == ReconcileDelete {
+		if backend.KindOf(err) != backend.NotFound {
+			return false, err // the user is back (or cannot be read): keep
+		}
+		if err := s.deleteOnline(ctx, op, a.User, ou); err != nil {
+			return false, err
+		}
+		_ = s.forgetManaged(ctx, op, a.UserID, a.User, a.OnlineID)
+		_ = s.store.Delete(ctx, keySync+a.UserID.String())
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	m, _ := ParseMapping(u.OnlineAccount)
+	if m.ID != ou.ID {
+		return false, nil
+	}
+	want := u.Enabled && m.State == MappingAssigned
+	if ou.AccountEnabled == want || want != (a.Type == ReconcileEnable) {
+		return false, nil
+	}
+	return true, s.setEnabledOnline(ctx, op, u.SAMAccountName, ou, want)
+}
+
+// Reconcile plans and applies in one call: it makes the online accounts
+// follow changes made directly in Active Directory (a disabled user's
+// online account is blocked, an enabled one allowed again, a deleted user's
+// managed online account deleted, restorable for 30 days) and retries the
+// pending password updates. The guards apply as in ApplyReconcile.
+func (s *Service) Reconcile(ctx context.Context, opts *ReconcileOptions) (*ReconcileReport, error) {
+	p, err := s.PlanReconcile(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s.ApplyReconcile(ctx, p, opts)
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/essentials365/sdk/essentials365/audit"
 
 	"github.com/essentials365/sdk/essentials365/retry"
 
@@ -19,8 +22,12 @@ type Options struct {
 	// backend.Exchange driver (memory.Tenant.Exchange, exchangeonline). Without it the
 	// alias operations fail with Unimplemented.
 	Mail backend.Mail
-	// Store keeps watermarks, last-sync times and pending password updates.
-	// Default: a state.MemoryStore (state lost when the process ends).
+	// Store keeps the reconcile watermark, the records of the online
+	// accounts the SDK manages, last-sync times, password versions and
+	// pending password updates, under keys "accounts/...". Default: a
+	// state.MemoryStore, lost when the process ends: every start is then a
+	// first reconcile (it deletes nothing), and pending password updates
+	// do not survive a restart. Use state.NewFileStore in production.
 	Store state.Store
 	// Sealer encrypts pending password updates before they reach Store.
 	// Required when Store is not a *state.MemoryStore; default for the memory
@@ -39,16 +46,18 @@ type Options struct {
 	// accounts; licensing needs one. Default "" (then licensing a new
 	// account fails with a clear error unless the call sets one).
 	UsageLocation string
-	// DeletionThreshold stops a Reconcile that would delete more online
-	// accounts than this (default 500, as Entra Connect). Negative disables
-	// the check.
-	DeletionThreshold int
-	// DeletionThresholdPercent, when > 0, also stops a Reconcile that would
-	// delete more than this percentage of the mapped accounts.
-	DeletionThresholdPercent float64
-	// SyncSkew is the tolerance between the time a password was synced and
-	// the tenant's lastPasswordChangeDateTime before a cloud-side change is
-	// reported (default 2 minutes).
+	// Guards stop a reconcile that would delete or disable many online
+	// accounts at once (defaults: more than 10, or more than 10% of the
+	// managed accounts, whichever is smaller; see Guard).
+	Guards Guards
+	// Audit receives an audit.Event for every write to either side and to
+	// the local state (default: none; the events also go to Logger at info
+	// level). See the package documentation for the schema.
+	Audit audit.Hook
+	// SyncSkew is the tolerance between the time a password was synced
+	// (by this clock: Now) and the tenant's lastPasswordChangeDateTime
+	// before a cloud-side change is reported (default 2 minutes); keep the
+	// clock in step with Microsoft's (NTP).
 	SyncSkew time.Duration
 	// BatchSize is how many items a bulk operation sends to the tenant at a
 	// time (default 100).
@@ -67,17 +76,20 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	retry  retry.Policy
+	trail  *audit.Trail
 	opts   Options
+	// userLocks serializes the password updates of each user.
+	userLocks sync.Map
 }
 
 // New returns a Service over a directory and a tenant.
 func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service, error) {
 	const op = "accounts: new"
 	if dir == nil {
-		return nil, backend.Invalid(op, "", "directory-required", "a directory is required")
+		return nil, backend.Invalid(op, "", ReasonDirectoryRequired, "a directory is required")
 	}
 	if tenant == nil {
-		return nil, backend.Invalid(op, "", "tenant-required", "a tenant is required")
+		return nil, backend.Invalid(op, "", ReasonTenantRequired, "a tenant is required")
 	}
 	var o Options
 	if opts != nil {
@@ -89,7 +101,7 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 	}
 	if s.sealer == nil {
 		if _, mem := s.store.(*state.MemoryStore); !mem {
-			return nil, backend.Invalid(op, "", "sealer-required",
+			return nil, backend.Invalid(op, "", ReasonSealerRequired,
 				"a durable store needs a Sealer (state.NewAESSealer with a key you keep) so pending passwords are never stored in clear")
 		}
 		s.sealer = state.NewEphemeralSealer()
@@ -104,9 +116,8 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 		s.retry.Logger = s.log
 	}
 	s.retry = s.retry.WithDefaults()
-	if s.opts.DeletionThreshold == 0 {
-		s.opts.DeletionThreshold = 500
-	}
+	s.opts.Guards = s.opts.Guards.withDefaults()
+	s.trail = &audit.Trail{Package: "accounts", Hook: o.Audit, Logger: s.log, Now: s.now}
 	if s.opts.SyncSkew <= 0 {
 		s.opts.SyncSkew = 2 * time.Minute
 	}
@@ -122,12 +133,16 @@ func (s *Service) do(ctx context.Context, op, key string, fn func() error) error
 	return s.retry.Do(ctx, op, key, fn)
 }
 
-// findUser resolves a user given as an objectGUID, a UPN (with "@") or a
-// sAMAccountName.
+// findUser resolves a user given as an objectGUID, a UPN (with "@"), the
+// online ID of its online account, or a sAMAccountName.
 func (s *Service) findUser(ctx context.Context, op, user string) (backend.DirectoryUser, error) {
 	user = strings.TrimSpace(user)
 	if user == "" {
-		return backend.DirectoryUser{}, backend.Invalid(op, user, "user-required", "name a user by sAMAccountName, UPN or objectGUID")
+		return backend.DirectoryUser{}, backend.Invalid(op, user, ReasonUserRequired, "name a user by sAMAccountName, UPN, online ID or objectGUID")
+	}
+	if strings.Contains(user, `\`) {
+		return backend.DirectoryUser{}, backend.Invalid(op, user, ReasonUserFormat,
+			`name a user by sAMAccountName without the domain (not DOMAIN\name), by UPN, online ID or objectGUID`)
 	}
 	var (
 		u   backend.DirectoryUser
@@ -138,6 +153,11 @@ func (s *Service) findUser(ctx context.Context, op, user string) (backend.Direct
 		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUser(ctx, g); return })
 	case strings.Contains(user, "@"):
 		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUserByUPN(ctx, user); return })
+		if backend.KindOf(err) == backend.NotFound {
+			if byOnline, oerr := s.userOfOnline(ctx, op, user); oerr == nil {
+				return byOnline, nil
+			}
+		}
 	default:
 		err = s.do(ctx, op, user, func() (e error) { u, e = s.dir.GetUserBySAMAccountName(ctx, user); return })
 	}
@@ -145,6 +165,74 @@ func (s *Service) findUser(ctx context.Context, op, user string) (backend.Direct
 		return backend.DirectoryUser{}, backend.WithOp(err, op, user)
 	}
 	return u, nil
+}
+
+// userOfOnline returns the network user an online account (object id or
+// online ID) is anchored to.
+func (s *Service) userOfOnline(ctx context.Context, op, onlineID string) (backend.DirectoryUser, error) {
+	ou, err := s.getOnline(ctx, op, onlineID)
+	if err != nil {
+		return backend.DirectoryUser{}, backend.WithOp(err, op, onlineID)
+	}
+	g, err := backend.GUIDFromImmutableID(ou.ImmutableID)
+	if ou.ImmutableID == "" || err != nil {
+		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, onlineID,
+			"the online account is not linked to a network user: import it (PlanImport) or assign it (Assign)")
+	}
+	var u backend.DirectoryUser
+	err = s.do(ctx, op, onlineID, func() (e error) { u, e = s.dir.GetUser(ctx, g); return })
+	if backend.KindOf(err) == backend.NotFound {
+		return u, backend.Errorf(backend.NotFound, op, onlineID, "the online account is linked to a user this directory does not have")
+	}
+	return u, backend.WithOp(err, op, onlineID)
+}
+
+// LookupByOnlineID returns the status of the network user whose online
+// account is onlineID (the online ID or the object id), or NotFound when
+// the account is not linked to a user of this directory.
+func (s *Service) LookupByOnlineID(ctx context.Context, onlineID string) (UserStatus, error) {
+	const op = "accounts: lookup by online id"
+	u, err := s.userOfOnline(ctx, op, strings.TrimSpace(onlineID))
+	if err != nil {
+		return UserStatus{}, err
+	}
+	return s.Status(ctx, u.ID.String())
+}
+
+// OnlineAccount is an online account no user has, for Assign.
+type OnlineAccount struct {
+	OnlineUserID string
+	OnlineID     string
+	DisplayName  string
+	Licensed     bool
+	SignIn       bool
+}
+
+// AssignableOnlineAccounts lists the online accounts no user has (no
+// anchor, no mapping): those Assign accepts as OnlineChoice.Existing.
+func (s *Service) AssignableOnlineAccounts(ctx context.Context) ([]OnlineAccount, error) {
+	const op = "accounts: assignable online accounts"
+	mapped := map[string]bool{}
+	for u, err := range s.dir.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		if m, err := ParseMapping(u.OnlineAccount); err == nil && m.ID != "" {
+			mapped[m.ID] = true
+		}
+	}
+	var out []OnlineAccount
+	for ou, err := range s.tenant.ListUsers(ctx) {
+		if err != nil {
+			return nil, backend.WithOp(err, op, "")
+		}
+		if ou.ImmutableID != "" || mapped[ou.ID] {
+			continue
+		}
+		out = append(out, OnlineAccount{OnlineUserID: ou.ID, OnlineID: ou.UserPrincipalName, DisplayName: ou.DisplayName,
+			Licensed: ou.Licensed(), SignIn: ou.AccountEnabled})
+	}
+	return out, nil
 }
 
 // onlineOf returns the online account mapped to u: by the recorded mapping,

@@ -12,12 +12,12 @@ type AccountState string
 
 const (
 	// Active: the online account is assigned, licensed and can sign in.
-	Active AccountState = "active"
+	AccountActive AccountState = "active"
 	// Inactive: the online account has no license, is unassigned, or its
 	// sign-in is blocked.
-	Inactive AccountState = "inactive"
+	AccountInactive AccountState = "inactive"
 	// None: the user has no online account.
-	None AccountState = "none"
+	AccountNone AccountState = "none"
 )
 
 // LicenseUnusableAdvice is the Advice of a user whose licences are all on
@@ -55,6 +55,7 @@ func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
 		return UserStatus{}, err
 	}
 	st := s.baseStatus(u)
+	s.fillPending(ctx, &st)
 	if st.Mapping == "" && !hasMappingValue(u) {
 		// No recorded mapping: an online account may still carry our
 		// immutableId (linked by another tool, or the mapping was lost).
@@ -67,14 +68,17 @@ func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
 		}
 		st.Advice = "An online account (" + ou.UserPrincipalName + ") carries this user's anchor but is not recorded; use Assign to record it."
 		st.OnlineID, st.OnlineUserID = ou.UserPrincipalName, ou.ID
-		st.State = Inactive
+		st.State = AccountInactive
 		return st, nil
 	}
 	ou, _, err := s.onlineOf(ctx, op, u)
 	if err != nil {
 		if backend.KindOf(err) == backend.NotFound {
-			st.State = Inactive
-			st.Advice = "The recorded online account no longer exists in Microsoft 365 (deleted?); restore it or assign another."
+			st.State = AccountInactive
+			st.Advice = "The recorded online account no longer exists in Microsoft 365 (deleted?); restore it with Restore or assign another."
+			if st.PasswordPending {
+				st.Advice += " Its pending password update cannot be pushed: drop it with DiscardPendingPassword."
+			}
 			return st, nil
 		}
 		return st, err
@@ -89,10 +93,19 @@ func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
 	return st, nil
 }
 
+// fillPending sets PasswordPending from the same entries PendingPasswords
+// lists.
+func (s *Service) fillPending(ctx context.Context, st *UserStatus) {
+	if s.pendingOf(ctx, st.UserID) {
+		st.PasswordPending = true
+		st.Advice = "An online password update is pending; it is retried by RetryPendingPasswords and Reconcile (see PendingPasswords)."
+	}
+}
+
 func hasMappingValue(u backend.DirectoryUser) bool { return u.OnlineAccount != "" }
 
 func (s *Service) baseStatus(u backend.DirectoryUser) UserStatus {
-	st := UserStatus{UserID: u.ID, SAMAccountName: u.SAMAccountName, DisplayName: u.DisplayName, Enabled: u.Enabled, State: None}
+	st := UserStatus{UserID: u.ID, SAMAccountName: u.SAMAccountName, DisplayName: u.DisplayName, Enabled: u.Enabled, State: AccountNone}
 	if m, err := ParseMapping(u.OnlineAccount); err == nil && m.ID != "" {
 		st.Mapping, st.OnlineID, st.OnlineUserID = m.State, m.UPN, m.ID
 	}
@@ -122,19 +135,15 @@ func (s *Service) fillOnlineWith(ctx context.Context, st *UserStatus, u backend.
 	st.OnlineID, st.OnlineUserID = ou.UserPrincipalName, ou.ID
 	st.Licensed, st.SignIn = ou.Licensed(), ou.AccountEnabled
 	usable := st.Licensed && ou.LicensedOn(skus)
-	if st.Mapping == Assigned && usable && st.SignIn {
-		st.State = Active
+	if st.Mapping == MappingAssigned && usable && st.SignIn {
+		st.State = AccountActive
 	} else {
-		st.State = Inactive
+		st.State = AccountInactive
 	}
 	if st.Licensed && !usable {
 		st.Advice = LicenseUnusableAdvice
 	}
-	if _, err := s.store.Get(ctx, keyPending+u.ID.String()); err == nil {
-		st.PasswordPending = true
-		st.Advice = "An online password update is pending; it is retried by RetryPendingPasswords and Reconcile."
-	}
-	if st.Mapping == Assigned && s.syncBroken(ctx, u.ID, ou) {
+	if st.Mapping == MappingAssigned && s.syncBroken(ctx, u.ID, ou) {
 		st.PasswordSyncBroken = true
 		st.Advice = PasswordSyncAdvice
 	}
@@ -165,6 +174,7 @@ func (s *Service) ListStatus(ctx context.Context) ([]UserStatus, error) {
 			return nil, backend.WithOp(err, op, "")
 		}
 		st := s.baseStatus(u)
+		s.fillPending(ctx, &st)
 		ou, ok := byID[st.OnlineUserID]
 		if !ok {
 			ou, ok = byImmutable[u.ID.ImmutableID()]
@@ -172,7 +182,7 @@ func (s *Service) ListStatus(ctx context.Context) ([]UserStatus, error) {
 		if ok {
 			s.fillOnlineWith(ctx, &st, u, ou, skus)
 		} else if st.Mapping != "" {
-			st.State = Inactive
+			st.State = AccountInactive
 		}
 		out = append(out, st)
 	}

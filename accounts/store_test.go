@@ -13,8 +13,8 @@ import (
 
 func TestMappingRoundTrip(t *testing.T) {
 	tests := []accounts.Mapping{
-		{ID: "1f0c", UPN: "ann@contoso.com", State: accounts.Assigned},
-		{ID: "2a9d", UPN: "o'brien;x=y@contoso.com", State: accounts.Unassigned},
+		{ID: "1f0c", UPN: "ann@contoso.com", State: accounts.MappingAssigned},
+		{ID: "2a9d", UPN: "o'brien;x=y@contoso.com", State: accounts.MappingUnassigned},
 	}
 	for _, m := range tests {
 		got, err := accounts.ParseMapping(m.String())

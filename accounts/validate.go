@@ -7,32 +7,107 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-// Problem rules reported on plan items and in errors.
+// Reasons of the input rules, reported on plan items and in errors. Each
+// names the kind of error it comes with.
 const (
-	RuleOnlineIDSyntax     = "online-id-syntax"
-	RuleOnlineIDCharacters = "online-id-characters"
-	RuleOnlineIDTaken      = "online-id-taken"
-	RuleDomainUnverified   = "domain-unverified"
-	RuleAlreadyMapped      = "already-mapped"
-	RuleUserDisabled       = "user-disabled"
-	RuleSAMInvalid         = "sam-invalid"
-	RuleSAMTaken           = "sam-taken"
-	RuleOnlineLinked       = "online-account-linked"
-	RuleNoFreeLicense      = "no-free-license"
-	RuleUsageLocation      = "usage-location-required"
-	RuleAliasSyntax        = "alias-syntax"
+	// ReasonOnlineIDSyntax (InvalidArgument): an online ID is not
+	// name@domain, or its name breaks the length or period rules.
+	ReasonOnlineIDSyntax backend.Reason = "online-id-syntax"
+	// ReasonOnlineIDCharacters (InvalidArgument): an online ID holds a
+	// character Microsoft 365 refuses.
+	ReasonOnlineIDCharacters backend.Reason = "online-id-characters"
+	// ReasonOnlineIDTaken (AlreadyExists, or InvalidArgument on a plan
+	// item): another online account has this online ID.
+	ReasonOnlineIDTaken backend.Reason = "online-id-taken"
+	// ReasonDomainUnverified (InvalidArgument): the domain is not a
+	// verified domain of the tenant.
+	ReasonDomainUnverified backend.Reason = "domain-unverified"
+	// ReasonAlreadyMapped (InvalidArgument): the user already has an online
+	// account, or the online account is assigned to another user.
+	ReasonAlreadyMapped backend.Reason = "already-mapped"
+	// ReasonUserDisabled (plan items only): the user is disabled.
+	ReasonUserDisabled backend.Reason = "user-disabled"
+	// ReasonSAMInvalid (InvalidArgument): the user name breaks a rule of
+	// Active Directory.
+	ReasonSAMInvalid backend.Reason = "sam-invalid"
+	// ReasonSAMTaken (InvalidArgument): another user has this user name.
+	ReasonSAMTaken backend.Reason = "sam-taken"
+	// ReasonOnlineLinked (InvalidArgument): the online account is anchored
+	// to another user (of this directory or another).
+	ReasonOnlineLinked backend.Reason = "online-account-linked"
+	// ReasonNoFreeLicense (FailedPrecondition): a SKU has too few free
+	// seats; the cause is a *LicenseShortfall.
+	ReasonNoFreeLicense backend.Reason = "no-free-license"
+	// ReasonUsageLocation (InvalidArgument): licensing needs a usage
+	// location.
+	ReasonUsageLocation backend.Reason = "usage-location-required"
+	// ReasonAliasSyntax (InvalidArgument): an alias is not name@domain, or
+	// is the account's primary address.
+	ReasonAliasSyntax backend.Reason = "alias-syntax"
+	// ReasonAliasCharacters (InvalidArgument): an alias holds a character
+	// Microsoft 365 refuses.
+	ReasonAliasCharacters backend.Reason = "alias-characters"
+	// ReasonOnlinePasswordPolicy (InvalidArgument): Microsoft 365 would
+	// refuse the password.
+	ReasonOnlinePasswordPolicy backend.Reason = "online-password-policy"
+	// ReasonOnlineChoice (InvalidArgument): an OnlineChoice names both a
+	// new online ID and an existing account.
+	ReasonOnlineChoice backend.Reason = "online-choice"
+	// ReasonUnknownSKU (InvalidArgument): the tenant has no such
+	// subscription.
+	ReasonUnknownSKU backend.Reason = "unknown-sku"
+	// ReasonDuplicateSKU (InvalidArgument): a SKU is chosen twice.
+	ReasonDuplicateSKU backend.Reason = "duplicate-sku"
+	// ReasonUnknownServicePlan (InvalidArgument): the SKU has no such
+	// service.
+	ReasonUnknownServicePlan backend.Reason = "unknown-service-plan"
+	// ReasonMappingFormat (InvalidArgument): the mapping attribute holds a
+	// value this SDK did not write.
+	ReasonMappingFormat backend.Reason = "mapping-format"
+	// ReasonPlanRequired (InvalidArgument): an apply was given no plan.
+	ReasonPlanRequired backend.Reason = "plan-required"
+	// ReasonPasswordDestination (InvalidArgument): ApplyImport needs
+	// exactly one of PasswordDir and PasswordSink.
+	ReasonPasswordDestination backend.Reason = "password-destination"
+	// ReasonDirectoryRequired, ReasonTenantRequired (InvalidArgument): New
+	// was given no directory or no tenant.
+	ReasonDirectoryRequired backend.Reason = "directory-required"
+	ReasonTenantRequired    backend.Reason = "tenant-required"
+	// ReasonSealerRequired (InvalidArgument): a durable Store needs a
+	// Sealer.
+	ReasonSealerRequired backend.Reason = "sealer-required"
+	// ReasonUserRequired (InvalidArgument): no user was named.
+	ReasonUserRequired backend.Reason = "user-required"
+	// ReasonUserFormat (InvalidArgument): a user was named as DOMAIN\name;
+	// use the sAMAccountName alone, the UPN, the online ID or the
+	// objectGUID.
+	ReasonUserFormat backend.Reason = "user-format"
 )
 
+// RuleAliasSyntax is ReasonAliasSyntax.
+//
+// Deprecated: use ReasonAliasSyntax.
+const RuleAliasSyntax = ReasonAliasSyntax
+
+// addressReasons are the syntax and character reasons of an address kind.
+func addressReasons(kind string) (syntax, chars backend.Reason) {
+	if kind == "alias" {
+		return ReasonAliasSyntax, ReasonAliasCharacters
+	}
+	return ReasonOnlineIDSyntax, ReasonOnlineIDCharacters
+}
+
 // checkLocalPart validates the part before @ of an online ID or alias.
-func checkLocalPart(op, key, local, rulePrefix string) error {
+func checkLocalPart(op, key, local, kind string) error {
+	syntax, chars := addressReasons(kind)
 	switch backend.OnlineLocalPartRule(local) {
 	case "syntax":
-		return backend.Invalid(op, key, backend.Reason(rulePrefix+"-syntax"),
+		return backend.Invalid(op, key, syntax,
 			"the name before @ must have 1 to 64 characters and cannot start or end with a period or hold two in a row")
 	case "characters":
 		for _, r := range local {
 			if !backend.OnlineLocalPartAllowed(r) {
-				return backend.Invalid(op, key, backend.Reason(rulePrefix+"-characters"),
+				return backend.Invalid(op, key, chars,
 					"%q is not allowed before the @: use letters A-Z, digits and ' . - _ ! # ^ ~", string(r))
 			}
 		}
@@ -80,27 +155,29 @@ func (d domainSet) defaultDomain() string {
 
 // checkAddress validates "local@domain" for an online ID or alias: syntax,
 // characters, and a verified domain of the tenant.
-func (d domainSet) checkAddress(op, addr, rulePrefix string) error {
+func (d domainSet) checkAddress(op, addr, kind string) error {
+	syntax, _ := addressReasons(kind)
 	local, domain, ok := strings.Cut(addr, "@")
 	if !ok || strings.Contains(domain, "@") {
-		return backend.Invalid(op, addr, backend.Reason(rulePrefix+"-syntax"), "an address looks like name@domain")
+		return backend.Invalid(op, addr, syntax, "an address looks like name@domain")
 	}
-	if err := checkLocalPart(op, addr, local, rulePrefix); err != nil {
+	if err := checkLocalPart(op, addr, local, kind); err != nil {
 		return err
 	}
 	dom, known := d[strings.ToLower(domain)]
 	if !known {
-		return backend.Invalid(op, addr, RuleDomainUnverified, "%s is not a domain of the tenant", domain)
+		return backend.Invalid(op, addr, ReasonDomainUnverified, "%s is not a domain of the tenant", domain)
 	}
 	if !dom.IsVerified {
-		return backend.Invalid(op, addr, RuleDomainUnverified, "%s is not verified yet: verify it before using it in addresses", domain)
+		return backend.Invalid(op, addr, ReasonDomainUnverified, "%s is not verified yet: verify it before using it in addresses", domain)
 	}
 	return nil
 }
 
 // proposeSAM derives a sAMAccountName from an online ID: its local part
 // without forbidden characters, at most 20 characters, no trailing period.
-func proposeSAM(onlineID string) string {
+// It reports whether the name was cut to 20 characters.
+func proposeSAM(onlineID string) (string, bool) {
 	local, _, _ := strings.Cut(onlineID, "@")
 	var b strings.Builder
 	n := 0
@@ -109,21 +186,21 @@ func proposeSAM(onlineID string) string {
 			continue
 		}
 		if n == 20 {
-			break
+			return strings.TrimRight(b.String(), ". "), true
 		}
 		b.WriteRune(r)
 		n++
 	}
-	return strings.TrimRight(b.String(), ". ")
+	return strings.TrimRight(b.String(), ". "), false
 }
 
 // checkSAM validates a user name against Active Directory's rules before
-// any change; the failure carries RuleSAMInvalid and says which rule broke.
+// any change; the failure carries ReasonSAMInvalid and says which rule broke.
 func checkSAM(op, sam string) error {
 	if err := backend.CheckSAMAccountName(op, sam); err != nil {
 		var e *backend.Error
 		asError(err, &e)
-		return backend.Invalid(op, sam, RuleSAMInvalid, "%s", e.Msg)
+		return backend.Invalid(op, sam, ReasonSAMInvalid, "%s", e.Msg)
 	}
 	return nil
 }

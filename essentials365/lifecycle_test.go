@@ -52,7 +52,7 @@ func TestIntegrateRecordsAndIsIdempotent(t *testing.T) {
 	// The features work.
 	st, err := i.Accounts().CreateUser(c.ctx, accountsUser("ann"))
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Active, st.State)
+	assert.Equal(t, accounts.AccountActive, st.State)
 
 	var ops []string
 	for _, e := range c.audit.Events() {
@@ -113,7 +113,7 @@ func TestDisableOffline(t *testing.T) {
 	for _, u := range []string{"ann", "bob"} {
 		s, err := acc.SetPassword(c.ctx, u, "N3w-Passw0rd!Zq")
 		require.NoError(t, err)
-		require.Equal(t, accounts.Pending, s)
+		require.Equal(t, accounts.SyncPending, s)
 	}
 
 	// The tenant now refuses everything.

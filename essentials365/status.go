@@ -139,9 +139,6 @@ func (i *Integration) Reconcile(ctx context.Context, opts *accounts.ReconcileOpt
 	if err != nil {
 		out.Error = err.Error()
 	}
-	if opts != nil && opts.DryRun {
-		return rep, err
-	}
 	b, merr := json.Marshal(out)
 	if merr == nil {
 		merr = i.store.Put(ctx, keyLastReconcile, b)

@@ -38,14 +38,34 @@ func setup(t *testing.T, dh backendtest.DirectoryHarness, th backendtest.TenantH
 	f.prefix = strings.ToLower(backendtest.UniqueName("f"))
 	var err error
 	f.svc, err = accounts.New(f.dir, f.tf.Tenant, &accounts.Options{
+		Now:           tenantClock(t, ctx, f.tf),
 		UsageLocation: "FR",
 		Retry:         retry.Policy{BaseDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond},
 		// A shared directory may hold other users: never let a flow delete
 		// more than it made.
-		DeletionThreshold: 5,
+		Guards: accounts.Guards{Deletions: accounts.Guard{Max: 5}},
 	})
 	require.NoError(t, err)
 	return f
+}
+
+// tenantClock returns a clock in step with the tenant's, as NTP keeps a
+// real deployment: the harnesses' tenants run on fixed test clocks. It
+// reads the tenant's time from the password time of a probe account,
+// deleted at once.
+func tenantClock(t *testing.T, ctx context.Context, tf backendtest.TenantFixture) func() time.Time {
+	t.Helper()
+	probe, err := tf.Tenant.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: strings.ToLower(backendtest.UniqueName("clock")) + "@" + tf.VerifiedDomain,
+		DisplayName: "Clock probe", Password: "Clock-Probe-2026!"})
+	require.NoError(t, err)
+	if probe.LastPasswordChange.IsZero() {
+		probe, err = tf.Tenant.GetUser(ctx, probe.ID)
+		require.NoError(t, err)
+	}
+	require.False(t, probe.LastPasswordChange.IsZero(), "the tenant reports lastPasswordChangeDateTime")
+	require.NoError(t, tf.Tenant.DeleteUser(ctx, probe.ID))
+	offset := time.Until(probe.LastPasswordChange)
+	return func() time.Time { return time.Now().Add(offset) }
 }
 
 // user creates a directory user named prefix+suffix with a known password.
@@ -120,7 +140,7 @@ func testBulkCreate(t *testing.T, f *fixture) {
 	require.Equal(t, 1, f.onlyMine(plan))
 	_, err = f.svc.ApplyBulkCreate(f.ctx, plan, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: f.tf.SKU.SKUID}}})
 	require.ErrorIs(t, err, backend.ErrFailedPrecondition)
-	assert.Equal(t, accounts.RuleNoFreeLicense, string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonNoFreeLicense, backend.ReasonOf(err))
 }
 
 func testImport(t *testing.T, f *fixture) {
@@ -156,7 +176,7 @@ func testReconcile(t *testing.T, f *fixture) {
 	plan, err := f.svc.PlanBulkCreate(f.ctx, &accounts.PlanOptions{Domain: f.tf.VerifiedDomain})
 	require.NoError(t, err)
 	f.onlyMine(plan)
-	res, err := f.svc.ApplyBulkCreate(f.ctx, plan, nil)
+	res, err := f.svc.ApplyBulkCreate(f.ctx, plan, &accounts.BulkOptions{NoLicense: true})
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Done)
 	_, err = f.svc.Reconcile(f.ctx, nil) // sets the watermark
@@ -179,19 +199,24 @@ func testReconcile(t *testing.T, f *fixture) {
 
 func testPassword(t *testing.T, f *fixture) {
 	u := f.user("p")
-	_, err := f.svc.Assign(f.ctx, u.SAMAccountName, accounts.OnlineChoice{NewOnlineID: u.SAMAccountName + "@" + f.tf.VerifiedDomain})
+	_, err := f.svc.Assign(f.ctx, u.SAMAccountName, accounts.OnlineChoice{NewOnlineID: u.SAMAccountName + "@" + f.tf.VerifiedDomain, NoLicense: true})
 	require.NoError(t, err)
 	require.True(t, f.get(u.ID).MustChangePassword)
-	// An administrator sets a password; the user then changes it.
-	state, err := f.svc.SetPassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x")
+	// The user changes the password once, as asked at next logon (a
+	// domain's minimum password age forbids a second change the same day);
+	// then an administrator sets one.
+	state, err := f.svc.ChangePassword(f.ctx, u.SAMAccountName, "Begin-Pass-2026", "User-Chose-2027y")
 	require.NoError(t, err)
-	assert.Equal(t, accounts.Synced, state)
-	state, err = f.svc.ChangePassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x", "User-Chose-2027y")
-	require.NoError(t, err)
-	assert.Equal(t, accounts.Synced, state)
+	assert.Equal(t, accounts.SyncSynced, state)
 	assert.False(t, f.get(u.ID).MustChangePassword)
 	if f.auth != nil {
 		require.NoError(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, "User-Chose-2027y"))
+	}
+	state, err = f.svc.SetPassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x")
+	require.NoError(t, err)
+	assert.Equal(t, accounts.SyncSynced, state)
+	if f.auth != nil {
+		require.NoError(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, "Admin-Set-2026x"))
 	}
 	st, err := f.svc.Status(f.ctx, u.SAMAccountName)
 	require.NoError(t, err)

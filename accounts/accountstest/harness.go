@@ -2,7 +2,6 @@ package accountstest
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/backendtest"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/internal/testclock"
 )
 
 // MemoryDirectory is a DirectoryHarness over a fresh memory directory; it
@@ -43,8 +43,8 @@ func (MemoryTenant) MakeTenant(_ context.Context, t *testing.T) backendtest.Tena
 // fixture, for harnesses that serve it another way (the emulator).
 func NewMemoryTenant(t *testing.T) (*memory.Tenant, backendtest.TenantFixture) {
 	t.Helper()
-	clock := &fixedClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	tn := memory.NewTenant(&memory.TenantOptions{Now: clock.now})
+	clock := testclock.At(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	tn := memory.NewTenant(&memory.TenantOptions{Now: clock.Now})
 	require.NoError(t, tn.AddVerifiedDomain("contoso.com", true))
 	sku, err := tn.AddSKU(backend.SKU{SKUID: "6fd2c87f-b296-42f0-b197-1e91e994b900", PartNumber: "ENTERPRISEPACK", Enabled: 3,
 		ServicePlans: []backend.ServicePlan{{ID: "efb87545-963c-4e0d-99df-69c6916d9eb0", Name: "EXCHANGE_S_ENTERPRISE"}, {ID: "57ff2da0-773e-42df-b2af-ffb7a2317929", Name: "TEAMS1"}}})
@@ -52,19 +52,7 @@ func NewMemoryTenant(t *testing.T) (*memory.Tenant, backendtest.TenantFixture) {
 	return tn, backendtest.TenantFixture{
 		Tenant: tn, VerifiedDomain: "contoso.com", InitialDomain: "contoso.onmicrosoft.com", SKU: sku,
 		PortalPasswordChange: tn.ChangePasswordInPortal,
-		AdvanceClock:         clock.advance,
+		AdvanceClock:         clock.Advance,
 		PublishVerification:  tn.PublishVerification,
 	}
-}
-
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fixedClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }

@@ -11,10 +11,26 @@ import (
 // Sealer encrypts the pending password updates before they reach the Store,
 // so a password is never written in clear. Implementations must be safe for
 // concurrent use.
+//
+// SealWith and OpenWith bind a sealed value to additional data (for an
+// AEAD, its associated data): the value opens only with the same
+// additional data, so a sealed value copied to another entry (another user,
+// an older version) is refused. Seal and Open are SealWith and OpenWith
+// with no additional data.
 type Sealer interface {
 	Seal(plaintext []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
+	SealWith(plaintext, additionalData []byte) ([]byte, error)
+	OpenWith(sealed, additionalData []byte) ([]byte, error)
 }
+
+// ReasonSealedValue (FailedPrecondition) names a sealed value that cannot
+// be opened: a wrong key, a corrupt or truncated value, or additional data
+// that does not match (a value replayed or moved from another entry).
+const ReasonSealedValue backend.Reason = "sealed-value"
+
+// ReasonSealerKey (InvalidArgument) names a key of the wrong size.
+const ReasonSealerKey backend.Reason = "sealer-key"
 
 // AESSealer seals with AES-256-GCM under a key the caller keeps (in a secret
 // store, a TPM, ...). It is safe for concurrent use.
@@ -23,7 +39,7 @@ type AESSealer struct{ aead cipher.AEAD }
 // NewAESSealer returns a sealer for a 32-byte key.
 func NewAESSealer(key []byte) (*AESSealer, error) {
 	if len(key) != 32 {
-		return nil, backend.Invalid("state: new sealer", "", "sealer-key", "the key must be 32 bytes, got %d", len(key))
+		return nil, backend.Invalid("state: new sealer", "", ReasonSealerKey, "the key must be 32 bytes, got %d: generate one with crypto/rand and keep it in a secret store", len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -46,23 +62,33 @@ func NewEphemeralSealer() *AESSealer {
 }
 
 // Seal implements Sealer: nonce || ciphertext.
-func (s *AESSealer) Seal(plaintext []byte) ([]byte, error) {
+func (s *AESSealer) Seal(plaintext []byte) ([]byte, error) { return s.SealWith(plaintext, nil) }
+
+// Open implements Sealer.
+func (s *AESSealer) Open(sealed []byte) ([]byte, error) { return s.OpenWith(sealed, nil) }
+
+// SealWith implements Sealer: nonce || ciphertext, with additionalData as
+// AES-GCM's associated data (authenticated, not stored).
+func (s *AESSealer) SealWith(plaintext, additionalData []byte) ([]byte, error) {
 	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, backend.Wrap(err, backend.Unavailable, "state: seal", "")
 	}
-	return s.aead.Seal(nonce, nonce, plaintext, nil), nil
+	return s.aead.Seal(nonce, nonce, plaintext, additionalData), nil
 }
 
-// Open implements Sealer.
-func (s *AESSealer) Open(sealed []byte) ([]byte, error) {
+// OpenWith implements Sealer. A wrong key, a damaged value or other
+// additional data give a FailedPrecondition error (ReasonSealedValue).
+func (s *AESSealer) OpenWith(sealed, additionalData []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, backend.Invalid("state: open sealed value", "", "sealed-value", "the value is too short")
+	if len(sealed) < n+s.aead.Overhead() {
+		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: "state: open sealed value", Reason: ReasonSealedValue,
+			Msg: "the sealed value is truncated"}
 	}
-	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], additionalData)
 	if err != nil {
-		return nil, backend.Wrap(err, backend.FailedPrecondition, "state: open sealed value", "")
+		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: "state: open sealed value", Reason: ReasonSealedValue, Err: err,
+			Msg: "the sealed value cannot be opened: wrong key, damaged value, or a value moved from another entry"}
 	}
 	return out, nil
 }

@@ -1,9 +1,12 @@
 package state
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -31,7 +34,8 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]string, error)
 }
 
-// MemoryStore is a Store held in memory. It is safe for concurrent use.
+// MemoryStore is a Store held in memory. Its zero value is an empty store.
+// It is safe for concurrent use.
 type MemoryStore struct {
 	mu sync.Mutex
 	m  map[string][]byte
@@ -61,6 +65,9 @@ func (s *MemoryStore) Put(ctx context.Context, key string, value []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
 	s.m[key] = slices.Clone(value)
 	return nil
 }
@@ -93,30 +100,127 @@ func (s *MemoryStore) List(ctx context.Context, prefix string) ([]string, error)
 	return keys, nil
 }
 
-// FileStore is a Store that keeps one file per key in a directory. Every
-// write goes to a temporary file that is synced and then renamed over the
-// old one, so a crash leaves either the old value or the new one. It is safe
-// for concurrent use within one process; two processes must not share a
-// directory.
+// Reasons of the FileStore's refusals; each names its kind.
+const (
+	// ReasonStoreDir (InvalidArgument): no directory was given.
+	ReasonStoreDir backend.Reason = "store-dir"
+	// ReasonStorePermissions (FailedPrecondition): the state directory
+	// is not a directory, or others can write to it (group- or
+	// world-writable): chmod 700 it.
+	ReasonStorePermissions backend.Reason = "store-permissions"
+	// ReasonStoreLocked (FailedPrecondition): another process (or another
+	// FileStore of this process) holds the state directory.
+	ReasonStoreLocked backend.Reason = "store-locked"
+	// ReasonStoreCorrupt (FailedPrecondition): an entry is empty,
+	// truncated, altered, or was moved from another key; it is never
+	// read as a missing or empty value.
+	ReasonStoreCorrupt backend.Reason = "store-corrupt"
+)
+
+// FileStore is a Store that keeps one file per key in a directory. Its
+// guarantees:
+//
+//   - Exclusive: NewFileStore takes an exclusive lock on the directory
+//     (flock on a ".lock" file), held until Close; a second process (or a
+//     second FileStore) on the same directory gets ReasonStoreLocked.
+//   - Private: the directory is created with mode 0700 and refused when
+//     group- or world-writable (ReasonStorePermissions); files are 0600.
+//   - Atomic: every write goes to a temporary file that is synced and then
+//     renamed over the old one, and the directory is synced, so a crash
+//     leaves either the old value or the new one.
+//   - Checked: each file holds a header and a SHA-256 of its key and
+//     value; an empty, truncated or altered file, or one copied under
+//     another key, is an error (ReasonStoreCorrupt), never a missing key.
+//
+// It is safe for concurrent use within one process.
 type FileStore struct {
-	dir string
-	mu  sync.Mutex
+	dir  string
+	mu   sync.Mutex
+	lock *os.File
 }
 
-// NewFileStore returns a FileStore in dir, creating it (mode 0700) if needed.
+// NewFileStore opens the FileStore in dir, creating it (mode 0700) if
+// needed, and locks it. Call Close to release the lock.
 func NewFileStore(dir string) (*FileStore, error) {
+	const op = "store: open"
 	if dir == "" {
-		return nil, backend.Invalid("store: open", dir, "store-dir", "a directory is required")
+		return nil, backend.Invalid(op, dir, ReasonStoreDir, "a directory is required")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, backend.Wrap(err, backend.FailedPrecondition, "store: open", dir)
+		return nil, backend.Wrap(err, backend.FailedPrecondition, op, dir)
 	}
-	return &FileStore{dir: dir}, nil
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, backend.Wrap(err, backend.FailedPrecondition, op, dir)
+	}
+	if !fi.IsDir() {
+		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: dir, Reason: ReasonStorePermissions, Msg: "this is not a directory"}
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: dir, Reason: ReasonStorePermissions,
+			Msg: fmt.Sprintf("others can write to the state directory (mode %#o), so they could change or replace its entries: chmod 700 it", perm)}
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &FileStore{dir: dir, lock: lock}, nil
+}
+
+// Close releases the directory's lock. The store must not be used after.
+func (s *FileStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock == nil {
+		return nil
+	}
+	err := unlockDir(s.lock)
+	s.lock = nil
+	return backend.Wrap(err, backend.Unavailable, "store: close", s.dir)
 }
 
 // File names are the hex of the key, so any key maps to one safe name.
 func (s *FileStore) path(key string) string {
 	return filepath.Join(s.dir, hex.EncodeToString([]byte(key))+".v")
+}
+
+const fileHeader = "e365-state-1\n"
+
+func fileSum(key string, value []byte) string {
+	h := sha256.New()
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write(value)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// encode wraps value with its header and checksum.
+func encode(key string, value []byte) []byte {
+	out := make([]byte, 0, len(fileHeader)+65+len(value))
+	out = append(out, fileHeader...)
+	out = append(out, fileSum(key, value)...)
+	out = append(out, '\n')
+	return append(out, value...)
+}
+
+// decode checks and unwraps a file's content.
+func decode(key string, b []byte) ([]byte, error) {
+	corrupt := func(what string) error {
+		return &backend.Error{Kind: backend.FailedPrecondition, Op: "store: get", Key: key, Reason: ReasonStoreCorrupt,
+			Msg: "the entry is " + what + ": restore the state directory from a backup, or remove the entry if the owner of the key says it can be rebuilt"}
+	}
+	if len(b) == 0 {
+		return nil, corrupt("empty (truncated)")
+	}
+	rest, ok := bytes.CutPrefix(b, []byte(fileHeader))
+	if !ok || len(rest) < 65 || rest[64] != '\n' {
+		return nil, corrupt("not in the store's format, or truncated")
+	}
+	value := rest[65:]
+	if string(rest[:64]) != fileSum(key, value) {
+		return nil, corrupt("altered, or copied from another key")
+	}
+	return value, nil
 }
 
 // Get implements Store.
@@ -131,7 +235,7 @@ func (s *FileStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, backend.Wrap(err, backend.Unavailable, "store: get", key)
 	}
-	return b, nil
+	return decode(key, b)
 }
 
 // Put implements Store.
@@ -141,10 +245,10 @@ func (s *FileStore) Put(ctx context.Context, key string, value []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := atomicfile.Write(s.path(key), value, 0o600); err != nil {
+	if err := atomicfile.Write(s.path(key), encode(key, value), 0o600); err != nil {
 		return backend.Wrap(err, backend.Unavailable, "store: put", key)
 	}
-	return nil
+	return backend.Wrap(syncDir(s.dir), backend.Unavailable, "store: put", key)
 }
 
 // Delete implements Store.
@@ -155,8 +259,24 @@ func (s *FileStore) Delete(ctx context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := os.Remove(s.path(key))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
 		return backend.Wrap(err, backend.Unavailable, "store: delete", key)
+	}
+	return backend.Wrap(syncDir(s.dir), backend.Unavailable, "store: delete", key)
+}
+
+// syncDir makes a rename or removal in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
 	}
 	return nil
 }

@@ -26,7 +26,10 @@ func TestQuickstartReport(t *testing.T) {
 		"chloe assigned again: active",
 		"david disabled: online sign-in allowed = false",
 		"david deleted: 1 online account(s) restorable for 30 days",
+		"plan: disable amelie@contoso.com (the user is disabled in the directory)",
 		"blocked sign-in of amelie@contoso.com",
+		"writes recorded (never a secret)",
+		"tenant create-online         5",
 		"ENTERPRISEPACK: 2 of 6 seats free",
 	} {
 		assert.Contains(t, report, want)

@@ -65,9 +65,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	}
 	var store state.Store = state.NewMemoryStore()
 	if *stateDir != "" {
-		if store, err = state.NewFileStore(*stateDir); err != nil {
+		fs, err := state.NewFileStore(*stateDir)
+		if err != nil {
 			return err
 		}
+		defer fs.Close()
+		store = fs
 	}
 	return report(ctx, w, tenant, store)
 }

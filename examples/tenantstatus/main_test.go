@@ -63,6 +63,9 @@ func TestStatusOfAnIntegration(t *testing.T) {
 	require.NoError(t, err)
 	_, err = integ.Integrate(t.Context())
 	require.NoError(t, err)
+	// The state directory belongs to one process at a time: release it for
+	// the program.
+	require.NoError(t, store.Close())
 	srv := httptest.NewServer(m365emulator.New(mem, nil))
 	t.Cleanup(srv.Close)
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/essentials365/sdk/accounts"
+	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
 )
@@ -34,6 +35,7 @@ type company struct {
 	dir    backend.Directory
 	tenant *memory.Tenant
 	svc    *accounts.Service
+	trail  *audit.Recorder
 	now    time.Time
 	users  []backend.GUID
 }
@@ -75,7 +77,8 @@ func newCompany(ctx context.Context, cfg Config) (*company, error) {
 		}
 	}
 	var err error
-	c.svc, err = accounts.New(c.dir, c.tenant, &accounts.Options{Mail: c.tenant.Mail(), Now: c.clock, UsageLocation: "FR"})
+	c.trail = &audit.Recorder{}
+	c.svc, err = accounts.New(c.dir, c.tenant, &accounts.Options{Mail: c.tenant.Mail(), Now: c.clock, UsageLocation: "FR", Audit: c.trail.Hook()})
 	return c, err
 }
 
@@ -217,7 +220,14 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 	if err := c.dir.SetEnabled(ctx, amelie.ID, false); err != nil {
 		return err
 	}
-	rep, err := c.svc.Reconcile(ctx, nil)
+	rplan, err := c.svc.PlanReconcile(ctx, nil) // reads, writes nothing
+	if err != nil {
+		return err
+	}
+	for _, a := range rplan.Actions {
+		fmt.Fprintf(w, "  plan: %s %s (%s)\n", a.Type, a.OnlineID, a.Why)
+	}
+	rep, err := c.svc.ApplyReconcile(ctx, rplan, nil) // checks the guards again, then applies
 	if err != nil {
 		return err
 	}
@@ -246,7 +256,21 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return printLicenses(ctx, w, c.svc)
+	if err := printLicenses(ctx, w, c.svc); err != nil {
+		return err
+	}
+
+	step("11. Audit trail")
+	counts := map[string]int{}
+	events := c.trail.Events()
+	for _, e := range events {
+		counts[string(e.Side)+" "+e.Op]++
+	}
+	fmt.Fprintf(w, "  %d writes recorded (never a secret), e.g.:\n", len(events))
+	for _, k := range []string{"tenant create-online", "tenant assign-licenses", "directory set-must-change", "tenant block-sign-in", "tenant delete-online"} {
+		fmt.Fprintf(w, "    %-28s %d\n", k, counts[k])
+	}
+	return nil
 }
 
 func printLicenses(ctx context.Context, w io.Writer, svc *accounts.Service) error {

@@ -103,6 +103,11 @@ var rules = []rule{
 		reason: "drivers implement the contracts and never import portable packages (their tests may run the portable flows over them)",
 	},
 	{
+		name: "crash tests", pkgs: []string{"accounts/accountstest/crashtest"},
+		module: []string{"..."}, third: []string{"*"}, testModule: []string{"..."}, testThird: []string{"*"},
+		reason: "kill -9 tests run the account flows over the real drivers (Samba, Graph through the emulator); the package holds tests only",
+	},
+	{
 		name: "flow suites", pkgs: []string{"accounts/accountstest", "domains/domainstest", "groups/groupstest"},
 		module: cat(plumbing, portable, []string{"essentials365/backend/memory", "essentials365/backend/backendtest", "internal/testclock", "internal/sambatest"}),
 		third:  cat([]string{"github.com/miekg/dns"}, testing3), testThird: testing3, light: true,

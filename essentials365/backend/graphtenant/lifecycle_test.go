@@ -231,9 +231,11 @@ func lifecycle(t *testing.T, dir backend.Directory, sam string) {
 
 	// A pending password update: the cloud refuses the push.
 	require.NoError(t, c.auth.SetRoles(lcClient, "User.ReadWrite.All", "Organization.Read.All"))
+	// A refusal that a retry cannot cure is an error, and the update stays
+	// pending (never lost).
 	sync, err := i.Accounts().SetPassword(t.Context(), sam, "Hn4$pL8@xDz")
-	require.NoError(t, err)
-	require.Equal(t, accounts.Pending, sync)
+	require.ErrorIs(t, err, backend.ErrPermissionDenied)
+	require.Equal(t, accounts.SyncPending, sync)
 	require.NoError(t, c.auth.SetRoles(lcClient, memory.DefaultRoles()...))
 
 	// Disable with a tenant that refuses every connection.
