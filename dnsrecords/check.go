@@ -238,7 +238,7 @@ func check(ctx context.Context, set *RecordSet, opts *CheckOptions, plan planner
 		opts = &CheckOptions{}
 	}
 	if set == nil || set.Domain.Name == "" {
-		return nil, invalid("", RuleEmpty, "the record set has no domain")
+		return nil, invalid(opCheck, "", ReasonEmpty, "the record set has no domain")
 	}
 	c := &checker{set: set, opts: opts, log: opts.Logger, timeout: opts.Timeout, attempts: opts.Attempts}
 	if c.log == nil {
@@ -302,7 +302,7 @@ type checker struct {
 func (c *checker) servers(ctx context.Context) ([]string, error) {
 	if c.opts.Server != "" {
 		if _, _, err := net.SplitHostPort(c.opts.Server); err != nil {
-			return nil, invalid(c.opts.Server, RuleOption, "the server must be host:port: %v", err)
+			return nil, invalid(opCheck, c.opts.Server, ReasonOption, "the server must be host:port: %v", err)
 		}
 		return []string{c.opts.Server}, nil
 	}
@@ -467,7 +467,7 @@ func planGrouped(set *RecordSet, verified bool) []question {
 		case TypeCNAME:
 			addq(r.Name, dns.TypeA)
 		default:
-			addq(r.Name, r.Type.rrtype())
+			addq(r.Name, rrtype(r.Type))
 		}
 	}
 	if verified {
@@ -484,7 +484,7 @@ func planGrouped(set *RecordSet, verified bool) []question {
 func planNaive(set *RecordSet, verified bool) []question {
 	var qs []question
 	for _, r := range expected(set, verified) {
-		qs = append(qs, question{strings.ToLower(dns.Fqdn(r.Name)), r.Type.rrtype()})
+		qs = append(qs, question{strings.ToLower(dns.Fqdn(r.Name)), rrtype(r.Type)})
 	}
 	apex := dns.Fqdn(set.Domain.Name)
 	qs = append(qs, question{apex, dns.TypeCNAME})
@@ -1052,7 +1052,7 @@ func (c *checker) matchCNAME(r Record, p *pool, res *RecordResult) {
 	if !ok && r.Role == RoleEnrollment && t == "enterpriseenrollment.manage.microsoft.com" {
 		ok = true
 		res.Findings = append(res.Findings, finding(FindingWrongValue, SeverityInfo, r, "the CNAME points to "+t,
-			"This target works; Microsoft prefers "+enrollmentTarget+".", "Optionally change the target to "+enrollmentTarget+"."))
+			"This target works; Microsoft prefers "+backend.M365EnrollmentTarget+".", "Optionally change the target to "+backend.M365EnrollmentTarget+"."))
 	}
 	if !ok {
 		wrong(r, res, "the CNAME points to "+t+", not to "+r.Target)

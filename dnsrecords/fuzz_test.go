@@ -2,6 +2,7 @@ package dnsrecords
 
 import (
 	"bytes"
+	"github.com/essentials365/sdk/essentials365/backend"
 	"testing"
 )
 
@@ -28,8 +29,8 @@ func FuzzZoneRoundTrip(f *testing.F) {
 			ExistingSPF:       []string{spf},
 			DMARCReports:      reports,
 			OWAAlias:          true,
-			TenantRecords: []TenantRecord{
-				{Label: owner, RecordType: "Txt", Text: text, TTL: ttl},
+			TenantRecords: []backend.DNSRecord{
+				{Name: owner, Type: TypeTXT, Text: text, TTL: uint32(max(ttl, 0))},
 			},
 		})
 		if err != nil {

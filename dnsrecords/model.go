@@ -5,17 +5,20 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-// Type is a DNS record type this package generates.
-type Type string
+// Type is a DNS record type this package generates: the SDK's one record
+// type, backend.DNSType.
+type Type = backend.DNSType
 
 // The record types Microsoft 365 asks for.
 const (
-	TypeMX    Type = "MX"
-	TypeTXT   Type = "TXT"
-	TypeCNAME Type = "CNAME"
-	TypeSRV   Type = "SRV"
+	TypeMX    = backend.DNSTypeMX
+	TypeTXT   = backend.DNSTypeTXT
+	TypeCNAME = backend.DNSTypeCNAME
+	TypeSRV   = backend.DNSTypeSRV
 )
 
 // Service is the Microsoft 365 service a record serves; records are generated
@@ -48,7 +51,7 @@ func ParseService(s string) (Service, error) {
 			return v, nil
 		}
 	}
-	return "", invalid(s, RuleOption, "unknown service")
+	return "", invalid(opGenerate, s, ReasonOption, "unknown service")
 }
 
 // Source says where a record's value came from.
@@ -100,29 +103,17 @@ type Explanation struct {
 	Warnings []string
 }
 
-// Record is one DNS record to add. Only the value fields of its Type are set:
-// Preference and Exchange for MX, Text for TXT, Target for CNAME, and
-// Priority, Weight, Port and Target for SRV.
+// Record is one DNS record to add: the SDK's neutral backend.DNSRecord
+// (owner name, type, TTL and value; its Optional field marks the records
+// Microsoft 365 works without), with what this package knows about it.
+// Names are fully qualified, in A-labels, without the final dot; a TXT text
+// is unsplit (strings of more than 255 bytes are split when rendered).
 type Record struct {
-	Role Role
-	// Name is the owner name, fully qualified, in A-labels, without the
-	// final dot (autodiscover.contoso.com).
-	Name string
-	Type Type
-	// TTL in seconds.
-	TTL uint32
+	backend.DNSRecord
 
-	Preference uint16 // MX
-	Exchange   string // MX, without the final dot
-	Text       string // TXT, unsplit (strings of more than 255 bytes are split when rendered)
-	Target     string // CNAME and SRV, without the final dot
-	Priority   uint16 // SRV
-	Weight     uint16 // SRV
-	Port       uint16 // SRV
-
-	Service  Service
-	Optional bool
-	Source   Source
+	Role    Role
+	Service Service
+	Source  Source
 	// Placeholder reports that the value holds a placeholder (msXXXXXXXX)
 	// to be replaced with the tenant's value before use.
 	Placeholder bool
@@ -139,18 +130,6 @@ func (r Record) Host(domain string) string {
 		return "@"
 	}
 	return strings.TrimSuffix(r.Name, "."+domain)
-}
-
-// Value returns the record's main value: the exchange, text or target.
-func (r Record) Value() string {
-	switch r.Type {
-	case TypeMX:
-		return r.Exchange
-	case TypeTXT:
-		return r.Text
-	default:
-		return r.Target
-	}
 }
 
 // RR returns the record as a github.com/miekg/dns resource record, with
@@ -177,7 +156,7 @@ func (r Record) RR() (dns.RR, error) {
 		hdr.Rrtype = dns.TypeSRV
 		return &dns.SRV{Hdr: hdr, Priority: r.Priority, Weight: r.Weight, Port: r.Port, Target: dns.Fqdn(r.Target)}, nil
 	}
-	return nil, invalid(string(r.Type), RuleRecordType, "record type %q is not one of MX, TXT, CNAME, SRV", r.Type)
+	return nil, invalid(opGenerate, string(r.Type), ReasonRecordType, "record type %q is not one of MX, TXT, CNAME, SRV", r.Type)
 }
 
 // splitTXT splits s into character-strings of at most 255 bytes.
@@ -275,7 +254,7 @@ func (s *RecordSet) Find(role Role) (Record, bool) {
 	return Record{}, false
 }
 
-func (t Type) rrtype() uint16 {
+func rrtype(t Type) uint16 {
 	switch t {
 	case TypeMX:
 		return dns.TypeMX

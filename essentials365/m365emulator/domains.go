@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -187,12 +189,19 @@ func (s *Server) deleteDomain(ctx context.Context, req *request, key string) *re
 	return &response{status: http.StatusNoContent}
 }
 
-// verifyDomain serves POST /domains/{id}/verify: 200 with the domain, whose
-// availabilityStatus is set only in this answer.
+// verifyDomain serves POST /domains/{id}/verify ("domain: verify", Graph
+// v1.0): 200 with the domain, whose availabilityStatus is set only in this
+// answer. With Options.DNSServer, the verification TXT record must be
+// visible at that server first, as Microsoft looks it up in public DNS.
 func (s *Server) verifyDomain(ctx context.Context, req *request, key string) *response {
 	da, resp := s.admin(req)
 	if resp != nil {
 		return resp
+	}
+	if s.opts.DNSServer != "" {
+		if err := s.verificationVisible(ctx, da, key); err != nil {
+			return s.errorResponse(req, route{family: "domains", key: key}, err)
+		}
 	}
 	d, err := da.VerifyDomain(ctx, key)
 	if err != nil {
@@ -205,19 +214,118 @@ func (s *Server) verifyDomain(ctx context.Context, req *request, key string) *re
 	return &response{status: http.StatusOK, body: withContext(w, req.base+"/$metadata#domains/$entity")}
 }
 
+// verificationVisible checks that the domain's verification TXT value is
+// published at Options.DNSServer.
+func (s *Server) verificationVisible(ctx context.Context, da backend.DomainAdmin, name string) error {
+	const op = "m365emulator: verify domain"
+	d, _, err := s.findDomain(ctx, name)
+	if err != nil || d.IsVerified {
+		return err
+	}
+	recs, err := da.VerificationRecords(ctx, name)
+	if err != nil {
+		return err
+	}
+	var want string
+	for _, r := range recs {
+		if r.Type == backend.DNSTypeTXT {
+			want = r.Text
+		}
+	}
+	txts, lerr := LookupTXTAt(s.opts.DNSServer)(ctx, d.Name)
+	if slices.Contains(txts, want) {
+		return nil
+	}
+	s.log.Debug("m365emulator: verification record not visible", "domain", d.Name, "server", s.opts.DNSServer, "err", lerr)
+	return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.ReasonVerificationRecordMissing,
+		Msg: "Domain verification failed because the required DNS record " + want + " could not be found. DNS changes can take up to 72 hours."}
+}
+
+// LookupTXTAt returns a TXT lookup that asks only the DNS server at addr
+// ("host:port"), for Options.DNSServer and for a memory tenant's
+// TenantOptions.LookupTXT. The strings of one record are joined.
+func LookupTXTAt(addr string) func(ctx context.Context, name string) ([]string, error) {
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	return func(ctx context.Context, name string) ([]string, error) {
+		return r.LookupTXT(ctx, strings.TrimSuffix(name, ".")+".")
+	}
+}
+
+// updateDomain serves PATCH /domains/{id} ("Update domain", Graph v1.0):
+// 204. Only isDefault (true) and supportedServices are accepted; "Only
+// verified domains can be updated".
+func (s *Server) updateDomain(ctx context.Context, req *request, key string) *response {
+	da, resp := s.admin(req)
+	if resp != nil {
+		return resp
+	}
+	var body map[string]json.RawMessage
+	if err := decodeJSON(req.body, &body); err != nil || body == nil {
+		return s.badRequest(req, msgInvalidJSON)
+	}
+	makeDefault := false
+	for k, v := range body {
+		switch k {
+		case "@odata.type", "supportedServices":
+		case "isDefault":
+			if err := json.Unmarshal(v, &makeDefault); err != nil || !makeDefault {
+				return s.badRequest(req, "Invalid value specified for property 'isDefault' of resource 'Domain'; set another domain as default instead.")
+			}
+		default:
+			return s.badRequest(req, fmt.Sprintf("Property '%s' cannot be updated on a domain.", k))
+		}
+	}
+	if makeDefault {
+		if _, err := da.SetDefaultDomain(ctx, key); err != nil {
+			return s.errorResponse(req, route{family: "domains", key: key}, err)
+		}
+	}
+	return &response{status: http.StatusNoContent}
+}
+
+// domainNameReferences serves GET /domains/{id}/domainNameReferences
+// ("List domainNameReferences", Graph v1.0): the directory objects that use
+// the domain, here users (by UPN, or owning an address on the domain).
+func (s *Server) domainNameReferences(ctx context.Context, req *request, key string) *response {
+	da, resp := s.admin(req)
+	if resp != nil {
+		return resp
+	}
+	refs, err := da.DomainReferences(ctx, key)
+	if err != nil {
+		return s.errorResponse(req, route{family: "domains", key: key}, err)
+	}
+	values := []map[string]any{}
+	for _, ref := range refs {
+		kind, name, _ := strings.Cut(ref, ":")
+		if kind != "user" {
+			continue
+		}
+		u, err := s.tenant.GetUser(ctx, name)
+		if err != nil {
+			continue // a deleted user is referenced but not readable here
+		}
+		values = append(values, map[string]any{"@odata.type": "#microsoft.graph.user", "id": u.ID, "userPrincipalName": u.UserPrincipalName})
+	}
+	return &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#directoryObjects", Value: values}}
+}
+
 func (s *Server) verificationRecords(ctx context.Context, req *request, key string) *response {
-	return s.records(ctx, req, key, "verificationDnsRecords", func(da backend.DomainAdmin) ([]backend.DomainDNSRecord, error) {
+	return s.records(ctx, req, key, "verificationDnsRecords", func(da backend.DomainAdmin) ([]backend.DNSRecord, error) {
 		return da.VerificationRecords(ctx, key)
 	})
 }
 
 func (s *Server) serviceConfigurationRecords(ctx context.Context, req *request, key string) *response {
-	return s.records(ctx, req, key, "serviceConfigurationRecords", func(da backend.DomainAdmin) ([]backend.DomainDNSRecord, error) {
+	return s.records(ctx, req, key, "serviceConfigurationRecords", func(da backend.DomainAdmin) ([]backend.DNSRecord, error) {
 		return da.ServiceConfigurationRecords(ctx, key)
 	})
 }
 
-func (s *Server) records(_ context.Context, req *request, key, set string, get func(backend.DomainAdmin) ([]backend.DomainDNSRecord, error)) *response {
+func (s *Server) records(_ context.Context, req *request, key, set string, get func(backend.DomainAdmin) ([]backend.DNSRecord, error)) *response {
 	if r := s.rejectParams(req, "$select"); r != nil {
 		return r
 	}
@@ -229,7 +337,7 @@ func (s *Server) records(_ context.Context, req *request, key, set string, get f
 	if err != nil {
 		return s.errorResponse(req, route{family: "domains", key: key}, err)
 	}
-	values := make([]map[string]any, 0, len(recs))
+	values := make([]backend.GraphDNSRecord, 0, len(recs))
 	for _, r := range recs {
 		values = append(values, dnsRecordJSON(r))
 	}

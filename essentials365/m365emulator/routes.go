@@ -103,6 +103,11 @@ func (s *Server) route(req *request) route {
 		return match("/domains/{id}", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
 			http.MethodGet:    s.getDomain,
 			http.MethodDelete: s.deleteDomain,
+			http.MethodPatch:  s.updateDomain,
+		})
+	case len(seg) == 3 && seg[0] == "domains" && seg[2] == "domainNameReferences":
+		return match("/domains/{id}/domainNameReferences", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
+			http.MethodGet: s.domainNameReferences,
 		})
 	case len(seg) == 3 && seg[0] == "domains" && seg[2] == "verificationDnsRecords":
 		return match("/domains/{id}/verificationDnsRecords", "domains", seg[1], map[string]func(context.Context, *request, string) *response{

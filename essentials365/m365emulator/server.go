@@ -75,6 +75,12 @@ type Options struct {
 	// Mail, when set, supplies the secondary addresses listed in a user's
 	// proxyAddresses (as "smtp:" entries after the primary "SMTP:" one).
 	Mail backend.Mail
+
+	// DNSServer ("host:port"), when set, is the DNS server POST
+	// /domains/{id}/verify consults: verification succeeds only when the
+	// domain's MS=ms… TXT record is visible there. Empty: the backend
+	// alone decides.
+	DNSServer string
 }
 
 // Server is an http.Handler serving a [backend.Tenant] over Microsoft
