@@ -244,14 +244,14 @@ func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain,
 // service, never derive it.
 func tenantMXHost(domain string) string {
 	if !strings.Contains(domain, "-") {
-		return strings.ReplaceAll(domain, ".", "-") + "."+backend.M365MXSuffix
+		return strings.ReplaceAll(domain, ".", "-") + "." + backend.M365MXSuffix
 	}
 	labels := strings.Split(domain, ".")
 	for i, l := range labels {
 		labels[i] = strings.ReplaceAll(l, "-", "")
 	}
 	d := tenantDigits(2, domain)
-	return strings.Join(labels, "-") + d + "e."+backend.M365MXSuffix
+	return strings.Join(labels, "-") + d + "e." + backend.M365MXSuffix
 }
 
 // ServiceConfigurationRecords returns the records a verified domain needs
