@@ -16,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/internal/dnsrr"
 )
 
 // CheckOptions tunes Check.
@@ -882,7 +883,7 @@ func (c *checker) matchMX(r Record, p *pool, res *RecordResult) {
 func txtValue(rr dns.RR) string {
 	var b strings.Builder
 	for _, s := range rr.(*dns.TXT).Txt {
-		b.WriteString(txtUnescape(s))
+		b.WriteString(dnsrr.UnescapeTXT(s))
 	}
 	return b.String()
 }

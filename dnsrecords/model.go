@@ -7,6 +7,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/internal/dnsrr"
 )
 
 // Type is a DNS record type this package generates: the SDK's one record
@@ -137,88 +138,8 @@ func (r Record) Host(domain string) string {
 // strings of 255 bytes, each kept in the escaped form miekg/dns uses (\" for
 // a quote, \DDD for a byte outside printable ASCII).
 func (r Record) RR() (dns.RR, error) {
-	hdr := dns.RR_Header{Name: dns.Fqdn(r.Name), Class: dns.ClassINET, Ttl: r.TTL}
-	switch r.Type {
-	case TypeMX:
-		hdr.Rrtype = dns.TypeMX
-		return &dns.MX{Hdr: hdr, Preference: r.Preference, Mx: dns.Fqdn(r.Exchange)}, nil
-	case TypeTXT:
-		hdr.Rrtype = dns.TypeTXT
-		chunks := splitTXT(r.Text)
-		for i, c := range chunks {
-			chunks[i] = txtEscape(c)
-		}
-		return &dns.TXT{Hdr: hdr, Txt: chunks}, nil
-	case TypeCNAME:
-		hdr.Rrtype = dns.TypeCNAME
-		return &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(r.Target)}, nil
-	case TypeSRV:
-		hdr.Rrtype = dns.TypeSRV
-		return &dns.SRV{Hdr: hdr, Priority: r.Priority, Weight: r.Weight, Port: r.Port, Target: dns.Fqdn(r.Target)}, nil
-	}
-	return nil, invalid(opGenerate, string(r.Type), ReasonRecordType, "record type %q is not one of MX, TXT, CNAME, SRV", r.Type)
+	return dnsrr.ToRR(opGenerate, r.DNSRecord)
 }
-
-// splitTXT splits s into character-strings of at most 255 bytes.
-func splitTXT(s string) []string {
-	if len(s) <= 255 {
-		return []string{s}
-	}
-	var out []string
-	for len(s) > 255 {
-		out = append(out, s[:255])
-		s = s[255:]
-	}
-	if s != "" {
-		out = append(out, s)
-	}
-	return out
-}
-
-// txtEscape converts raw bytes to the escaped form github.com/miekg/dns keeps
-// TXT strings in: \" and \\ for quote and backslash, \DDD for bytes outside
-// printable ASCII.
-func txtEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < ' ' || c > '~':
-			fmt.Fprintf(&b, "\\%03d", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// txtUnescape reverses txtEscape, and reads any RFC 1035 escape.
-func txtUnescape(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')*100 + (s[i+2]-'0')*10 + (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i+1])
-		i++
-	}
-	return b.String()
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // RecordSet is the set of records a domain needs, in a stable order.
 type RecordSet struct {
@@ -254,19 +175,7 @@ func (s *RecordSet) Find(role Role) (Record, bool) {
 	return Record{}, false
 }
 
-func rrtype(t Type) uint16 {
-	switch t {
-	case TypeMX:
-		return dns.TypeMX
-	case TypeTXT:
-		return dns.TypeTXT
-	case TypeCNAME:
-		return dns.TypeCNAME
-	case TypeSRV:
-		return dns.TypeSRV
-	}
-	return dns.TypeNone
-}
+func rrtype(t Type) uint16 { return dnsrr.QType(t) }
 
 func (s Service) label() string {
 	switch s {
