@@ -234,6 +234,11 @@ func (s *Server) verificationVisible(ctx context.Context, da backend.DomainAdmin
 	}
 	txts, lerr := LookupTXTAt(s.opts.DNSServer)(ctx, d.Name)
 	if slices.Contains(txts, want) {
+		// The record is visible: a backend that takes the publication on
+		// trust (the memory tenant) is told so.
+		if p, ok := s.tenant.(interface{ PublishVerification(domain string) }); ok {
+			p.PublishVerification(d.Name)
+		}
 		return nil
 	}
 	s.log.Debug("m365emulator: verification record not visible", "domain", d.Name, "server", s.opts.DNSServer, "err", lerr)
