@@ -84,7 +84,7 @@ func (s *Service) missingVerification(ctx context.Context, d dnsrecords.Domain) 
 	if r.Status == dnsrecords.StatusPresent {
 		return "nothing: the record is visible; the tenant has not looked again yet"
 	}
-	return fmt.Sprintf("the TXT record %s at %s %s", r.Record.Text, r.Record.Name, r.Status)
+	return fmt.Sprintf("TXT %s at %s: %s", r.Record.Text, r.Record.Name, r.Status)
 }
 
 // SetDefault makes a verified domain the tenant's default: the accounts

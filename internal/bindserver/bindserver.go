@@ -73,6 +73,9 @@ func Start(ctx context.Context, opts Options, zones ...string) (*Server, error) 
 	if len(zones) == 0 {
 		return nil, errors.New("bindserver: at least one zone is required")
 	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, err
+	}
 	named := opts.Named
 	if named == "" {
 		named = DefaultNamed
