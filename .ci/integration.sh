@@ -22,6 +22,7 @@ command -v samba >/dev/null || need+=(samba samba-ad-dc samba-ad-provision samba
 [[ -d /usr/share/samba/setup/ad-schema ]] || need+=(samba-ad-provision)
 command -v ldapsearch >/dev/null || need+=(ldap-utils)
 command -v openssl >/dev/null || need+=(openssl)
+[[ -x /usr/sbin/named ]] || need+=(bind9)
 if ((${#need[@]} > 0)); then
 	echo "integration: installing ${need[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive
