@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,11 @@ type CheckOptions struct {
 	Attempts int
 	// Concurrency bounds the queries in flight; 0 means 8.
 	Concurrency int
+	// MaxServers caps how many of the domain's authoritative servers are
+	// asked (the first ones in address order); 0 means DefaultMaxServers.
+	// Each silent server costs Attempts timeouts per question, so a domain
+	// listing many dead servers would otherwise take minutes.
+	MaxServers int
 	// Verified says the domain is already verified in the tenant: the
 	// verification records are no longer expected, and a verification MX
 	// left behind is reported.
@@ -44,6 +50,10 @@ type CheckOptions struct {
 	// Logger receives one debug line per query; nil discards.
 	Logger *slog.Logger
 }
+
+// DefaultMaxServers is how many authoritative servers Check asks when
+// CheckOptions.MaxServers is 0.
+const DefaultMaxServers = 4
 
 // Status is the state of one expected record.
 type Status string
@@ -348,6 +358,15 @@ func (c *checker) servers(ctx context.Context) ([]string, error) {
 		return nil, backend.Errorf(backend.Unavailable, op, c.set.Domain.Name, "no address for any name server")
 	}
 	sort.Strings(out)
+	out = slices.Compact(out)
+	limit := c.opts.MaxServers
+	if limit <= 0 {
+		limit = DefaultMaxServers
+	}
+	if len(out) > limit {
+		c.log.Info("asking only the first name servers", "servers", len(out), "asked", limit)
+		out = out[:limit]
+	}
 	return out, nil
 }
 
@@ -422,6 +441,11 @@ func (c *checker) exchange(ctx context.Context, server string, q question) (*dns
 	}
 	if err == nil && r.Truncated {
 		r, err = c.send(ctx, "tcp", server, m)
+		if err == nil && r.Truncated {
+			// A truncated answer over TCP is not the answer: the records
+			// cut off are unknown, not missing.
+			err = errors.New("the answer over TCP is truncated")
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -559,6 +583,15 @@ func (p *pool) add(answers map[question]answer) {
 		}
 		for _, rr := range a.msg.Answer {
 			name := strings.ToLower(rr.Header().Name)
+			// Only records that answer the question count: the owner is
+			// the name asked and the type the one asked, or a CNAME
+			// standing at that name. Anything else (extra records a
+			// server adds, the records a CNAME leads to) is not evidence
+			// of what the name publishes.
+			t := rr.Header().Rrtype
+			if name != q.name || t != q.qtype && t != dns.TypeCNAME {
+				continue
+			}
 			dup := false
 			for _, old := range p.byName[name] {
 				if dns.IsDuplicate(old, rr) {

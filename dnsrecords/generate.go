@@ -53,8 +53,12 @@ type Options struct {
 	DKIMPartition string
 
 	// ExistingSPF holds the TXT values the domain already publishes at its
-	// apex; the SPF record among them is merged with Microsoft's include.
+	// apex; the SPF record among them is merged with Microsoft's include,
+	// keeping its all qualifier (~all stays ~all).
 	ExistingSPF []string
+	// SPFAll replaces the merged record's policy: "-all", "~all", "?all".
+	// Empty keeps the existing record's, or -all when there is none.
+	SPFAll string
 
 	// DMARCPolicy is none (default), quarantine or reject.
 	DMARCPolicy string
@@ -225,6 +229,9 @@ func (g *generator) mailDefaults() error {
 	g.fromCatalogue(cat[2:], ServiceMail)
 	spf, err := MergeSPF(o.ExistingSPF, SPFInclude)
 	if err != nil {
+		return err
+	}
+	if spf.Record, err = withSPFAll(spf.Record, o.SPFAll); err != nil {
 		return err
 	}
 	g.set.Warnings = append(g.set.Warnings, spf.Warnings...)

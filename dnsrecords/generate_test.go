@@ -298,6 +298,17 @@ func TestGenerateTenantSPFKeepsExistingQualifier(t *testing.T) {
 	spf, ok := set.Find(RoleSPF)
 	require.True(t, ok)
 	assert.Equal(t, "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all", spf.Text)
+	asked := mustSet(t, "contoso.com", &Options{
+		TenantRecords: recs, Services: []Service{ServiceMail}, SPFAll: "-all",
+		ExistingSPF: []string{"v=spf1 include:_spf.google.com ~all"},
+	})
+	spf, _ = asked.Find(RoleSPF)
+	assert.Equal(t, "v=spf1 include:_spf.google.com include:spf.protection.outlook.com -all", spf.Text, "the caller may ask for another policy")
+	derived := mustSet(t, "contoso.com", &Options{Services: []Service{ServiceMail}, ExistingSPF: []string{"v=spf1 mx ?all"}})
+	spf, _ = derived.Find(RoleSPF)
+	assert.Equal(t, "v=spf1 mx include:spf.protection.outlook.com ?all", spf.Text)
+	_, err := Generate(derived.Domain, &Options{SPFAll: "+all"})
+	assert.Equal(t, ReasonOption, backend.ReasonOf(err))
 	none := mustSet(t, "contoso.com", &Options{TenantRecords: recs, Services: []Service{ServiceMail}})
 	spf, _ = none.Find(RoleSPF)
 	assert.Equal(t, "v=spf1 include:spf.protection.outlook.com -all", spf.Text, "without an existing record the tenant's value is used")

@@ -200,3 +200,25 @@ func spfAuthorises(rec, include string) bool {
 	}
 	return false
 }
+
+// withSPFAll replaces the all term of an SPF record with all ("-all",
+// "~all", "?all"); an empty all leaves the record as it is.
+func withSPFAll(rec, all string) (string, error) {
+	if all == "" {
+		return rec, nil
+	}
+	switch all {
+	case "-all", "~all", "?all":
+	default:
+		return "", invalid(opSPF, all, ReasonOption, "the SPF policy is -all, ~all or ?all")
+	}
+	terms := strings.Fields(rec)
+	out := terms[:0]
+	for _, t := range terms {
+		if m := strings.ToLower(strings.TrimLeft(t, "+-~?")); m == "all" || strings.HasPrefix(m, "redirect=") {
+			continue
+		}
+		out = append(out, t)
+	}
+	return strings.Join(append(out, all), " "), nil
+}

@@ -39,6 +39,12 @@ func (g *generator) tenant(want map[Service]bool) error {
 			r.Text = spf.Record
 			r.Explanation.Warnings = append(r.Explanation.Warnings, spf.Warnings...)
 		}
+		if r.Role == RoleSPF {
+			var err error
+			if r.Text, err = withSPFAll(r.Text, g.opts.SPFAll); err != nil {
+				return err
+			}
+		}
 		idx := -1
 		if r.Role != RoleOther && !replaced[r.Role] {
 			for i, old := range g.set.Records {

@@ -69,11 +69,17 @@ type Domain struct {
 	// PrivateSuffix reports whether the public suffix is a private entry of
 	// the Public Suffix List (such as blogspot.com) rather than an ICANN one.
 	PrivateSuffix bool
+	// Warnings are cautions about a valid name: a label mixing scripts
+	// (pаypal.com with a Cyrillic а) or written entirely in letters that
+	// imitate Latin ones, as a look-alike of another domain would be.
+	Warnings []string
 }
 
 // ParseDomain validates name under policy and returns it in A-labels. name may
 // be in Unicode or in A-labels, in any case, with or without a final dot.
-// A rejection is a *ValidationError naming the rule that failed.
+// A rejection is a *backend.Error naming the rule that failed. Names are
+// mapped with the UTS 46 lookup profile of golang.org/x/net/idna; a valid
+// name whose labels mix scripts gets a warning in Domain.Warnings.
 func ParseDomain(name string, policy Policy) (Domain, error) {
 	raw := name
 	name = strings.TrimSpace(name)
@@ -138,6 +144,7 @@ func ParseDomain(name string, policy Policy) (Domain, error) {
 		Subdomain:     ascii != registrable,
 		PrivateSuffix: !icann,
 	}
+	d.Warnings = scriptWarnings(unicode)
 	if policy == PolicyEssentials && d.Subdomain {
 		return Domain{}, invalid(opParse, raw, ReasonEssentialsSubdomain, "the Essentials policy accepts second-level domains such as %s only, not the subdomain %s; use the modern policy for subdomains", registrable, ascii)
 	}
