@@ -56,11 +56,12 @@ const (
 
 // The operations this package names in its errors.
 const (
-	opParse    = "dnsrecords: parse domain"
-	opGenerate = "dnsrecords: generate records"
-	opRender   = "dnsrecords: render records"
-	opCheck    = "dnsrecords: check records"
-	opSPF      = "dnsrecords: merge spf"
+	opParse     = "dnsrecords: parse domain"
+	opGenerate  = "dnsrecords: generate records"
+	opRender    = "dnsrecords: render records"
+	opCheck     = "dnsrecords: check records"
+	opSPF       = "dnsrecords: merge spf"
+	opWriteFile = "dnsrecords: write records file"
 )
 
 // invalid returns the InvalidArgument error of op about the input name.

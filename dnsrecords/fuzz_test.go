@@ -2,8 +2,9 @@ package dnsrecords
 
 import (
 	"bytes"
-	"github.com/essentials365/sdk/essentials365/backend"
 	"testing"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 // FuzzZoneRoundTrip holds that every zone fragment Render writes parses back

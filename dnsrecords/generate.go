@@ -102,6 +102,7 @@ func Generate(d Domain, opts *Options) (*RecordSet, error) {
 		want[s] = true
 	}
 	g := &generator{d: d, opts: opts, set: &RecordSet{Domain: d, MailMigration: opts.MailMigration}}
+	g.set.Warnings = append(g.set.Warnings, d.Warnings...)
 	if err := g.defaults(want); err != nil {
 		return nil, err
 	}

@@ -176,6 +176,11 @@ func TestLinkRefusesBadInput(t *testing.T) {
 	_, err = other.PlanLink(ctx, domain)
 	assert.Equal(t, domains.ReasonZoneMismatch, backend.ReasonOf(err))
 
+	plan, err := svc.PlanLink(ctx, "p\u0430ypal.com")
+	require.NoError(t, err, "a mixed-script name is valid")
+	require.Len(t, plan.Warnings, 1)
+	assert.Contains(t, plan.Warnings[0], "mixes Latin and Cyrillic")
+
 	_, err = svc.ApplyLink(ctx, nil, nil)
 	assert.Equal(t, domains.ReasonPlanStale, backend.ReasonOf(err))
 

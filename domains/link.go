@@ -48,6 +48,9 @@ type LinkPlan struct {
 	Zone string
 	// Steps are the steps still to do.
 	Steps []Step
+	// Warnings are cautions about the name (dnsrecords.Domain.Warnings: a
+	// label mixing scripts, a look-alike of another domain).
+	Warnings []string
 }
 
 // PlanLink validates name and reads the tenant's state; it never writes.
@@ -60,7 +63,7 @@ func (s *Service) PlanLink(ctx context.Context, name string) (*LinkPlan, error) 
 	if err != nil {
 		return nil, err
 	}
-	p := &LinkPlan{Domain: d, Publish: PublishFile}
+	p := &LinkPlan{Domain: d, Publish: PublishFile, Warnings: d.Warnings}
 	if s.zone != nil {
 		if !backend.ZoneContains(s.zone.Name(), d.Name) {
 			return nil, backend.Invalid(op, d.Name, ReasonZoneMismatch, "the zone %s does not hold %s; give the zone of the domain, or none to write a records file", s.zone.Name(), d.Name)
@@ -343,7 +346,7 @@ func (s *Service) writeFile(ctx context.Context, op, name string, res *LinkResul
 	path, err := dnsrecords.WriteFile(s.opts.RecordsDir, set, nil)
 	s.record(ctx, AuditWriteRecordsFile, audit.SideLocal, name, map[string]string{"file": path}, err)
 	if err != nil {
-		return backend.Wrap(err, backend.Unavailable, op, name)
+		return backend.WithOp(err, op, name)
 	}
 	res.RecordsFiles = append(res.RecordsFiles, path)
 	return nil
