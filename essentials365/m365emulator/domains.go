@@ -95,7 +95,8 @@ func withContext(v any, ctxURL string) map[string]any {
 	return m
 }
 
-// listDomains serves GET /domains.
+// listDomains serves GET /domains ("List domains", Graph v1.0,
+// api/domain-list).
 func (s *Server) listDomains(ctx context.Context, req *request, _ string) *response {
 	if r := s.rejectParams(req, "$select"); r != nil {
 		return r
@@ -125,7 +126,7 @@ func (s *Server) findDomain(ctx context.Context, name string) (backend.Domain, [
 	return backend.Domain{}, nil, backend.Errorf(backend.NotFound, "m365emulator: get domain", name, "no such domain")
 }
 
-// getDomain serves GET /domains/{id}.
+// getDomain serves GET /domains/{id} ("Get domain", api/domain-get).
 func (s *Server) getDomain(ctx context.Context, req *request, key string) *response {
 	d, all, err := s.findDomain(ctx, key)
 	if err != nil {
@@ -144,7 +145,8 @@ func (s *Server) admin(req *request) (backend.DomainAdmin, *response) {
 	return s.domains, nil
 }
 
-// addDomain serves POST /domains with {"id":"contoso.com"}: 201.
+// addDomain serves POST /domains with {"id":"contoso.com"}: 201 ("Create
+// domain", api/domain-post-domains).
 func (s *Server) addDomain(ctx context.Context, req *request, _ string) *response {
 	da, resp := s.admin(req)
 	if resp != nil {
@@ -177,7 +179,10 @@ func (s *Server) addDomain(ctx context.Context, req *request, _ string) *respons
 	return &response{status: http.StatusCreated, body: withContext(domainJSON(d, all), req.base+"/$metadata#domains/$entity")}
 }
 
-// deleteDomain serves DELETE /domains/{id}: 204.
+// deleteDomain serves DELETE /domains/{id}: 204 ("Delete domain",
+// api/domain-delete: "Attempts to delete will fail if there are any
+// resources or objects still dependent on the domain"; the backend refuses
+// them with backend.ReasonDomainInUse, answered as a 400).
 func (s *Server) deleteDomain(ctx context.Context, req *request, key string) *response {
 	da, resp := s.admin(req)
 	if resp != nil {
@@ -190,7 +195,7 @@ func (s *Server) deleteDomain(ctx context.Context, req *request, key string) *re
 }
 
 // verifyDomain serves POST /domains/{id}/verify ("domain: verify", Graph
-// v1.0): 200 with the domain, whose availabilityStatus is set only in this
+// v1.0, api/domain-verify): 200 with the domain, whose availabilityStatus is set only in this
 // answer. With Options.DNSServer, the verification TXT record must be
 // visible at that server first, as Microsoft looks it up in public DNS.
 func (s *Server) verifyDomain(ctx context.Context, req *request, key string) *response {
@@ -259,7 +264,8 @@ func LookupTXTAt(addr string) func(ctx context.Context, name string) ([]string, 
 	}
 }
 
-// updateDomain serves PATCH /domains/{id} ("Update domain", Graph v1.0):
+// updateDomain serves PATCH /domains/{id} ("Update domain", Graph v1.0,
+// api/domain-update):
 // 204. Only isDefault (true) and supportedServices are accepted; "Only
 // verified domains can be updated".
 func (s *Server) updateDomain(ctx context.Context, req *request, key string) *response {
@@ -292,7 +298,8 @@ func (s *Server) updateDomain(ctx context.Context, req *request, key string) *re
 }
 
 // domainNameReferences serves GET /domains/{id}/domainNameReferences
-// ("List domainNameReferences", Graph v1.0): the directory objects that use
+// ("List domainNameReferences", Graph v1.0,
+// api/domain-list-domainnamereferences): the directory objects that use
 // the domain, here users (by UPN, or owning an address on the domain).
 func (s *Server) domainNameReferences(ctx context.Context, req *request, key string) *response {
 	da, resp := s.admin(req)
@@ -318,12 +325,18 @@ func (s *Server) domainNameReferences(ctx context.Context, req *request, key str
 	return &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#directoryObjects", Value: values}}
 }
 
+// verificationRecords serves GET /domains/{id}/verificationDnsRecords
+// ("List verificationDnsRecords", api/domain-list-verificationdnsrecords):
+// domainDnsRecord subtypes, in backend.NewGraphDNSRecord's shape.
 func (s *Server) verificationRecords(ctx context.Context, req *request, key string) *response {
 	return s.records(ctx, req, key, "verificationDnsRecords", func(da backend.DomainAdmin) ([]backend.DNSRecord, error) {
 		return da.VerificationRecords(ctx, key)
 	})
 }
 
+// serviceConfigurationRecords serves GET
+// /domains/{id}/serviceConfigurationRecords ("List
+// serviceConfigurationRecords", api/domain-list-serviceconfigurationrecords).
 func (s *Server) serviceConfigurationRecords(ctx context.Context, req *request, key string) *response {
 	return s.records(ctx, req, key, "serviceConfigurationRecords", func(da backend.DomainAdmin) ([]backend.DNSRecord, error) {
 		return da.ServiceConfigurationRecords(ctx, key)
