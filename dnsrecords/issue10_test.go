@@ -135,3 +135,15 @@ func TestParseDomainWarnsOnMixedScripts(t *testing.T) {
 		assert.Contains(t, d.Warnings[0], tc.warn)
 	}
 }
+
+// The seed's warning is unconditional: never edit the records from the
+// portal once the domain is verified.
+func TestPortalWarningIsUnconditional(t *testing.T) {
+	set := mustSet(t, "contoso.com", nil)
+	txt, ok := set.Find(RoleVerificationTXT)
+	require.True(t, ok)
+	assert.Contains(t, txt.Explanation.Warnings, "Once the domain is verified, do not change the DNS records from the Microsoft 365 portal.")
+	for _, w := range txt.Explanation.Warnings {
+		assert.NotContains(t, w, "while", "no condition softens the warning")
+	}
+}

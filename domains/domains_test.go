@@ -92,6 +92,16 @@ func TestLinkThroughBIND(t *testing.T) {
 		return r.Type == backend.DNSTypeCNAME && r.Name == "autodiscover."+domain
 	}))
 
+	st, err := svc.Status(ctx, domain)
+	require.NoError(t, err)
+	assert.True(t, st.Verified)
+	assert.False(t, st.Default)
+	require.NoError(t, st.CheckError)
+	mx, ok := st.Check.Result(dnsrecords.RoleMX)
+	require.True(t, ok)
+	assert.Equal(t, dnsrecords.StatusPresent, mx.Status)
+	assert.Equal(t, domains.AdviceNoPortalEdits, st.Advice)
+
 	// A second run changes nothing and publishes nothing.
 	plan2, err := svc.PlanLink(ctx, domain)
 	require.NoError(t, err)
