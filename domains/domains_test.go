@@ -321,3 +321,24 @@ func TestWaitVerified(t *testing.T) {
 	_, err = svc.WaitVerified(cctx, "other.com", nil)
 	assert.True(t, errors.Is(err, backend.ErrCanceled) || errors.Is(err, context.Canceled), "%v", err)
 }
+
+// A domain verified in another organisation: a clear FailedPrecondition
+// naming it, and nothing published beyond the verification record.
+func TestLinkDomainVerifiedElsewhere(t *testing.T) {
+	ctx := t.Context()
+	zone := memory.NewZone(domain, nil)
+	tn := memory.NewTenant(&memory.TenantOptions{LookupTXT: zone.LookupTXT})
+	_, err := tn.AddDomain(ctx, domain)
+	require.NoError(t, err)
+	require.NoError(t, tn.ClaimedElsewhere(domain, "northwind.onmicrosoft.com"))
+	svc, err := domains.New(tn, &domains.Options{Zone: zone, RecordsDir: t.TempDir(), Retry: fastRetry()})
+	require.NoError(t, err)
+	plan, err := svc.PlanLink(ctx, domain)
+	require.NoError(t, err)
+	res, err := svc.ApplyLink(ctx, plan, nil)
+	assert.ErrorIs(t, err, backend.ErrFailedPrecondition)
+	assert.Equal(t, backend.ReasonDomainVerifiedElsewhere, backend.ReasonOf(err))
+	assert.Contains(t, err.Error(), "northwind.onmicrosoft.com")
+	assert.False(t, res.Verified)
+	assert.Empty(t, res.Published, "nothing was published")
+}

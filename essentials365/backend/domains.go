@@ -44,6 +44,10 @@ const (
 	// ReasonVerificationRecordMissing (FailedPrecondition): the
 	// verification TXT record is not visible in public DNS yet.
 	ReasonVerificationRecordMissing Reason = "verification-record-missing"
+	// ReasonDomainVerifiedElsewhere (FailedPrecondition): another Microsoft
+	// 365 organisation has verified the domain; it must be removed there
+	// first.
+	ReasonDomainVerifiedElsewhere Reason = "domain-verified-elsewhere"
 	// ReasonDomainUnverified (FailedPrecondition): the operation needs a
 	// verified domain.
 	ReasonDomainUnverified Reason = "domain-unverified"

@@ -16,6 +16,9 @@ type tenantDomain struct {
 	isDefault bool
 	isInitial bool
 	services  []string
+	// claimedBy is the initial domain of another organisation that has
+	// verified this name (ClaimedElsewhere).
+	claimedBy string
 }
 
 func (d *tenantDomain) out() backend.Domain {
@@ -218,6 +221,18 @@ func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain,
 			published = slices.ContainsFunc(txts, func(s string) bool { return strings.TrimSpace(s) == want })
 		}
 	}
+	t.mu.Lock()
+	claimedBy := ""
+	if d := t.domainLocked(dname); d != nil {
+		claimedBy = d.claimedBy
+	}
+	t.mu.Unlock()
+	if !verified && claimedBy != "" {
+		return backend.Domain{}, t.done(op, name, &backend.Error{
+			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.ReasonDomainVerifiedElsewhere,
+			Msg: "The domain is already added to a different Microsoft 365 organization: " + claimedBy + ". Remove it from that organization first.",
+		})
+	}
 	if !verified && !published {
 		return backend.Domain{}, t.done(op, name, &backend.Error{
 			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.ReasonVerificationRecordMissing,
@@ -387,4 +402,21 @@ func (t *Tenant) SetDefaultDomain(ctx context.Context, name string) (backend.Dom
 	t.setDefaultLocked(d)
 	t.log.Debug("memory tenant set default domain", "domain", d.name)
 	return d.out(), t.done(op, name, nil)
+}
+
+// ClaimedElsewhere simulates another organisation (with initial domain
+// otherInitial) that has already verified the domain: a later VerifyDomain
+// fails with FailedPrecondition (backend.ReasonDomainVerifiedElsewhere),
+// as Microsoft 365 refuses a domain verified in another tenant. The domain
+// must have been added. It is a seeding helper: neither recorded nor
+// subject to faults.
+func (t *Tenant) ClaimedElsewhere(domain, otherInitial string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.domainLocked(domain)
+	if d == nil {
+		return backend.Errorf(backend.NotFound, "ClaimedElsewhere", domain, "Domain %s does not exist in the tenant.", domain)
+	}
+	d.claimedBy = strings.ToLower(otherInitial)
+	return nil
 }
