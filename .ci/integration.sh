@@ -41,6 +41,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The DC also serves its internal DNS, for the sambadns zone driver suite.
+export E365_DC_DNS=${E365_DC_DNS:-1}
 settings=$("$root/scripts/samba-dc" start "$dir")
 eval "$settings"
 export E365_REQUIRE_INTEGRATION=1
