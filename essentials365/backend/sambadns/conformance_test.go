@@ -47,7 +47,7 @@ func dcZone(t *testing.T) sambadns.Config {
 	}
 	cmd := exec.Command("samba-tool", "dns", "zonecreate", host, zoneName, "-U", user)
 	cmd.Env = append(os.Environ(), "PASSWD="+dc.Password)
-	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "already exists") {
+	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(strings.ToLower(string(out)), "already") {
 		t.Fatalf("zonecreate: %v: %s", err, out)
 	}
 	return sambadns.Config{Server: host, Zone: zoneName, User: user, Password: dc.Password}
