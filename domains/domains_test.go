@@ -265,7 +265,7 @@ func TestRemoveRefusedWhileInUse(t *testing.T) {
 	require.NoError(t, err)
 	svc, err := domains.New(tn, &domains.Options{Retry: fastRetry()})
 	require.NoError(t, err)
-	err = svc.Remove(ctx, domain)
+	err = svc.Remove(ctx, domain, nil)
 	assert.ErrorIs(t, err, backend.ErrFailedPrecondition)
 	assert.Equal(t, backend.ReasonDomainInUse, backend.ReasonOf(err))
 	var inUse *domains.InUse
@@ -274,11 +274,14 @@ func TestRemoveRefusedWhileInUse(t *testing.T) {
 	ds, _ := tn.Domains(ctx)
 	assert.True(t, slices.ContainsFunc(ds, func(d backend.Domain) bool { return d.Name == domain }), "nothing was removed")
 
+	v, err := tn.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: "bob@" + domain, DisplayName: "Bob", Password: "Sp4ring!Tide"})
+	require.NoError(t, err)
 	require.NoError(t, tn.DeleteUser(ctx, u.ID))
-	err = svc.Remove(ctx, domain)
+	require.NoError(t, tn.DeleteUser(ctx, v.ID))
+	err = svc.Remove(ctx, domain, nil)
 	assert.Equal(t, backend.ReasonDomainInUse, backend.ReasonOf(err), "a deleted user still holds the domain until purged")
 	clock.Advance(31 * 24 * time.Hour)
-	require.NoError(t, svc.Remove(ctx, domain))
+	require.NoError(t, svc.Remove(ctx, domain, nil))
 	ds, _ = tn.Domains(ctx)
 	assert.False(t, slices.ContainsFunc(ds, func(d backend.Domain) bool { return d.Name == domain }))
 }
@@ -341,4 +344,21 @@ func TestLinkDomainVerifiedElsewhere(t *testing.T) {
 	assert.Contains(t, err.Error(), "northwind.onmicrosoft.com")
 	assert.False(t, res.Verified)
 	assert.Empty(t, res.Published, "nothing was published")
+}
+
+// Only an explicit ForceRename renames the users onto the initial domain.
+func TestRemoveForceRename(t *testing.T) {
+	ctx := t.Context()
+	tn := memory.NewTenant(nil)
+	require.NoError(t, tn.AddVerifiedDomain(domain, false))
+	u, err := tn.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: "ann@" + domain, DisplayName: "Ann", Password: "Sp4ring!Tide"})
+	require.NoError(t, err)
+	svc, err := domains.New(tn, &domains.Options{Retry: fastRetry()})
+	require.NoError(t, err)
+	require.Error(t, svc.Remove(ctx, domain, &domains.RemoveOptions{DisableUserAccounts: true}), "DisableUserAccounts alone does not force")
+	require.NoError(t, svc.Remove(ctx, domain, &domains.RemoveOptions{ForceRename: true}))
+	got, err := tn.GetUser(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "ann@contoso.onmicrosoft.com", got.UserPrincipalName)
+	assert.True(t, got.AccountEnabled, "not disabled unless asked")
 }

@@ -36,7 +36,7 @@ func ExampleService_ApplyLink() {
 	if _, err := svc.SetDefault(ctx, "fabrikam.com"); err != nil {
 		log.Fatal(err)
 	}
-	err = svc.Remove(ctx, "fabrikam.com")
+	err = svc.Remove(ctx, "fabrikam.com", nil)
 	fmt.Println(backend.ReasonOf(err))
 	// Output:
 	// fabrikam.com zone [add publish-verification verify publish-services check]

@@ -123,19 +123,41 @@ func (e *InUse) Error() string {
 	return fmt.Sprintf("%d object(s) use %s: %s", len(e.References), e.Domain, strings.Join(e.References, ", "))
 }
 
+// RemoveOptions tunes Remove; nil means the defaults.
+type RemoveOptions struct {
+	// ForceRename removes a domain that objects still use, after Microsoft
+	// 365 renames them onto the initial onmicrosoft.com domain (Graph's
+	// forceDelete). Default false: Remove refuses instead. Use it only when
+	// the users are to keep working under their onmicrosoft.com names.
+	ForceRename bool
+	// DisableUserAccounts disables the users ForceRename renames; Graph's
+	// own default is to disable them, this option's default is not to.
+	DisableUserAccounts bool
+}
+
 // Remove deletes a domain from the tenant. While users, groups or
 // addresses use it, it is refused (FailedPrecondition,
-// backend.ReasonDomainInUse) with an *InUse cause listing them; the SDK
-// never renames them itself (Graph's forceDelete is not used). The
-// domain's DNS records are left in place.
-func (s *Service) Remove(ctx context.Context, name string) error {
+// backend.ReasonDomainInUse) with an *InUse cause listing them, unless
+// opts.ForceRename asks explicitly for them to be renamed. The domain's
+// DNS records are left in place.
+func (s *Service) Remove(ctx context.Context, name string, opts *RemoveOptions) error {
 	const op = "domains: remove"
+	if opts == nil {
+		opts = &RemoveOptions{}
+	}
 	d, err := s.parse(op, name)
 	if err != nil {
 		return err
 	}
 	refs, err := retry.Value(ctx, s.retry, op, d.Name, func() ([]string, error) { return s.admin.DomainReferences(ctx, d.Name) })
 	if err != nil {
+		return backend.WithOp(err, op, d.Name)
+	}
+	if len(refs) > 0 && opts.ForceRename {
+		err = s.retry.Do(ctx, op, d.Name, func() error { return s.admin.ForceDeleteDomain(ctx, d.Name, opts.DisableUserAccounts) })
+		s.record(ctx, AuditDeleteDomain, audit.SideTenant, d.Name, map[string]string{
+			"forced": "true", "renamed": fmt.Sprint(len(refs)), "disabled": fmt.Sprint(opts.DisableUserAccounts),
+		}, err)
 		return backend.WithOp(err, op, d.Name)
 	}
 	if len(refs) > 0 {

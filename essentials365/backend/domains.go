@@ -34,7 +34,19 @@ type DomainAdmin interface {
 	// FailedPrecondition ([ReasonDomainInUse], [ReasonDomainDefault],
 	// [ReasonDomainInitial]) otherwise.
 	DeleteDomain(ctx context.Context, name string) error
+	// ForceDeleteDomain removes a domain that objects still use, after
+	// renaming them onto the initial onmicrosoft.com domain (Graph: POST
+	// /domains/{id}/forceDelete): users' UPNs are renamed, addresses on the
+	// domain removed, and with disableUserAccounts the renamed users are
+	// disabled. More than ForceDeleteLimit objects is FailedPrecondition
+	// ([ReasonDomainTooManyReferences]); the default and the initial domain
+	// are refused as by DeleteDomain.
+	ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error
 }
+
+// ForceDeleteLimit is the number of objects above which Graph refuses a
+// forceDelete ("errors if more than 1000 objects").
+const ForceDeleteLimit = 1000
 
 // The reasons of the DomainAdmin contract, shared by every driver.
 const (
@@ -60,4 +72,7 @@ const (
 	// ReasonDomainInUse (FailedPrecondition): users, groups or addresses
 	// still use the domain.
 	ReasonDomainInUse Reason = "domain-in-use"
+	// ReasonDomainTooManyReferences (FailedPrecondition): a forced removal
+	// would rename more than ForceDeleteLimit objects.
+	ReasonDomainTooManyReferences Reason = "domain-too-many-references"
 )

@@ -297,6 +297,38 @@ func (s *Server) updateDomain(ctx context.Context, req *request, key string) *re
 	return &response{status: http.StatusNoContent}
 }
 
+// forceDeleteDomain serves POST /domains/{id}/forceDelete with
+// {"disableUserAccounts": bool} ("domain: forceDelete", Graph v1.0,
+// api/domain-forcedelete): 204. disableUserAccounts defaults to true, as
+// documented.
+func (s *Server) forceDeleteDomain(ctx context.Context, req *request, key string) *response {
+	da, resp := s.admin(req)
+	if resp != nil {
+		return resp
+	}
+	disable := true
+	if len(strings.TrimSpace(string(req.body))) > 0 {
+		var body map[string]json.RawMessage
+		if err := decodeJSON(req.body, &body); err != nil || body == nil {
+			return s.badRequest(req, msgInvalidJSON)
+		}
+		for k, v := range body {
+			switch k {
+			case "disableUserAccounts":
+				if err := json.Unmarshal(v, &disable); err != nil {
+					return s.badRequest(req, "Invalid value specified for property 'disableUserAccounts'.")
+				}
+			default:
+				return s.badRequest(req, fmt.Sprintf("Property '%s' is not a parameter of forceDelete.", k))
+			}
+		}
+	}
+	if err := da.ForceDeleteDomain(ctx, key, disable); err != nil {
+		return s.errorResponse(req, route{family: "domains", key: key}, err)
+	}
+	return &response{status: http.StatusNoContent}
+}
+
 // domainNameReferences serves GET /domains/{id}/domainNameReferences
 // ("List domainNameReferences", Graph v1.0,
 // api/domain-list-domainnamereferences): the directory objects that use

@@ -105,6 +105,10 @@ func (s *Server) route(req *request) route {
 			http.MethodDelete: s.deleteDomain,
 			http.MethodPatch:  s.updateDomain,
 		})
+	case len(seg) == 3 && seg[0] == "domains" && seg[2] == "forceDelete":
+		return match("/domains/{id}/forceDelete", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
+			http.MethodPost: s.forceDeleteDomain,
+		})
 	case len(seg) == 3 && seg[0] == "domains" && seg[2] == "domainNameReferences":
 		return match("/domains/{id}/domainNameReferences", "domains", seg[1], map[string]func(context.Context, *request, string) *response{
 			http.MethodGet: s.domainNameReferences,

@@ -118,6 +118,21 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 		_, err = da.SetDefaultDomain(ctx, oldDefault)
 		require.NoError(t, err, "the previous default domain is restored")
 		require.NoError(t, f.Tenant.DeleteUser(ctx, u.ID))
+
+		// forceDelete renames the users onto the initial domain.
+		u2, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
+			UserPrincipalName: UniqueName("frc") + "@" + name, DisplayName: "Forced Rename", Password: tenantPassword,
+		})
+		require.NoError(t, err)
+		require.NoError(t, da.ForceDeleteDomain(ctx, name, true))
+		got, err := f.Tenant.GetUser(ctx, u2.ID)
+		require.NoError(t, err)
+		assert.True(t, strings.HasSuffix(strings.ToLower(got.UserPrincipalName), "@"+f.InitialDomain), "renamed onto the initial domain: %s", got.UserPrincipalName)
+		assert.False(t, got.AccountEnabled, "disableUserAccounts disables the renamed users")
+		ds, err = f.Tenant.Domains(ctx)
+		require.NoError(t, err)
+		assert.False(t, slices.ContainsFunc(ds, func(x backend.Domain) bool { return x.Name == name }), "a force-deleted domain is gone")
+		require.NoError(t, f.Tenant.DeleteUser(ctx, u2.ID))
 	}
 
 	tenantCheckServiceRecords(t, da, f.VerifiedDomain)

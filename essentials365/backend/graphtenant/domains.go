@@ -204,6 +204,25 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 // fromRecords converts Graph's records through backend.GraphDNSRecord, the
 // one conversion to backend.DNSRecord. A record the conversion refuses is
 // skipped: Graph may add record types the SDK does not handle.
+// ForceDeleteDomain renames the objects that use the domain onto the
+// initial domain and deletes it (POST /domains/{name}/forceDelete,
+// "domain: forceDelete").
+func (t *Tenant) ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error {
+	const op = "graph: force delete domain"
+	if err := backend.CtxErr(ctx, op); err != nil {
+		return err
+	}
+	if err := t.limiter.Wait(ctx, 1); err != nil {
+		return err
+	}
+	body := domains.NewItemForceDeletePostRequestBody()
+	body.SetDisableUserAccounts(&disableUserAccounts)
+	if err := t.domainsBuilder().ByDomainId(name).ForceDelete().Post(ctx, body, nil); err != nil {
+		return classify(err, op, name, t.now())
+	}
+	return nil
+}
+
 func fromRecords(in []models.DomainDnsRecordable) []backend.DNSRecord {
 	out := make([]backend.DNSRecord, 0, len(in))
 	for _, r := range in {

@@ -420,3 +420,71 @@ func (t *Tenant) ClaimedElsewhere(domain, otherInitial string) error {
 	d.claimedBy = strings.ToLower(otherInitial)
 	return nil
 }
+
+// ForceDeleteDomain renames the users whose UPN is on the domain (deleted
+// users included) to the same name on the initial domain (a name already
+// taken there gets a number), removes the addresses on the domain,
+// disables the renamed users when asked, then deletes the domain.
+func (t *Tenant) ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error {
+	const op = "ForceDeleteDomain"
+	if err := t.begin(ctx, op, name); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.purgeLocked()
+	d := t.domainLocked(name)
+	if d == nil {
+		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
+	}
+	fail := func(rule backend.Reason, msg string) error {
+		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
+	}
+	if d.isInitial {
+		return fail(backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
+	}
+	if d.isDefault {
+		return fail(backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
+	}
+	if refs := t.referencesLocked(d.name); len(refs) > backend.ForceDeleteLimit {
+		return fail(backend.ReasonDomainTooManyReferences, fmt.Sprintf("%d objects use the domain; forceDelete handles at most %d.", len(refs), backend.ForceDeleteLimit))
+	}
+	var initial string
+	for _, o := range t.domains {
+		if o.isInitial {
+			initial = o.name
+		}
+	}
+	suffix := "@" + d.name
+	for k, u := range t.byAlias {
+		if strings.HasSuffix(k, suffix) {
+			delete(t.byAlias, k)
+			delete(u.aliases, k)
+		}
+	}
+	for k, u := range t.byUPN {
+		if !strings.HasSuffix(k, suffix) {
+			continue
+		}
+		local := strings.TrimSuffix(k, suffix)
+		upn := local + "@" + initial
+		for n := 1; t.byUPN[upn] != nil; n++ {
+			upn = fmt.Sprintf("%s%d@%s", local, n, initial)
+		}
+		delete(t.byUPN, k)
+		t.byUPN[upn] = u
+		u.user.UserPrincipalName = upn
+		if strings.HasSuffix(strings.ToLower(u.user.Mail), suffix) {
+			u.user.Mail = ""
+		}
+		if disableUserAccounts {
+			u.user.AccountEnabled = false
+		}
+		t.seq++
+		u.seq = t.seq
+	}
+	t.domains = slices.DeleteFunc(t.domains, func(o *tenantDomain) bool { return o == d })
+	delete(t.published, d.name)
+	t.log.Debug("memory tenant force-deleted domain", "domain", d.name)
+	return t.done(op, name, nil)
+}
