@@ -62,6 +62,7 @@ func TestLinkThroughBIND(t *testing.T) {
 	assert.Equal(t, domain, plan.Domain.Name)
 	assert.Equal(t, domains.PublishZone, plan.Publish)
 	assert.Equal(t, []domains.Step{domains.StepAdd, domains.StepPublishVerification, domains.StepVerify, domains.StepPublishServices, domains.StepCheck}, plan.Steps)
+	assert.Empty(t, plan.Problems)
 
 	res, err := svc.ApplyLink(ctx, plan, nil)
 	require.NoError(t, err)
@@ -210,6 +211,10 @@ func TestLinkNothingHalfPublished(t *testing.T) {
 	require.NoError(t, err)
 	plan, err := svc.PlanLink(ctx, domain)
 	require.NoError(t, err)
+	require.Len(t, plan.Problems, 1, "the plan sees the conflict before any write")
+	assert.Equal(t, "autodiscover."+domain, plan.Problems[0].Name)
+	assert.Equal(t, backend.ReasonZoneCNAMEConflict, plan.Problems[0].Reason)
+	assert.Equal(t, domains.StepPublishServices, plan.Problems[0].Step)
 	res, err := svc.ApplyLink(ctx, plan, nil)
 	assert.ErrorIs(t, err, backend.ErrFailedPrecondition)
 	assert.Equal(t, backend.ReasonZoneCNAMEConflict, backend.ReasonOf(err))

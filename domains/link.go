@@ -51,6 +51,18 @@ type LinkPlan struct {
 	// Warnings are cautions about the name (dnsrecords.Domain.Warnings: a
 	// label mixing scripts, a look-alike of another domain).
 	Warnings []string
+	// Problems are what will stop a step, found while planning: records
+	// already in the zone at names the service records need.
+	Problems []Problem
+}
+
+// Problem is one thing found while planning that will stop a step unless
+// it is fixed first.
+type Problem struct {
+	Step   Step
+	Name   string
+	Reason backend.Reason
+	Detail string
 }
 
 // PlanLink validates name and reads the tenant's state; it never writes.
@@ -75,6 +87,11 @@ func (s *Service) PlanLink(ctx context.Context, name string) (*LinkPlan, error) 
 		return nil, err
 	}
 	p.InTenant, p.Verified = ok, ok && dom.IsVerified
+	if s.zone != nil {
+		if p.Problems, err = s.cnameProblems(ctx, op, d); err != nil {
+			return nil, err
+		}
+	}
 	if !p.InTenant {
 		p.Steps = append(p.Steps, StepAdd)
 	}
@@ -83,6 +100,40 @@ func (s *Service) PlanLink(ctx context.Context, name string) (*LinkPlan, error) 
 	}
 	p.Steps = append(p.Steps, StepPublishServices, StepCheck)
 	return p, nil
+}
+
+// cnameProblems reads the zone at the names where Microsoft 365 wants a
+// CNAME and reports other data there: a CNAME cannot stand beside it, and
+// the SDK never removes records it does not manage.
+func (s *Service) cnameProblems(ctx context.Context, op string, d dnsrecords.Domain) ([]Problem, error) {
+	set, err := dnsrecords.Generate(d, &dnsrecords.Options{Services: s.opts.Services})
+	if err != nil {
+		return nil, backend.WithOp(err, op, d.Name)
+	}
+	var want []backend.DNSRecord
+	var names []string
+	for _, r := range set.Records {
+		if r.Type == backend.DNSTypeCNAME {
+			want = append(want, r.DNSRecord)
+			names = append(names, r.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	have, err := retry.Value(ctx, s.retry, op, d.Name, func() ([]backend.DNSRecord, error) { return s.zone.Records(ctx, names...) })
+	if err != nil {
+		return nil, backend.WithOp(err, op, d.Name)
+	}
+	var out []Problem
+	for _, h := range have {
+		if slices.ContainsFunc(want, h.Same) {
+			continue
+		}
+		out = append(out, Problem{Step: StepPublishServices, Name: h.Name, Reason: backend.ReasonZoneCNAMEConflict,
+			Detail: fmt.Sprintf("the zone already holds %s where Microsoft 365 needs a CNAME; remove it, or the service records will not be published", h)})
+	}
+	return out, nil
 }
 
 // ApplyOptions tunes ApplyLink; nil means the defaults.

@@ -122,6 +122,12 @@ func link(ctx context.Context, w io.Writer, svc *domains.Service, dns *bindserve
 		return err
 	}
 	fmt.Fprintf(w, "Plan for %s: %v (records go to the %s)\n", plan.Domain.Name, plan.Steps, plan.Publish)
+	for _, warning := range plan.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warning)
+	}
+	for _, p := range plan.Problems {
+		fmt.Fprintf(w, "  problem at %s (%s): %s\n", p.Name, p.Reason, p.Detail)
+	}
 	start := time.Now()
 	res, err := svc.ApplyLink(ctx, plan, &domains.ApplyOptions{Wait: plan.Publish == domains.PublishZone, Progress: progress(w)})
 	if err != nil {
