@@ -22,6 +22,7 @@ command -v samba >/dev/null || need+=(samba samba-ad-dc samba-ad-provision samba
 [[ -d /usr/share/samba/setup/ad-schema ]] || need+=(samba-ad-provision)
 command -v ldapsearch >/dev/null || need+=(ldap-utils)
 command -v openssl >/dev/null || need+=(openssl)
+[[ -x /usr/sbin/named ]] || need+=(bind9)
 if ((${#need[@]} > 0)); then
 	echo "integration: installing ${need[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive
@@ -40,6 +41,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The DC also serves its internal DNS, for the sambadns zone driver suite.
+export E365_DC_DNS=${E365_DC_DNS:-1}
 settings=$("$root/scripts/samba-dc" start "$dir")
 eval "$settings"
 export E365_REQUIRE_INTEGRATION=1

@@ -356,17 +356,17 @@ func TestCheckInvalidOptions(t *testing.T) {
 		name string
 		set  *RecordSet
 		opts *CheckOptions
-		rule string
+		rule backend.Reason
 	}{
-		{"server without port", set, &CheckOptions{Server: "127.0.0.1"}, RuleOption},
-		{"no set", nil, nil, RuleEmpty},
+		{"server without port", set, &CheckOptions{Server: "127.0.0.1"}, ReasonOption},
+		{"no set", nil, nil, ReasonEmpty},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Check(t.Context(), tc.set, tc.opts)
-			var ve *ValidationError
+			var ve *backend.Error
 			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, tc.rule, ve.Rule)
+			assert.Equal(t, tc.rule, ve.Reason)
 			assert.ErrorIs(t, err, backend.ErrInvalidArgument)
 		})
 	}
@@ -378,7 +378,7 @@ func TestCheckMailMigration(t *testing.T) {
 		Services:           []Service{ServiceMail},
 		MailExchange:       "tailspintoys-com.mail.protection.outlook.com",
 		MailMigration:      true,
-		ActiveMXPreference: 0,
+		ActiveMXPreference: ptr(uint16(0)),
 	})
 	rep, err := Check(t.Context(), set, &CheckOptions{Server: srv.Addr})
 	require.NoError(t, err)

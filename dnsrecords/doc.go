@@ -8,8 +8,11 @@
 // check of the records against the domain's authoritative name servers.
 //
 // The package is pure: it talks neither to Microsoft Graph nor to Exchange.
-// Records come either from the tenant (TenantRecord, shaped after Graph's
-// domainDnsRecord, passed in Options.TenantRecords) or are derived offline from
+// A Record is the SDK's neutral backend.DNSRecord with what this package
+// knows about it. Records come either from the tenant (backend.DNSRecord
+// values from backend.DomainAdmin, or Graph's JSON decoded into
+// backend.GraphDNSRecord and converted, passed in Options.TenantRecords) or
+// are derived offline from
 // the domain name with the values Microsoft documents. Values that depend on
 // the tenant (the MS= token, the MX host, the DKIM targets) and were derived
 // from the domain name alone are marked SourceDerived: they are guesses until
@@ -34,10 +37,10 @@
 //
 // # Errors
 //
-// Every rejected input is a *ValidationError whose Rule field names the rule
-// that failed (for example "label-length" or "essentials-subdomain"); the rule
-// also appears in the message. A *ValidationError matches
-// backend.ErrInvalidArgument with errors.Is. Check returns the context's error
+// Every rejected input is a *backend.Error of kind InvalidArgument whose
+// Reason is one of the ReasonXxx constants (for example ReasonLabelLength or
+// ReasonEssentialsSubdomain; read it with backend.ReasonOf); the reason also
+// appears in the message. Check returns the context's error
 // when the context ends, and an error matching backend.ErrUnavailable when no
 // name server of the domain can be found; a server that does not answer is not
 // an error but a finding in the Report.

@@ -6,45 +6,65 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-// The rules a ValidationError can name.
+// The reasons this package's errors name. Every rejected input is a
+// *backend.Error of kind InvalidArgument (errors.Is(err,
+// backend.ErrInvalidArgument)) whose Reason is one of these; read it with
+// backend.ReasonOf.
 const (
-	RuleEmpty               = "empty"                // the name is empty
-	RuleNameLength          = "name-length"          // more than 253 characters in all
-	RuleLabelEmpty          = "label-empty"          // an empty label (leading dot, "..")
-	RuleLabelLength         = "label-length"         // a label longer than 63 characters
-	RuleLabelCharacters     = "label-ldh"            // a character other than a letter, digit or hyphen
-	RuleLabelHyphen         = "label-hyphen"         // a label starting or ending with a hyphen
-	RuleLabelReserved       = "label-reserved"       // "--" in positions 3 and 4 of a label that is not an A-label
-	RuleIDNA                = "idna"                 // an internationalized name or xn-- label that is not valid IDNA
-	RulePublicSuffix        = "public-suffix"        // no known public suffix, or the name is itself a public suffix
-	RuleEssentialsSubdomain = "essentials-subdomain" // a subdomain under the Essentials policy
-	RuleOwnerName           = "owner-name"           // a record owner name that is not valid or not under the domain
-	RuleRecordType          = "record-type"          // a record type this package does not handle
-	RuleRecordValue         = "record-value"         // a record value that is missing or malformed
-	RuleOption              = "option"               // an option that is out of range or malformed
-	RuleSPF                 = "spf"                  // an existing SPF record that cannot be merged
+	// ReasonEmpty (InvalidArgument): the name is empty.
+	ReasonEmpty backend.Reason = "empty"
+	// ReasonNameLength (InvalidArgument): more than 253 characters in all.
+	ReasonNameLength backend.Reason = "name-length"
+	// ReasonLabelEmpty (InvalidArgument): an empty label (leading dot, "..").
+	ReasonLabelEmpty backend.Reason = "label-empty"
+	// ReasonLabelLength (InvalidArgument): a label longer than 63 characters.
+	ReasonLabelLength backend.Reason = "label-length"
+	// ReasonLabelCharacters (InvalidArgument): a character other than a
+	// letter, digit or hyphen.
+	ReasonLabelCharacters backend.Reason = "label-ldh"
+	// ReasonLabelHyphen (InvalidArgument): a label starting or ending with a
+	// hyphen.
+	ReasonLabelHyphen backend.Reason = "label-hyphen"
+	// ReasonLabelReserved (InvalidArgument): "--" in positions 3 and 4 of a
+	// label that is not an A-label.
+	ReasonLabelReserved backend.Reason = "label-reserved"
+	// ReasonIDNA (InvalidArgument): an internationalized name or xn-- label
+	// that is not valid IDNA.
+	ReasonIDNA backend.Reason = "idna"
+	// ReasonPublicSuffix (InvalidArgument): no known public suffix, or the
+	// name is itself a public suffix.
+	ReasonPublicSuffix backend.Reason = "public-suffix"
+	// ReasonEssentialsSubdomain (InvalidArgument): a subdomain under the
+	// Essentials policy.
+	ReasonEssentialsSubdomain backend.Reason = "essentials-subdomain"
+	// ReasonOwnerName (InvalidArgument): a record owner name that is not
+	// valid or not under the domain.
+	ReasonOwnerName backend.Reason = "owner-name"
+	// ReasonRecordType (InvalidArgument): a record type this package does
+	// not handle (the same reason as backend.ReasonDNSRecordType).
+	ReasonRecordType = backend.ReasonDNSRecordType
+	// ReasonRecordValue (InvalidArgument): a record value that is missing or
+	// malformed (the same reason as backend.ReasonDNSRecordValue).
+	ReasonRecordValue = backend.ReasonDNSRecordValue
+	// ReasonOption (InvalidArgument): an option that is out of range or
+	// malformed.
+	ReasonOption backend.Reason = "option"
+	// ReasonSPF (InvalidArgument): an existing SPF record that cannot be
+	// merged.
+	ReasonSPF backend.Reason = "spf"
 )
 
-// ValidationError reports input that breaks a rule. It matches
-// backend.ErrInvalidArgument with errors.Is.
-type ValidationError struct {
-	// Name is the input that was rejected (a domain, an owner name, a value).
-	Name string
-	// Rule is the rule that failed, one of the Rule constants.
-	Rule string
-	// Detail says in plain words what is wrong.
-	Detail string
-}
+// The operations this package names in its errors.
+const (
+	opParse     = "dnsrecords: parse domain"
+	opGenerate  = "dnsrecords: generate records"
+	opRender    = "dnsrecords: render records"
+	opCheck     = "dnsrecords: check records"
+	opSPF       = "dnsrecords: merge spf"
+	opWriteFile = "dnsrecords: write records file"
+)
 
-func (e *ValidationError) Error() string {
-	return fmt.Sprintf("dnsrecords: %q: rule %q: %s", e.Name, e.Rule, e.Detail)
-}
-
-// Is reports whether target is backend.ErrInvalidArgument.
-func (e *ValidationError) Is(target error) bool {
-	return target == backend.ErrInvalidArgument
-}
-
-func invalid(name, rule, format string, args ...any) *ValidationError {
-	return &ValidationError{Name: name, Rule: rule, Detail: fmt.Sprintf(format, args...)}
+// invalid returns the InvalidArgument error of op about the input name.
+func invalid(op, name string, reason backend.Reason, format string, args ...any) *backend.Error {
+	return &backend.Error{Kind: backend.InvalidArgument, Op: op, Key: name, Reason: reason, Msg: fmt.Sprintf(format, args...)}
 }

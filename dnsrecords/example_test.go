@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/essentials365/sdk/dnsrecords"
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 func ExampleParseDomain() {
@@ -17,9 +18,8 @@ func ExampleParseDomain() {
 	fmt.Println(d.Name, d.Unicode, d.Registrable)
 
 	_, err = dnsrecords.ParseDomain("marketing.contoso.com", dnsrecords.PolicyEssentials)
-	var ve *dnsrecords.ValidationError
-	if errors.As(err, &ve) {
-		fmt.Println("rejected by rule", ve.Rule)
+	if errors.Is(err, backend.ErrInvalidArgument) {
+		fmt.Println("rejected by rule", backend.ReasonOf(err))
 	}
 	// Output:
 	// xn--bcher-kva.de bücher.de xn--bcher-kva.de

@@ -8,9 +8,8 @@ const (
 	warnVerificationMX = "This MX proves ownership only; it does not route mail. Its preference must stay higher " +
 		"than the MX that routes mail. Microsoft does not document the value 32767; use the value shown in the admin center, " +
 		"and delete the record once the domain is verified."
-	warnAfterVerification = "Once the domain is verified, do not change the DNS records from the Microsoft 365 portal " +
-		"while another tool manages them."
-	warnDerivedMX = "The host name was derived from the domain name and is unverified: copy the exact value from the " +
+	warnAfterVerification = "Once the domain is verified, do not change the DNS records from the Microsoft 365 portal."
+	warnDerivedMX         = "The host name was derived from the domain name and is unverified: copy the exact value from the " +
 		"Microsoft 365 admin center (Settings > Domains) or from Graph before publishing it."
 	warnHyphenMX = "The domain contains a hyphen: Microsoft removes it and adds a suffix to the host name " +
 		"(for example domainwithdash-com01e), which cannot be guessed offline. The value shown here is incomplete."

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 // FilePattern is the name pattern of the file WriteFile creates; %d is a
@@ -55,16 +57,16 @@ func WriteFile(dir string, s *RecordSet, opts *WriteFileOptions) (string, error)
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("dnsrecords: write records file: %w", err)
+			return "", backend.Wrap(err, backend.Unavailable, opWriteFile, path)
 		}
 		if _, err := f.Write(buf.Bytes()); err != nil {
 			f.Close()
-			return "", fmt.Errorf("dnsrecords: write records file: %w", err)
+			return "", backend.Wrap(err, backend.Unavailable, opWriteFile, path)
 		}
 		if err := f.Close(); err != nil {
-			return "", fmt.Errorf("dnsrecords: write records file: %w", err)
+			return "", backend.Wrap(err, backend.Unavailable, opWriteFile, path)
 		}
 		return path, nil
 	}
-	return "", fmt.Errorf("dnsrecords: write records file: no free name in %s after %d attempts: %w", dir, attempts, fs.ErrExist)
+	return "", &backend.Error{Kind: backend.AlreadyExists, Op: opWriteFile, Key: dir, Msg: fmt.Sprintf("no free file name after %d attempts; clean up old NewDNSRecords files", attempts), Err: fs.ErrExist}
 }

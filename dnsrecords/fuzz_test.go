@@ -3,6 +3,8 @@ package dnsrecords
 import (
 	"bytes"
 	"testing"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 // FuzzZoneRoundTrip holds that every zone fragment Render writes parses back
@@ -28,8 +30,8 @@ func FuzzZoneRoundTrip(f *testing.F) {
 			ExistingSPF:       []string{spf},
 			DMARCReports:      reports,
 			OWAAlias:          true,
-			TenantRecords: []TenantRecord{
-				{Label: owner, RecordType: "Txt", Text: text, TTL: ttl},
+			TenantRecords: []backend.DNSRecord{
+				{Name: owner, Type: TypeTXT, Text: text, TTL: uint32(max(ttl, 0))},
 			},
 		})
 		if err != nil {

@@ -4,26 +4,22 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 // DefaultTTL is the TTL, in seconds, Microsoft documents for every record
 // (one hour). Microsoft gives no TTL for the DKIM CNAMEs; they get this one too.
-const DefaultTTL = 3600
+const DefaultTTL = backend.M365TTL
 
-// Documented values for the worldwide cloud.
+// Values for the worldwide cloud; the documented ones come from the one
+// catalogue in essentials365/backend.
 const (
-	autodiscoverTarget = "autodiscover.outlook.com"
-	owaTarget          = "mail.office365.com"
-	sipfedTarget       = "sipfed.online.lync.com"
-	sipdirTarget       = "sipdir.online.lync.com"
-	webdirTarget       = "webdir.online.lync.com"
-	enrollmentTarget   = "enterpriseenrollment-s.manage.microsoft.com"
-	registrationTarget = "enterpriseregistration.windows.net"
-	mxLegacySuffix     = "mail.protection.outlook.com"
+	owaTarget          = backend.M365OWATarget
+	mxLegacySuffix     = backend.M365MXSuffix
 	mxNewSuffix        = "mx.microsoft"
-	verificationSuffix = "msv1.invalid"
+	verificationSuffix = backend.M365VerificationSuffix
 	placeholderToken   = "msXXXXXXXX"
-	verificationMXPref = 32767
 )
 
 // Options tunes Generate. The zero value (or nil) generates every service's
@@ -35,7 +31,9 @@ type Options struct {
 	// TenantRecords are the records the tenant reports for the domain
 	// (Graph's verificationDnsRecords and serviceConfigurationRecords). Each
 	// replaces the derived or documented record of the same role.
-	TenantRecords []TenantRecord
+	// Decode Graph's JSON into backend.GraphDNSRecord and convert each with
+	// its DNSRecord method.
+	TenantRecords []backend.DNSRecord
 
 	// VerificationToken is the domain's verification token ("ms12345678" or
 	// "MS=ms12345678"). Empty: a placeholder is generated.
@@ -55,8 +53,12 @@ type Options struct {
 	DKIMPartition string
 
 	// ExistingSPF holds the TXT values the domain already publishes at its
-	// apex; the SPF record among them is merged with Microsoft's include.
+	// apex; the SPF record among them is merged with Microsoft's include,
+	// keeping its all qualifier (~all stays ~all).
 	ExistingSPF []string
+	// SPFAll replaces the merged record's policy: "-all", "~all", "?all".
+	// Empty keeps the existing record's, or -all when there is none.
+	SPFAll string
 
 	// DMARCPolicy is none (default), quarantine or reject.
 	DMARCPolicy string
@@ -64,12 +66,15 @@ type Options struct {
 	// (rua). Empty: no reports are asked for.
 	DMARCReports string
 
-	// MailMigration keeps the Microsoft 365 MX above the active one while
-	// mail is being migrated: its preference becomes ActiveMXPreference+10.
+	// MailMigration keeps the Microsoft 365 MX below the active one in
+	// priority while mail is being migrated, as the seed requires: its
+	// preference becomes ActiveMXPreference+10 (at most 65535), strictly
+	// higher than the active MX's.
 	MailMigration bool
 	// ActiveMXPreference is the preference of the MX that receives mail
-	// today, used with MailMigration.
-	ActiveMXPreference uint16
+	// today; required with MailMigration (nil is an error, not 0), and it
+	// must be below 65535 so that a strictly higher one exists.
+	ActiveMXPreference *uint16
 
 	// OWAAlias adds the optional mail CNAME to mail.office365.com that the
 	// Essentials wizard offered for Outlook on the web.
@@ -83,7 +88,7 @@ func Generate(d Domain, opts *Options) (*RecordSet, error) {
 		opts = &Options{}
 	}
 	if d.Name == "" {
-		return nil, invalid("", RuleEmpty, "the domain is empty; get one from ParseDomain")
+		return nil, invalid(opGenerate, "", ReasonEmpty, "the domain is empty; get one from ParseDomain")
 	}
 	services := opts.Services
 	if len(services) == 0 {
@@ -97,6 +102,7 @@ func Generate(d Domain, opts *Options) (*RecordSet, error) {
 		want[s] = true
 	}
 	g := &generator{d: d, opts: opts, set: &RecordSet{Domain: d, MailMigration: opts.MailMigration}}
+	g.set.Warnings = append(g.set.Warnings, d.Warnings...)
 	if err := g.defaults(want); err != nil {
 		return nil, err
 	}
@@ -130,116 +136,183 @@ func (g *generator) owner(host string) string {
 	return host + "." + g.d.Name
 }
 
+// defaults adds the derived and documented records of every wanted
+// service, one function per service, in output order.
 func (g *generator) defaults(want map[Service]bool) error {
-	d := g.d
+	steps := []struct {
+		svc Service
+		add func() error
+	}{
+		{ServiceVerification, g.verificationDefaults},
+		{ServiceMail, g.mailDefaults},
+		{ServiceFederation, g.federationDefaults},
+		{ServiceSkypeLegacy, g.skypeDefaults},
+		{ServiceMDM, g.mdmDefaults},
+		{ServiceDKIM, g.dkimDefaults},
+		{ServiceDMARC, g.dmarcDefaults},
+	}
+	for _, st := range steps {
+		if !want[st.svc] {
+			continue
+		}
+		if err := st.add(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fromCatalogue adds the catalogue's records, with their role and service.
+func (g *generator) fromCatalogue(recs []backend.DNSRecord, svc Service) {
+	for _, r := range recs {
+		r.SupportedService = ""
+		rec := Record{DNSRecord: r, Service: svc, Source: SourceDocumented}
+		rec.Role = classify(rec, g.d.Name)
+		g.add(rec)
+	}
+}
+
+// verificationDefaults adds the MS=ms… TXT and the equivalent MX.
+func (g *generator) verificationDefaults() error {
 	o := g.opts
-	if want[ServiceVerification] {
-		token, src, placeholder := placeholderToken, SourceDerived, true
-		if o.VerificationToken != "" {
-			t := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(o.VerificationToken), "MS="), "ms="))
-			if !validToken(t) {
-				return invalid(o.VerificationToken, RuleOption, "the verification token must look like ms12345678")
-			}
-			token, src, placeholder = t, SourceTenant, false
+	token, src, placeholder := placeholderToken, SourceDerived, true
+	if o.VerificationToken != "" {
+		t := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(o.VerificationToken), "MS="), "ms="))
+		if !validToken(t) {
+			return invalid(opGenerate, o.VerificationToken, ReasonOption, "the verification token must look like ms12345678")
 		}
-		txt := Record{Role: RoleVerificationTXT, Name: d.Name, Type: TypeTXT, Text: "MS=" + token,
-			Service: ServiceVerification, Source: src, Placeholder: placeholder}
-		mx := Record{Role: RoleVerificationMX, Name: d.Name, Type: TypeMX, Preference: verificationMXPref,
-			Exchange: token + "." + verificationSuffix, Service: ServiceVerification, Optional: true, Source: src, Placeholder: placeholder}
-		txt.Explanation, mx.Explanation = explain(txt.Role), explain(mx.Role)
-		if placeholder {
-			txt.Explanation.Warnings = append([]string{warnPlaceholder}, txt.Explanation.Warnings...)
-			mx.Explanation.Warnings = append([]string{warnPlaceholder}, mx.Explanation.Warnings...)
-		}
-		g.add(txt)
-		g.add(mx)
+		token, src, placeholder = t, SourceTenant, false
 	}
-	if want[ServiceMail] {
-		mx := Record{Role: RoleMX, Name: d.Name, Type: TypeMX, Service: ServiceMail, Explanation: explain(RoleMX)}
-		if o.MailExchange != "" {
-			if err := checkHostName(o.MailExchange); err != nil {
-				return err
-			}
-			mx.Exchange, mx.Source = canonicalHost(o.MailExchange), SourceTenant
-		} else {
-			mx.Exchange, mx.Source = mxToken(d.Name)+"."+mxLegacySuffix, SourceDerived
-			mx.Explanation.Warnings = append(mx.Explanation.Warnings, warnDerivedMX)
-			if strings.Contains(d.Name, "-") {
-				mx.Explanation.Warnings = append(mx.Explanation.Warnings, warnHyphenMX)
-				g.set.Warnings = append(g.set.Warnings, "the MX host for "+d.Name+" cannot be derived (the name contains a hyphen): copy it from the admin center")
-			}
+	recs := backend.M365VerificationRecords(g.d.Name, "MS="+token)
+	txt := Record{DNSRecord: recs[0], Role: RoleVerificationTXT, Service: ServiceVerification, Source: src, Placeholder: placeholder}
+	mx := Record{DNSRecord: recs[1], Role: RoleVerificationMX, Service: ServiceVerification, Source: src, Placeholder: placeholder}
+	txt.Explanation, mx.Explanation = explain(txt.Role), explain(mx.Role)
+	if placeholder {
+		txt.Explanation.Warnings = append([]string{warnPlaceholder}, txt.Explanation.Warnings...)
+		mx.Explanation.Warnings = append([]string{warnPlaceholder}, mx.Explanation.Warnings...)
+	}
+	g.add(txt)
+	g.add(mx)
+	return nil
+}
+
+// mailDefaults adds the MX, autodiscover, SPF and the optional OWA alias.
+func (g *generator) mailDefaults() error {
+	d, o := g.d, g.opts
+	mxHost, src := "", SourceTenant
+	if o.MailExchange != "" {
+		if err := checkHostName(o.MailExchange); err != nil {
+			return err
 		}
-		if o.MailMigration {
-			p := int(o.ActiveMXPreference) + 10
-			if p > 65535 {
-				p = 65535
-			}
-			mx.Preference = uint16(p)
-			g.set.Warnings = append(g.set.Warnings, fmt.Sprintf("mail migration: the Microsoft 365 MX has preference %d, above the active MX (%d); set it to 0 when the migration ends", p, o.ActiveMXPreference))
+		mxHost = canonicalHost(o.MailExchange)
+	} else {
+		mxHost, src = mxToken(d.Name)+"."+mxLegacySuffix, SourceDerived
+	}
+	cat := backend.M365MailRecords(d.Name, mxHost)
+	mx := Record{DNSRecord: cat[0], Role: RoleMX, Service: ServiceMail, Source: src, Explanation: explain(RoleMX)}
+	mx.SupportedService = ""
+	if src == SourceDerived {
+		mx.Explanation.Warnings = append(mx.Explanation.Warnings, warnDerivedMX)
+		if strings.Contains(d.Name, "-") {
+			mx.Explanation.Warnings = append(mx.Explanation.Warnings, warnHyphenMX)
+			g.set.Warnings = append(g.set.Warnings, "the MX host for "+d.Name+" cannot be derived (the name contains a hyphen): copy it from the admin center")
 		}
-		g.add(mx)
-		g.add(Record{Role: RoleAutodiscover, Name: g.owner("autodiscover"), Type: TypeCNAME, Target: autodiscoverTarget,
-			Service: ServiceMail, Source: SourceDocumented})
-		spf, err := MergeSPF(o.ExistingSPF, SPFInclude)
+	}
+	if o.MailMigration {
+		p, err := migrationPreference(o.ActiveMXPreference)
 		if err != nil {
 			return err
 		}
-		g.set.Warnings = append(g.set.Warnings, spf.Warnings...)
-		r := Record{Role: RoleSPF, Name: d.Name, Type: TypeTXT, Text: spf.Record, Service: ServiceMail, Source: SourceDocumented,
-			Explanation: explain(RoleSPF)}
-		if spf.Merged > 0 {
-			r.Explanation.Warnings = append(r.Explanation.Warnings, "This record replaces the SPF record the domain publishes today: edit that record rather than adding this one beside it.")
+		mx.Preference = p
+		g.set.Warnings = append(g.set.Warnings, fmt.Sprintf("mail migration: the Microsoft 365 MX has preference %d, above the active MX (%d); set it to 0 when the migration ends", p, *o.ActiveMXPreference))
+	}
+	g.add(mx)
+	g.fromCatalogue(cat[2:], ServiceMail)
+	spf, err := MergeSPF(o.ExistingSPF, SPFInclude)
+	if err != nil {
+		return err
+	}
+	if spf.Record, err = withSPFAll(spf.Record, o.SPFAll); err != nil {
+		return err
+	}
+	g.set.Warnings = append(g.set.Warnings, spf.Warnings...)
+	r := Record{DNSRecord: backend.DNSRecord{Name: d.Name, Type: TypeTXT, Text: spf.Record}, Role: RoleSPF, Service: ServiceMail,
+		Source: SourceDocumented, Explanation: explain(RoleSPF)}
+	if spf.Merged > 0 {
+		r.Explanation.Warnings = append(r.Explanation.Warnings, "This record replaces the SPF record the domain publishes today: edit that record rather than adding this one beside it.")
+	}
+	r.Explanation.Warnings = append(r.Explanation.Warnings, spf.Warnings...)
+	g.add(r)
+	if o.OWAAlias {
+		g.add(Record{DNSRecord: backend.DNSRecord{Name: g.owner("mail"), Type: TypeCNAME, Target: owaTarget, Optional: true},
+			Role: RoleOWA, Service: ServiceMail, Source: SourceDocumented})
+	}
+	return nil
+}
+
+// migrationPreference returns the Microsoft 365 MX preference during a
+// mail migration: strictly higher than the active MX's (the seed keeps the
+// active server first), active+10 capped at 65535. An unknown active
+// preference, or 65535 (nothing is higher), is an error.
+func migrationPreference(active *uint16) (uint16, error) {
+	if active == nil {
+		return 0, invalid(opGenerate, "ActiveMXPreference", ReasonOption, "a mail migration needs the preference of the MX that receives mail today; read it with a DNS lookup and pass it as ActiveMXPreference")
+	}
+	if *active == 65535 {
+		return 0, invalid(opGenerate, "ActiveMXPreference", ReasonOption, "the active MX has preference 65535, so no MX can come after it; lower the active MX's preference first")
+	}
+	return uint16(min(int(*active)+10, 65535)), nil
+}
+
+// federationDefaults adds the Teams federation SRV record.
+func (g *generator) federationDefaults() error {
+	g.fromCatalogue(backend.M365FederationRecords(g.d.Name), ServiceFederation)
+	return nil
+}
+
+// skypeDefaults adds the legacy Skype for Business records.
+func (g *generator) skypeDefaults() error {
+	g.fromCatalogue(backend.M365SkypeRecords(g.d.Name), ServiceSkypeLegacy)
+	return nil
+}
+
+// mdmDefaults adds the Intune enrollment and device registration CNAMEs.
+func (g *generator) mdmDefaults() error {
+	recs := backend.M365MDMRecords(g.d.Name)
+	// Microsoft's documentation lists enrollment first.
+	g.fromCatalogue([]backend.DNSRecord{recs[1], recs[0]}, ServiceMDM)
+	return nil
+}
+
+// dkimDefaults adds the two DKIM selector CNAMEs.
+func (g *generator) dkimDefaults() error {
+	t1, t2, src, err := g.dkimTargets()
+	if err != nil {
+		return err
+	}
+	for i, t := range []string{t1, t2} {
+		role := RoleDKIM1
+		if i == 1 {
+			role = RoleDKIM2
 		}
-		r.Explanation.Warnings = append(r.Explanation.Warnings, spf.Warnings...)
+		r := Record{DNSRecord: backend.DNSRecord{Name: g.owner(fmt.Sprintf("selector%d._domainkey", i+1)), Type: TypeCNAME, Target: t},
+			Role: role, Service: ServiceDKIM, Source: src, Explanation: explain(role)}
+		if src == SourceDerived {
+			r.Explanation.Warnings = append(r.Explanation.Warnings, warnDerivedDKIM)
+		}
 		g.add(r)
-		if o.OWAAlias {
-			g.add(Record{Role: RoleOWA, Name: g.owner("mail"), Type: TypeCNAME, Target: owaTarget, Service: ServiceMail,
-				Optional: true, Source: SourceDocumented})
-		}
 	}
-	if want[ServiceFederation] {
-		g.add(Record{Role: RoleSIPFederation, Name: g.owner("_sipfederationtls._tcp"), Type: TypeSRV, Priority: 100, Weight: 1,
-			Port: 5061, Target: sipfedTarget, Service: ServiceFederation, Source: SourceDocumented})
+	return nil
+}
+
+// dmarcDefaults adds the DMARC policy TXT.
+func (g *generator) dmarcDefaults() error {
+	text, err := dmarcText(g.opts.DMARCPolicy, g.opts.DMARCReports)
+	if err != nil {
+		return err
 	}
-	if want[ServiceSkypeLegacy] {
-		g.add(Record{Role: RoleSIPTLS, Name: g.owner("_sip._tls"), Type: TypeSRV, Priority: 100, Weight: 1, Port: 443,
-			Target: sipdirTarget, Service: ServiceSkypeLegacy, Optional: true, Source: SourceDocumented})
-		g.add(Record{Role: RoleSIP, Name: g.owner("sip"), Type: TypeCNAME, Target: sipdirTarget, Service: ServiceSkypeLegacy,
-			Optional: true, Source: SourceDocumented})
-		g.add(Record{Role: RoleLyncdiscover, Name: g.owner("lyncdiscover"), Type: TypeCNAME, Target: webdirTarget,
-			Service: ServiceSkypeLegacy, Optional: true, Source: SourceDocumented})
-	}
-	if want[ServiceMDM] {
-		g.add(Record{Role: RoleEnrollment, Name: g.owner("enterpriseenrollment"), Type: TypeCNAME, Target: enrollmentTarget,
-			Service: ServiceMDM, Source: SourceDocumented})
-		g.add(Record{Role: RoleRegistration, Name: g.owner("enterpriseregistration"), Type: TypeCNAME, Target: registrationTarget,
-			Service: ServiceMDM, Source: SourceDocumented})
-	}
-	if want[ServiceDKIM] {
-		t1, t2, src, err := g.dkimTargets()
-		if err != nil {
-			return err
-		}
-		for i, t := range []string{t1, t2} {
-			role := RoleDKIM1
-			if i == 1 {
-				role = RoleDKIM2
-			}
-			r := Record{Role: role, Name: g.owner(fmt.Sprintf("selector%d._domainkey", i+1)), Type: TypeCNAME, Target: t,
-				Service: ServiceDKIM, Source: src, Explanation: explain(role)}
-			if src == SourceDerived {
-				r.Explanation.Warnings = append(r.Explanation.Warnings, warnDerivedDKIM)
-			}
-			g.add(r)
-		}
-	}
-	if want[ServiceDMARC] {
-		text, err := dmarcText(o.DMARCPolicy, o.DMARCReports)
-		if err != nil {
-			return err
-		}
-		g.add(Record{Role: RoleDMARC, Name: g.owner("_dmarc"), Type: TypeTXT, Text: text, Service: ServiceDMARC, Source: SourceDocumented})
-	}
+	g.add(Record{DNSRecord: backend.DNSRecord{Name: g.owner("_dmarc"), Type: TypeTXT, Text: text}, Role: RoleDMARC,
+		Service: ServiceDMARC, Source: SourceDocumented})
 	return nil
 }
 
@@ -248,7 +321,7 @@ func (g *generator) dkimTargets() (string, string, Source, error) {
 	o := g.opts
 	if o.DKIMSelector1 != "" || o.DKIMSelector2 != "" {
 		if o.DKIMSelector1 == "" || o.DKIMSelector2 == "" {
-			return "", "", "", invalid(o.DKIMSelector1+o.DKIMSelector2, RuleOption, "give both DKIM selector targets or neither")
+			return "", "", "", invalid(opGenerate, o.DKIMSelector1+o.DKIMSelector2, ReasonOption, "give both DKIM selector targets or neither")
 		}
 		for _, t := range []string{o.DKIMSelector1, o.DKIMSelector2} {
 			if err := checkHostName(t); err != nil {
@@ -263,7 +336,7 @@ func (g *generator) dkimTargets() (string, string, Source, error) {
 		initial = strings.ReplaceAll(first, "-", "") + ".onmicrosoft.com"
 	} else {
 		if !strings.HasSuffix(initial, ".onmicrosoft.com") || strings.Count(initial, ".") != 2 {
-			return "", "", "", invalid(o.InitialDomain, RuleOption, "the initial domain must look like contoso.onmicrosoft.com")
+			return "", "", "", invalid(opGenerate, o.InitialDomain, ReasonOption, "the initial domain must look like contoso.onmicrosoft.com")
 		}
 		if err := checkHostName(initial); err != nil {
 			return "", "", "", err
@@ -277,13 +350,13 @@ func (g *generator) dkimTargets() (string, string, Source, error) {
 	case len(p) == 1 && p[0] >= 'a' && p[0] <= 'z':
 		suffix = strings.TrimSuffix(initial, ".onmicrosoft.com") + "." + p + "-v1.dkim.mail.microsoft"
 	default:
-		return "", "", "", invalid(o.DKIMPartition, RuleOption, "the DKIM partition is a single letter")
+		return "", "", "", invalid(opGenerate, o.DKIMPartition, ReasonOption, "the DKIM partition is a single letter")
 	}
 	mk := func(n int) string { return fmt.Sprintf("selector%d-%s._domainkey.%s", n, token, suffix) }
 	t1, t2 := mk(1), mk(2)
 	for _, t := range []string{t1, t2} {
 		if err := checkHostName(t); err != nil {
-			return "", "", "", invalid(t, RuleOption, "the derived DKIM target is not a valid host name; pass DKIMSelector1 and DKIMSelector2")
+			return "", "", "", invalid(opGenerate, t, ReasonOption, "the derived DKIM target is not a valid host name; pass DKIMSelector1 and DKIMSelector2")
 		}
 	}
 	return t1, t2, SourceDerived, nil
@@ -315,13 +388,13 @@ func dmarcText(policy, reports string) (string, error) {
 		p = "none"
 	case "none", "quarantine", "reject":
 	default:
-		return "", invalid(policy, RuleOption, "the DMARC policy is none, quarantine or reject")
+		return "", invalid(opGenerate, policy, ReasonOption, "the DMARC policy is none, quarantine or reject")
 	}
 	text := "v=DMARC1; p=" + p + "; pct=100"
 	if reports != "" {
 		a, err := mail.ParseAddress(reports)
 		if err != nil || a.Name != "" || a.Address != strings.TrimSpace(reports) || strings.ContainsAny(a.Address, ";,!\" \\") {
-			return "", invalid(reports, RuleOption, "the DMARC report mailbox must be a plain address such as dmarc@contoso.com")
+			return "", invalid(opGenerate, reports, ReasonOption, "the DMARC report mailbox must be a plain address such as dmarc@contoso.com")
 		}
 		text += "; rua=mailto:" + a.Address
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 // row is one line of Microsoft's record table for contoso.com, with the
@@ -142,7 +144,7 @@ func TestGenerateOptions(t *testing.T) {
 		assert.Equal(t, "selector1-marketing-contoso-com._domainkey.contoso.onmicrosoft.com", dk.Target)
 	})
 	t.Run("mail migration", func(t *testing.T) {
-		set := mustSet(t, "contoso.com", &Options{Services: []Service{ServiceMail}, MailMigration: true, ActiveMXPreference: 10})
+		set := mustSet(t, "contoso.com", &Options{Services: []Service{ServiceMail}, MailMigration: true, ActiveMXPreference: ptr(uint16(10))})
 		mx, _ := set.Find(RoleMX)
 		assert.Equal(t, uint16(20), mx.Preference)
 		assert.True(t, set.MailMigration)
@@ -187,33 +189,35 @@ func TestGenerateRejectsBadOptions(t *testing.T) {
 	tests := []struct {
 		name string
 		opts Options
-		rule string
+		rule backend.Reason
 	}{
-		{"token", Options{VerificationToken: "12345678"}, RuleOption},
-		{"unknown service", Options{Services: []Service{"fax"}}, RuleOption},
-		{"MX host", Options{MailExchange: "bad host"}, RuleRecordValue},
-		{"one DKIM selector only", Options{DKIMSelector1: "a.example"}, RuleOption},
-		{"initial domain", Options{InitialDomain: "contoso.com"}, RuleOption},
-		{"DKIM partition", Options{DKIMPartition: "oo"}, RuleOption},
-		{"DMARC policy", Options{DMARCPolicy: "block"}, RuleOption},
-		{"DMARC mailbox", Options{DMARCReports: "dmarc@contoso.com; p=none"}, RuleOption},
-		{"tenant record type", Options{TenantRecords: []TenantRecord{{Label: "contoso.com", RecordType: "A"}}}, RuleRecordType},
-		{"tenant record outside the domain", Options{TenantRecords: []TenantRecord{{Label: "contoso.net", RecordType: "Txt", Text: "x"}}}, RuleOwnerName},
-		{"tenant SRV port", Options{TenantRecords: []TenantRecord{{Label: "contoso.com", RecordType: "Srv", Service: "_sip", Protocol: "_tls", NameTarget: "a.example", Port: 70000}}}, RuleRecordValue},
-		{"tenant TXT without text", Options{TenantRecords: []TenantRecord{{Label: "contoso.com", RecordType: "Txt"}}}, RuleRecordValue},
+		{"token", Options{VerificationToken: "12345678"}, ReasonOption},
+		{"unknown service", Options{Services: []Service{"fax"}}, ReasonOption},
+		{"MX host", Options{MailExchange: "bad host"}, ReasonRecordValue},
+		{"one DKIM selector only", Options{DKIMSelector1: "a.example"}, ReasonOption},
+		{"initial domain", Options{InitialDomain: "contoso.com"}, ReasonOption},
+		{"DKIM partition", Options{DKIMPartition: "oo"}, ReasonOption},
+		{"DMARC policy", Options{DMARCPolicy: "block"}, ReasonOption},
+		{"DMARC mailbox", Options{DMARCReports: "dmarc@contoso.com; p=none"}, ReasonOption},
+		{"tenant record type", Options{TenantRecords: []backend.DNSRecord{{Name: "contoso.com", Type: "A"}}}, ReasonRecordType},
+		{"tenant record outside the domain", Options{TenantRecords: []backend.DNSRecord{{Name: "contoso.net", Type: TypeTXT, Text: "x"}}}, ReasonOwnerName},
+		{"tenant TXT without text", Options{TenantRecords: []backend.DNSRecord{{Name: "contoso.com", Type: TypeTXT}}}, ReasonRecordValue},
+		{"tenant CNAME without target", Options{TenantRecords: []backend.DNSRecord{{Name: "x.contoso.com", Type: TypeCNAME}}}, ReasonRecordValue},
+		{"migration without the active preference", Options{MailMigration: true}, ReasonOption},
+		{"migration after a 65535 MX", Options{MailMigration: true, ActiveMXPreference: ptr(uint16(65535))}, ReasonOption},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Generate(d, &tc.opts)
-			var ve *ValidationError
+			var ve *backend.Error
 			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, tc.rule, ve.Rule, "%v", err)
+			assert.Equal(t, tc.rule, ve.Reason, "%v", err)
 		})
 	}
 	_, err = Generate(Domain{}, nil)
-	var ve *ValidationError
+	var ve *backend.Error
 	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, RuleEmpty, ve.Rule)
+	assert.Equal(t, ReasonEmpty, ve.Reason)
 }
 
 // graphRecords is shaped like the value array of Graph's
@@ -230,8 +234,7 @@ const graphRecords = `[
 ]`
 
 func TestGenerateFromTenantRecords(t *testing.T) {
-	var recs []TenantRecord
-	require.NoError(t, json.Unmarshal([]byte(graphRecords), &recs))
+	recs := graphDNSRecords(t, graphRecords)
 	set := mustSet(t, "contoso.com", &Options{
 		TenantRecords: recs,
 		Services:      []Service{ServiceVerification, ServiceMail, ServiceFederation, ServiceSkypeLegacy},
@@ -246,7 +249,7 @@ func TestGenerateFromTenantRecords(t *testing.T) {
 	}
 	assert.Equal(t, "contoso-com.o-v1.mx.microsoft", byRole[RoleMX].Exchange)
 	assert.Equal(t, SourceTenant, byRole[RoleMX].Source)
-	assert.Equal(t, "v=spf1 include:spf.protection.outlook.com ip4:192.0.2.1 -all", byRole[RoleSPF].Text, "the tenant's SPF is merged with the existing one")
+	assert.Equal(t, "v=spf1 ip4:192.0.2.1 include:spf.protection.outlook.com -all", byRole[RoleSPF].Text, "the tenant's SPF include is merged into the existing record")
 	fed := byRole[RoleSIPFederation]
 	assert.Equal(t, "_sipfederationtls._tcp.contoso.com", fed.Name, "service and protocol prefixed to the label")
 	assert.Equal(t, []uint16{100, 1, 5061}, []uint16{fed.Priority, fed.Weight, fed.Port})
@@ -267,4 +270,72 @@ func TestGenerateFromTenantRecords(t *testing.T) {
 		assert.NotEqual(t, "msoid.contoso.com", r.Name, "an msoid CNAME breaks worldwide tenants and is never generated")
 	}
 	assert.Contains(t, strings.Join(all.Warnings, " "), "msoid CNAME")
+}
+
+// graphDNSRecords decodes Graph's JSON through backend.GraphDNSRecord, the
+// one conversion.
+func graphDNSRecords(t *testing.T, js string) []backend.DNSRecord {
+	t.Helper()
+	var wire []backend.GraphDNSRecord
+	require.NoError(t, json.Unmarshal([]byte(js), &wire))
+	out := make([]backend.DNSRecord, 0, len(wire))
+	for _, g := range wire {
+		r, err := g.DNSRecord()
+		require.NoError(t, err)
+		out = append(out, r)
+	}
+	return out
+}
+
+// Issue: with the tenant's SPF record and an existing ~all record, the
+// merge must keep the customer's ~all, not publish the tenant's -all.
+func TestGenerateTenantSPFKeepsExistingQualifier(t *testing.T) {
+	recs := graphDNSRecords(t, graphRecords)
+	set := mustSet(t, "contoso.com", &Options{
+		TenantRecords: recs, Services: []Service{ServiceMail},
+		ExistingSPF: []string{"v=spf1 include:_spf.google.com ~all"},
+	})
+	spf, ok := set.Find(RoleSPF)
+	require.True(t, ok)
+	assert.Equal(t, "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all", spf.Text)
+	asked := mustSet(t, "contoso.com", &Options{
+		TenantRecords: recs, Services: []Service{ServiceMail}, SPFAll: "-all",
+		ExistingSPF: []string{"v=spf1 include:_spf.google.com ~all"},
+	})
+	spf, _ = asked.Find(RoleSPF)
+	assert.Equal(t, "v=spf1 include:_spf.google.com include:spf.protection.outlook.com -all", spf.Text, "the caller may ask for another policy")
+	derived := mustSet(t, "contoso.com", &Options{Services: []Service{ServiceMail}, ExistingSPF: []string{"v=spf1 mx ?all"}})
+	spf, _ = derived.Find(RoleSPF)
+	assert.Equal(t, "v=spf1 mx include:spf.protection.outlook.com ?all", spf.Text)
+	_, err := Generate(derived.Domain, &Options{SPFAll: "+all"})
+	assert.Equal(t, ReasonOption, backend.ReasonOf(err))
+	none := mustSet(t, "contoso.com", &Options{TenantRecords: recs, Services: []Service{ServiceMail}})
+	spf, _ = none.Find(RoleSPF)
+	assert.Equal(t, "v=spf1 include:spf.protection.outlook.com -all", spf.Text, "without an existing record the tenant's value is used")
+}
+
+func TestGenerateMailMigrationStrictlyHigher(t *testing.T) {
+	for _, tc := range []struct{ active, want uint16 }{{0, 10}, {10, 20}, {65530, 65535}, {65534, 65535}} {
+		set := mustSet(t, "contoso.com", &Options{Services: []Service{ServiceMail}, MailMigration: true, ActiveMXPreference: ptr(tc.active)})
+		mx, _ := set.Find(RoleMX)
+		assert.Equal(t, tc.want, mx.Preference, "active %d", tc.active)
+		assert.Greater(t, mx.Preference, tc.active, "strictly higher than the active MX")
+	}
+}
+
+func TestGraphDNSRecordConversion(t *testing.T) {
+	big := int64(70000)
+	_, err := backend.GraphDNSRecord{Label: "contoso.com", RecordType: "Srv", Service: "_sip", Protocol: "_tls", NameTarget: "a.example", Port: &big}.DNSRecord()
+	assert.Equal(t, ReasonRecordValue, backend.ReasonOf(err))
+	_, err = backend.GraphDNSRecord{Label: "contoso.com", RecordType: "A"}.DNSRecord()
+	assert.Equal(t, ReasonRecordType, backend.ReasonOf(err))
+	// @odata.type without '#' and no recordType: the type still comes through.
+	r, err := backend.GraphDNSRecord{ODataType: "microsoft.graph.domainDnsMxRecord", Label: "Contoso.com.", MailExchange: "X.example."}.DNSRecord()
+	require.NoError(t, err)
+	assert.Equal(t, backend.DNSRecord{Name: "contoso.com", Type: TypeMX, Exchange: "x.example"}, r)
+	for _, rec := range mustSet(t, "contoso.com", nil).Records {
+		back, err := backend.NewGraphDNSRecord(rec.DNSRecord).DNSRecord()
+		require.NoError(t, err)
+		assert.True(t, rec.DNSRecord.Same(back), "%s round-trips through Graph's shape", rec.DNSRecord)
+	}
 }

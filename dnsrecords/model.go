@@ -5,17 +5,21 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/internal/dnsrr"
 )
 
-// Type is a DNS record type this package generates.
-type Type string
+// Type is a DNS record type this package generates: the SDK's one record
+// type, backend.DNSType.
+type Type = backend.DNSType
 
 // The record types Microsoft 365 asks for.
 const (
-	TypeMX    Type = "MX"
-	TypeTXT   Type = "TXT"
-	TypeCNAME Type = "CNAME"
-	TypeSRV   Type = "SRV"
+	TypeMX    = backend.DNSTypeMX
+	TypeTXT   = backend.DNSTypeTXT
+	TypeCNAME = backend.DNSTypeCNAME
+	TypeSRV   = backend.DNSTypeSRV
 )
 
 // Service is the Microsoft 365 service a record serves; records are generated
@@ -48,7 +52,7 @@ func ParseService(s string) (Service, error) {
 			return v, nil
 		}
 	}
-	return "", invalid(s, RuleOption, "unknown service")
+	return "", invalid(opGenerate, s, ReasonOption, "unknown service")
 }
 
 // Source says where a record's value came from.
@@ -100,29 +104,17 @@ type Explanation struct {
 	Warnings []string
 }
 
-// Record is one DNS record to add. Only the value fields of its Type are set:
-// Preference and Exchange for MX, Text for TXT, Target for CNAME, and
-// Priority, Weight, Port and Target for SRV.
+// Record is one DNS record to add: the SDK's neutral backend.DNSRecord
+// (owner name, type, TTL and value; its Optional field marks the records
+// Microsoft 365 works without), with what this package knows about it.
+// Names are fully qualified, in A-labels, without the final dot; a TXT text
+// is unsplit (strings of more than 255 bytes are split when rendered).
 type Record struct {
-	Role Role
-	// Name is the owner name, fully qualified, in A-labels, without the
-	// final dot (autodiscover.contoso.com).
-	Name string
-	Type Type
-	// TTL in seconds.
-	TTL uint32
+	backend.DNSRecord
 
-	Preference uint16 // MX
-	Exchange   string // MX, without the final dot
-	Text       string // TXT, unsplit (strings of more than 255 bytes are split when rendered)
-	Target     string // CNAME and SRV, without the final dot
-	Priority   uint16 // SRV
-	Weight     uint16 // SRV
-	Port       uint16 // SRV
-
-	Service  Service
-	Optional bool
-	Source   Source
+	Role    Role
+	Service Service
+	Source  Source
 	// Placeholder reports that the value holds a placeholder (msXXXXXXXX)
 	// to be replaced with the tenant's value before use.
 	Placeholder bool
@@ -141,105 +133,13 @@ func (r Record) Host(domain string) string {
 	return strings.TrimSuffix(r.Name, "."+domain)
 }
 
-// Value returns the record's main value: the exchange, text or target.
-func (r Record) Value() string {
-	switch r.Type {
-	case TypeMX:
-		return r.Exchange
-	case TypeTXT:
-		return r.Text
-	default:
-		return r.Target
-	}
-}
-
 // RR returns the record as a github.com/miekg/dns resource record, with
 // fully qualified names. A TXT text longer than 255 bytes is split into
 // strings of 255 bytes, each kept in the escaped form miekg/dns uses (\" for
 // a quote, \DDD for a byte outside printable ASCII).
 func (r Record) RR() (dns.RR, error) {
-	hdr := dns.RR_Header{Name: dns.Fqdn(r.Name), Class: dns.ClassINET, Ttl: r.TTL}
-	switch r.Type {
-	case TypeMX:
-		hdr.Rrtype = dns.TypeMX
-		return &dns.MX{Hdr: hdr, Preference: r.Preference, Mx: dns.Fqdn(r.Exchange)}, nil
-	case TypeTXT:
-		hdr.Rrtype = dns.TypeTXT
-		chunks := splitTXT(r.Text)
-		for i, c := range chunks {
-			chunks[i] = txtEscape(c)
-		}
-		return &dns.TXT{Hdr: hdr, Txt: chunks}, nil
-	case TypeCNAME:
-		hdr.Rrtype = dns.TypeCNAME
-		return &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(r.Target)}, nil
-	case TypeSRV:
-		hdr.Rrtype = dns.TypeSRV
-		return &dns.SRV{Hdr: hdr, Priority: r.Priority, Weight: r.Weight, Port: r.Port, Target: dns.Fqdn(r.Target)}, nil
-	}
-	return nil, invalid(string(r.Type), RuleRecordType, "record type %q is not one of MX, TXT, CNAME, SRV", r.Type)
+	return dnsrr.ToRR(opGenerate, r.DNSRecord)
 }
-
-// splitTXT splits s into character-strings of at most 255 bytes.
-func splitTXT(s string) []string {
-	if len(s) <= 255 {
-		return []string{s}
-	}
-	var out []string
-	for len(s) > 255 {
-		out = append(out, s[:255])
-		s = s[255:]
-	}
-	if s != "" {
-		out = append(out, s)
-	}
-	return out
-}
-
-// txtEscape converts raw bytes to the escaped form github.com/miekg/dns keeps
-// TXT strings in: \" and \\ for quote and backslash, \DDD for bytes outside
-// printable ASCII.
-func txtEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < ' ' || c > '~':
-			fmt.Fprintf(&b, "\\%03d", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// txtUnescape reverses txtEscape, and reads any RFC 1035 escape.
-func txtUnescape(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')*100 + (s[i+2]-'0')*10 + (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i+1])
-		i++
-	}
-	return b.String()
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // RecordSet is the set of records a domain needs, in a stable order.
 type RecordSet struct {
@@ -275,19 +175,7 @@ func (s *RecordSet) Find(role Role) (Record, bool) {
 	return Record{}, false
 }
 
-func (t Type) rrtype() uint16 {
-	switch t {
-	case TypeMX:
-		return dns.TypeMX
-	case TypeTXT:
-		return dns.TypeTXT
-	case TypeCNAME:
-		return dns.TypeCNAME
-	case TypeSRV:
-		return dns.TypeSRV
-	}
-	return dns.TypeNone
-}
+func rrtype(t Type) uint16 { return dnsrr.QType(t) }
 
 func (s Service) label() string {
 	switch s {

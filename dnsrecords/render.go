@@ -37,7 +37,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", invalid(s, RuleOption, "unknown format; want text, zone, csv or json")
+	return "", invalid(opRender, s, ReasonOption, "unknown format; want text, zone, csv or json")
 }
 
 // Render writes the set to w in format f.
@@ -54,7 +54,7 @@ func (s *RecordSet) Render(w io.Writer, f Format) error {
 	case FormatJSON:
 		err = s.renderJSON(bw)
 	default:
-		return invalid(string(f), RuleOption, "unknown format; want text, zone, csv or json")
+		return invalid(opRender, string(f), ReasonOption, "unknown format; want text, zone, csv or json")
 	}
 	if err != nil {
 		return err

@@ -16,6 +16,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -40,7 +42,7 @@ func goldenSets(t testing.TB) map[string]*RecordSet {
 			DKIMSelector2:      "selector2-xnbcherkva-de01b._domainkey.buecher.onmicrosoft.com",
 			ExistingSPF:        []string{"v=spf1 " + strings.Join(ips, " ") + " ~all"},
 			MailMigration:      true,
-			ActiveMXPreference: 10,
+			ActiveMXPreference: ptr(uint16(10)),
 			OWAAlias:           true,
 			DMARCReports:       "dmarc-reports@xn--bcher-kva.de",
 		}),
@@ -142,9 +144,9 @@ func TestRenderCSVAndJSONStructure(t *testing.T) {
 func TestRenderUnknownFormat(t *testing.T) {
 	set := mustSet(t, "contoso.com", nil)
 	err := set.Render(&bytes.Buffer{}, "yaml")
-	var ve *ValidationError
+	var ve *backend.Error
 	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, RuleOption, ve.Rule)
+	assert.Equal(t, ReasonOption, ve.Reason)
 	_, err = ParseFormat("xml")
 	require.ErrorAs(t, err, &ve)
 	for _, f := range Formats() {

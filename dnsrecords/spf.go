@@ -43,7 +43,7 @@ func MergeSPF(existing []string, include string) (SPFResult, error) {
 		include = SPFInclude
 	}
 	if !strings.HasPrefix(strings.ToLower(include), "include:") || strings.ContainsAny(include, " \t\"") {
-		return SPFResult{}, invalid(include, RuleSPF, "the mechanism to add must look like include:domain")
+		return SPFResult{}, invalid(opSPF, include, ReasonSPF, "the mechanism to add must look like include:domain")
 	}
 	var spfs []string
 	for _, t := range existing {
@@ -78,7 +78,7 @@ func MergeSPF(existing []string, include string) (SPFResult, error) {
 			}
 			for j := 0; j < len(term); j++ {
 				if term[j] < 0x21 || term[j] > 0x7e {
-					return SPFResult{}, invalid(rec, RuleSPF, "the SPF record contains a character that is not printable ASCII")
+					return SPFResult{}, invalid(opSPF, rec, ReasonSPF, "the SPF record contains a character that is not printable ASCII")
 				}
 			}
 			lower := strings.ToLower(term)
@@ -199,4 +199,26 @@ func spfAuthorises(rec, include string) bool {
 		}
 	}
 	return false
+}
+
+// withSPFAll replaces the all term of an SPF record with all ("-all",
+// "~all", "?all"); an empty all leaves the record as it is.
+func withSPFAll(rec, all string) (string, error) {
+	if all == "" {
+		return rec, nil
+	}
+	switch all {
+	case "-all", "~all", "?all":
+	default:
+		return "", invalid(opSPF, all, ReasonOption, "the SPF policy is -all, ~all or ?all")
+	}
+	terms := strings.Fields(rec)
+	out := terms[:0]
+	for _, t := range terms {
+		if m := strings.ToLower(strings.TrimLeft(t, "+-~?")); m == "all" || strings.HasPrefix(m, "redirect=") {
+			continue
+		}
+		out = append(out, t)
+	}
+	return strings.Join(append(out, all), " "), nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 func TestMergeSPF(t *testing.T) {
@@ -106,13 +108,13 @@ func TestMergeSPF(t *testing.T) {
 
 func TestMergeSPFRejects(t *testing.T) {
 	_, err := MergeSPF(nil, "ip4:192.0.2.1")
-	var ve *ValidationError
+	var ve *backend.Error
 	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, RuleSPF, ve.Rule)
+	assert.Equal(t, ReasonSPF, ve.Reason)
 
 	_, err = MergeSPF([]string{"v=spf1 ip4:192.0.2.1 \x01 -all"}, "")
 	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, RuleSPF, ve.Rule)
+	assert.Equal(t, ReasonSPF, ve.Reason)
 }
 
 func TestSPFAuthorises(t *testing.T) {

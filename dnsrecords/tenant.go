@@ -1,48 +1,18 @@
 package dnsrecords
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
-
-// TenantRecord is one record as the tenant reports it. Its fields and JSON
-// names follow Microsoft Graph's domainDnsRecord and its subtypes
-// (domainDnsMxRecord, domainDnsTxtRecord, domainDnsCnameRecord,
-// domainDnsSrvRecord), so the records of
-// GET /domains/{id}/serviceConfigurationRecords and verificationDnsRecords can
-// be decoded straight into it.
-type TenantRecord struct {
-	// Label is the owner name as a fully qualified name (autodiscover.contoso.com).
-	Label string `json:"label"`
-	// RecordType is Mx, Txt, CName or Srv.
-	RecordType string `json:"recordType"`
-	// TTL in seconds; 0 means DefaultTTL.
-	TTL int32 `json:"ttl"`
-	// SupportedService is Graph's service name: Email,
-	// OfficeCommunicationsOnline, Intune, ... or empty for verification.
-	SupportedService string `json:"supportedService,omitempty"`
-	IsOptional       bool   `json:"isOptional"`
-
-	MailExchange string `json:"mailExchange,omitempty"` // Mx
-	Preference   int32  `json:"preference,omitempty"`   // Mx
-
-	Text string `json:"text,omitempty"` // Txt
-
-	CanonicalName string `json:"canonicalName,omitempty"` // CName
-
-	NameTarget string `json:"nameTarget,omitempty"` // Srv
-	Port       int32  `json:"port,omitempty"`       // Srv
-	Priority   int32  `json:"priority,omitempty"`   // Srv
-	Protocol   string `json:"protocol,omitempty"`   // Srv, e.g. _tcp
-	Service    string `json:"service,omitempty"`    // Srv, e.g. _sipfederationtls
-	Weight     int32  `json:"weight,omitempty"`     // Srv
-}
 
 // tenant converts opts.TenantRecords and puts each in place of the record of
 // the same role.
 func (g *generator) tenant(want map[Service]bool) error {
 	replaced := map[Role]bool{}
 	for _, tr := range g.opts.TenantRecords {
-		if strings.EqualFold(tr.RecordType, "mx") && tr.MailExchange == "" && tr.SupportedService == "" {
+		if tr.Type == TypeMX && tr.Exchange == "" && tr.SupportedService == "" {
 			// Graph may list the verification MX without its value: keep
 			// the derived one.
 			g.set.Warnings = append(g.set.Warnings, "the tenant listed a verification MX without a value; the derived one is shown")
@@ -59,13 +29,21 @@ func (g *generator) tenant(want map[Service]bool) error {
 		if !want[r.Service] && !(r.Service == ServiceOther && len(g.opts.Services) == 0) {
 			continue
 		}
-		if r.Role == RoleSPF {
-			spf, err := MergeSPF(append([]string{r.Text}, g.opts.ExistingSPF...), SPFInclude)
+		if r.Role == RoleSPF && slices.ContainsFunc(g.opts.ExistingSPF, isSPF) {
+			// The customer's record is the base: its all qualifier (~all,
+			// ?all) is kept, and the tenant's include is added to it.
+			spf, err := MergeSPF(g.opts.ExistingSPF, spfIncludeOf(r.Text))
 			if err != nil {
 				return err
 			}
 			r.Text = spf.Record
 			r.Explanation.Warnings = append(r.Explanation.Warnings, spf.Warnings...)
+		}
+		if r.Role == RoleSPF {
+			var err error
+			if r.Text, err = withSPFAll(r.Text, g.opts.SPFAll); err != nil {
+				return err
+			}
 		}
 		idx := -1
 		if r.Role != RoleOther && !replaced[r.Role] {
@@ -114,71 +92,46 @@ func (g *generator) dropSetWarnings() {
 	g.set.Warnings = keep
 }
 
-func (g *generator) fromTenant(tr TenantRecord) (Record, error) {
-	owner := canonicalHost(tr.Label)
-	r := Record{Source: SourceTenant, Optional: tr.IsOptional}
-	if tr.TTL < 0 {
-		return Record{}, invalid(tr.Label, RuleRecordValue, "the TTL %d is negative", tr.TTL)
+// spfIncludeOf returns the first include: term of an SPF record, or
+// SPFInclude.
+func spfIncludeOf(rec string) string {
+	for _, term := range strings.Fields(rec) {
+		if t := strings.TrimPrefix(term, "+"); strings.HasPrefix(strings.ToLower(t), "include:") {
+			return t
+		}
 	}
-	r.TTL = uint32(tr.TTL)
+	return SPFInclude
+}
+
+// fromTenant checks a record the tenant reported and says which Microsoft
+// 365 record it is.
+func (g *generator) fromTenant(tr backend.DNSRecord) (Record, error) {
+	tr = tr.Canonical()
+	r := Record{DNSRecord: tr, Source: SourceTenant}
+	r.ID, r.SupportedService = "", ""
 	if r.TTL == 0 {
 		r.TTL = DefaultTTL
 	}
-	u16 := func(what string, v int32) (uint16, error) {
-		if v < 0 || v > 65535 {
-			return 0, invalid(tr.Label, RuleRecordValue, "the %s %d is outside 0-65535", what, v)
-		}
-		return uint16(v), nil
-	}
-	var err error
-	switch strings.ToLower(tr.RecordType) {
-	case "mx":
-		r.Type = TypeMX
-		if r.Preference, err = u16("preference", tr.Preference); err != nil {
+	switch tr.Type {
+	case TypeMX:
+		if err := checkHostName(tr.Exchange); err != nil {
 			return Record{}, err
 		}
-		if err := checkHostName(tr.MailExchange); err != nil {
-			return Record{}, err
-		}
-		r.Exchange = canonicalHost(tr.MailExchange)
-	case "txt":
-		r.Type = TypeTXT
+	case TypeTXT:
 		r.Text = strings.TrimSpace(tr.Text)
 		if r.Text == "" {
-			return Record{}, invalid(tr.Label, RuleRecordValue, "the TXT record has no text")
+			return Record{}, invalid(opGenerate, tr.Name, ReasonRecordValue, "the TXT record has no text")
 		}
-	case "cname":
-		r.Type = TypeCNAME
-		if err := checkHostName(tr.CanonicalName); err != nil {
+	case TypeCNAME, TypeSRV:
+		if err := checkHostName(tr.Target); err != nil {
 			return Record{}, err
-		}
-		r.Target = canonicalHost(tr.CanonicalName)
-	case "srv":
-		r.Type = TypeSRV
-		if r.Priority, err = u16("priority", tr.Priority); err != nil {
-			return Record{}, err
-		}
-		if r.Weight, err = u16("weight", tr.Weight); err != nil {
-			return Record{}, err
-		}
-		if r.Port, err = u16("port", tr.Port); err != nil {
-			return Record{}, err
-		}
-		if err := checkHostName(tr.NameTarget); err != nil {
-			return Record{}, err
-		}
-		r.Target = canonicalHost(tr.NameTarget)
-		prefix := strings.ToLower(strings.Trim(tr.Service, ".") + "." + strings.Trim(tr.Protocol, "."))
-		if tr.Service != "" && tr.Protocol != "" && !strings.HasPrefix(owner, prefix+".") {
-			owner = prefix + "." + owner
 		}
 	default:
-		return Record{}, invalid(tr.RecordType, RuleRecordType, "record type %q is not one of Mx, Txt, CName, Srv", tr.RecordType)
+		return Record{}, invalid(opGenerate, string(tr.Type), ReasonRecordType, "record type %q is not one of MX, TXT, CNAME, SRV", tr.Type)
 	}
-	if err := checkOwnerName(owner, g.d.Name); err != nil {
+	if err := checkOwnerName(tr.Name, g.d.Name); err != nil {
 		return Record{}, err
 	}
-	r.Name = owner
 	r.Role = classify(r, g.d.Name)
 	r.Service = roleService(r.Role)
 	if r.Role == RoleOther {

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 // Policy decides which domain names are accepted.
@@ -40,7 +42,7 @@ func ParsePolicy(s string) (Policy, error) {
 	case "essentials":
 		return PolicyEssentials, nil
 	}
-	return 0, invalid(s, RuleOption, "unknown policy; want \"modern\" or \"essentials\"")
+	return 0, invalid(opParse, s, ReasonOption, "unknown policy; want \"modern\" or \"essentials\"")
 }
 
 // Limits from RFC 1035 §2.3.4 (in presentation form, without the final dot).
@@ -67,42 +69,48 @@ type Domain struct {
 	// PrivateSuffix reports whether the public suffix is a private entry of
 	// the Public Suffix List (such as blogspot.com) rather than an ICANN one.
 	PrivateSuffix bool
+	// Warnings are cautions about a valid name: a label mixing scripts
+	// (pаypal.com with a Cyrillic а) or written entirely in letters that
+	// imitate Latin ones, as a look-alike of another domain would be.
+	Warnings []string
 }
 
 // ParseDomain validates name under policy and returns it in A-labels. name may
 // be in Unicode or in A-labels, in any case, with or without a final dot.
-// A rejection is a *ValidationError naming the rule that failed.
+// A rejection is a *backend.Error naming the rule that failed. Names are
+// mapped with the UTS 46 lookup profile of golang.org/x/net/idna; a valid
+// name whose labels mix scripts gets a warning in Domain.Warnings.
 func ParseDomain(name string, policy Policy) (Domain, error) {
 	raw := name
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return Domain{}, invalid(raw, RuleEmpty, "the domain name is empty")
+		return Domain{}, invalid(opParse, raw, ReasonEmpty, "the domain name is empty")
 	}
 	if strings.HasSuffix(name, ".") && !strings.HasSuffix(name, "..") {
 		name = strings.TrimSuffix(name, ".")
 	}
 	if utf8.RuneCountInString(name) > maxNameLen {
-		return Domain{}, invalid(raw, RuleNameLength, "the name has %d characters; at most %d are allowed", utf8.RuneCountInString(name), maxNameLen)
+		return Domain{}, invalid(opParse, raw, ReasonNameLength, "the name has %d characters; at most %d are allowed", utf8.RuneCountInString(name), maxNameLen)
 	}
 	for _, l := range strings.Split(name, ".") {
 		if l == "" {
-			return Domain{}, invalid(raw, RuleLabelEmpty, "the name has an empty label (a leading dot or two dots in a row)")
+			return Domain{}, invalid(opParse, raw, ReasonLabelEmpty, "the name has an empty label (a leading dot or two dots in a row)")
 		}
 	}
 	ascii := name
 	if !isASCII(name) {
 		if !utf8.ValidString(name) {
-			return Domain{}, invalid(raw, RuleIDNA, "the name is not valid UTF-8")
+			return Domain{}, invalid(opParse, raw, ReasonIDNA, "the name is not valid UTF-8")
 		}
 		a, err := idna.Lookup.ToASCII(name)
 		if err != nil {
-			return Domain{}, invalid(raw, RuleIDNA, "the internationalized name cannot be converted to A-labels: %v", err)
+			return Domain{}, invalid(opParse, raw, ReasonIDNA, "the internationalized name cannot be converted to A-labels: %v", err)
 		}
 		ascii = a
 	}
 	ascii = strings.ToLower(ascii)
 	if len(ascii) > maxNameLen {
-		return Domain{}, invalid(raw, RuleNameLength, "the name has %d characters in A-labels; at most %d are allowed", len(ascii), maxNameLen)
+		return Domain{}, invalid(opParse, raw, ReasonNameLength, "the name has %d characters in A-labels; at most %d are allowed", len(ascii), maxNameLen)
 	}
 	labels := strings.Split(ascii, ".")
 	for _, l := range labels {
@@ -112,21 +120,21 @@ func ParseDomain(name string, policy Policy) (Domain, error) {
 	}
 	unicode, err := idna.Lookup.ToUnicode(ascii)
 	if err != nil {
-		return Domain{}, invalid(raw, RuleIDNA, "the name is not valid IDNA: %v", err)
+		return Domain{}, invalid(opParse, raw, ReasonIDNA, "the name is not valid IDNA: %v", err)
 	}
 	if len(labels) < 2 {
-		return Domain{}, invalid(raw, RulePublicSuffix, "%q has no public suffix: a domain has at least two labels, such as contoso.com", ascii)
+		return Domain{}, invalid(opParse, raw, ReasonPublicSuffix, "%q has no public suffix: a domain has at least two labels, such as contoso.com", ascii)
 	}
 	suffix, icann := publicsuffix.PublicSuffix(ascii)
 	if !icann && !strings.Contains(suffix, ".") {
-		return Domain{}, invalid(raw, RulePublicSuffix, "the top-level domain %q is not in the Public Suffix List", suffix)
+		return Domain{}, invalid(opParse, raw, ReasonPublicSuffix, "the top-level domain %q is not in the Public Suffix List", suffix)
 	}
 	if suffix == ascii {
-		return Domain{}, invalid(raw, RulePublicSuffix, "%q is a public suffix, not a domain that can be registered", ascii)
+		return Domain{}, invalid(opParse, raw, ReasonPublicSuffix, "%q is a public suffix, not a domain that can be registered", ascii)
 	}
 	registrable, err := publicsuffix.EffectiveTLDPlusOne(ascii)
 	if err != nil {
-		return Domain{}, invalid(raw, RulePublicSuffix, "no registrable domain: %v", err)
+		return Domain{}, invalid(opParse, raw, ReasonPublicSuffix, "no registrable domain: %v", err)
 	}
 	d := Domain{
 		Name:          ascii,
@@ -136,8 +144,9 @@ func ParseDomain(name string, policy Policy) (Domain, error) {
 		Subdomain:     ascii != registrable,
 		PrivateSuffix: !icann,
 	}
+	d.Warnings = scriptWarnings(unicode)
 	if policy == PolicyEssentials && d.Subdomain {
-		return Domain{}, invalid(raw, RuleEssentialsSubdomain, "the Essentials policy accepts second-level domains such as %s only, not the subdomain %s; use the modern policy for subdomains", registrable, ascii)
+		return Domain{}, invalid(opParse, raw, ReasonEssentialsSubdomain, "the Essentials policy accepts second-level domains such as %s only, not the subdomain %s; use the modern policy for subdomains", registrable, ascii)
 	}
 	return d, nil
 }
@@ -147,30 +156,30 @@ func ParseDomain(name string, policy Policy) (Domain, error) {
 // valid A-label.
 func checkHostLabel(raw, l string) error {
 	if l == "" {
-		return invalid(raw, RuleLabelEmpty, "the name has an empty label")
+		return invalid(opParse, raw, ReasonLabelEmpty, "the name has an empty label")
 	}
 	if len(l) > maxLabelLen {
-		return invalid(raw, RuleLabelLength, "the label %q has %d characters; at most %d are allowed", short(l), len(l), maxLabelLen)
+		return invalid(opParse, raw, ReasonLabelLength, "the label %q has %d characters; at most %d are allowed", short(l), len(l), maxLabelLen)
 	}
 	for i := 0; i < len(l); i++ {
 		if !isLDH(l[i]) {
-			return invalid(raw, RuleLabelCharacters, "the label %q contains %q; only letters, digits and hyphens are allowed", l, l[i])
+			return invalid(opParse, raw, ReasonLabelCharacters, "the label %q contains %q; only letters, digits and hyphens are allowed", l, l[i])
 		}
 	}
 	if l[0] == '-' || l[len(l)-1] == '-' {
-		return invalid(raw, RuleLabelHyphen, "the label %q starts or ends with a hyphen", l)
+		return invalid(opParse, raw, ReasonLabelHyphen, "the label %q starts or ends with a hyphen", l)
 	}
 	if len(l) >= 4 && l[2] == '-' && l[3] == '-' {
 		if !strings.HasPrefix(l, "xn--") {
-			return invalid(raw, RuleLabelReserved, "the label %q has \"--\" in positions 3 and 4, which is reserved for A-labels (xn--)", l)
+			return invalid(opParse, raw, ReasonLabelReserved, "the label %q has \"--\" in positions 3 and 4, which is reserved for A-labels (xn--)", l)
 		}
 		u, err := idna.Lookup.ToUnicode(l)
 		if err != nil {
-			return invalid(raw, RuleIDNA, "the A-label %q is not valid IDNA: %v", l, err)
+			return invalid(opParse, raw, ReasonIDNA, "the A-label %q is not valid IDNA: %v", l, err)
 		}
 		back, err := idna.Lookup.ToASCII(u)
 		if err != nil || back != l || u == l {
-			return invalid(raw, RuleIDNA, "the A-label %q does not decode to a valid internationalized label", l)
+			return invalid(opParse, raw, ReasonIDNA, "the A-label %q does not decode to a valid internationalized label", l)
 		}
 	}
 	return nil
@@ -179,39 +188,39 @@ func checkHostLabel(raw, l string) error {
 // checkOwnerName checks an owner name for a record under domain: a valid
 // name (see checkName) at or below domain.
 func checkOwnerName(owner, domain string) error {
-	if err := checkName(owner, RuleOwnerName, "the owner name"); err != nil {
+	if err := checkName(owner, ReasonOwnerName, "the owner name"); err != nil {
 		return err
 	}
 	o := strings.ToLower(strings.TrimSuffix(owner, "."))
 	if o != domain && !strings.HasSuffix(o, "."+domain) {
-		return invalid(owner, RuleOwnerName, "the owner name is not %s or below it", domain)
+		return invalid(opParse, owner, ReasonOwnerName, "the owner name is not %s or below it", domain)
 	}
 	return nil
 }
 
 // checkHostName checks a target host name (MX exchange, CNAME or SRV target).
 func checkHostName(name string) error {
-	return checkName(name, RuleRecordValue, "the target host name")
+	return checkName(name, ReasonRecordValue, "the target host name")
 }
 
 // checkName checks a DNS name: labels of letters, digits, hyphens and
 // underscores (RFC 8552 allows _dmarc and _sip._tls; DKIM targets contain
 // _domainkey), and the label and name lengths. what names it in messages.
-func checkName(name, rule, what string) error {
+func checkName(name string, rule backend.Reason, what string) error {
 	n := strings.ToLower(strings.TrimSuffix(name, "."))
 	if n == "" {
-		return invalid(name, rule, "%s is empty", what)
+		return invalid(opParse, name, rule, "%s is empty", what)
 	}
 	if len(n) > maxNameLen {
-		return invalid(name, rule, "%s has %d characters; at most %d are allowed", what, len(n), maxNameLen)
+		return invalid(opParse, name, rule, "%s has %d characters; at most %d are allowed", what, len(n), maxNameLen)
 	}
 	for _, l := range strings.Split(n, ".") {
 		if l == "" || len(l) > maxLabelLen {
-			return invalid(name, rule, "%s has an empty label or one longer than %d characters", what, maxLabelLen)
+			return invalid(opParse, name, rule, "%s has an empty label or one longer than %d characters", what, maxLabelLen)
 		}
 		for i := 0; i < len(l); i++ {
 			if !isLDH(l[i]) && l[i] != '_' {
-				return invalid(name, rule, "%s contains %q", what, l[i])
+				return invalid(opParse, name, rule, "%s contains %q", what, l[i])
 			}
 		}
 	}

@@ -51,35 +51,35 @@ func TestParseDomainRejects(t *testing.T) {
 	tests := []struct {
 		name, input string
 		policy      Policy
-		rule        string
+		rule        backend.Reason
 	}{
-		{"subdomain under the Essentials policy", "marketing.contoso.com", PolicyEssentials, RuleEssentialsSubdomain},
-		{"hyphens at both ends", "-bad-.com", PolicyModern, RuleLabelHyphen},
-		{"300-character name", long, PolicyModern, RuleNameLength},
-		{"invalid A-label", "xn--a.com", PolicyModern, RuleIDNA},
-		{"undecodable A-label", "xn--zz.com", PolicyModern, RuleIDNA},
-		{"A-label of an A-label", "xn--xn--bcher-kva.de", PolicyModern, RuleIDNA},
-		{"no public suffix", "contoso", PolicyModern, RulePublicSuffix},
-		{"unknown top-level domain", "contoso.notatld", PolicyModern, RulePublicSuffix},
-		{"a public suffix itself", "co.uk", PolicyModern, RulePublicSuffix},
-		{"empty", "", PolicyModern, RuleEmpty},
-		{"blank", "   ", PolicyModern, RuleEmpty},
-		{"empty label", "contoso..com", PolicyModern, RuleLabelEmpty},
-		{"leading dot", ".contoso.com", PolicyModern, RuleLabelEmpty},
-		{"64-character label", strings.Repeat("a", 64) + ".com", PolicyModern, RuleLabelLength},
-		{"underscore", "con_toso.com", PolicyModern, RuleLabelCharacters},
-		{"space", "con toso.com", PolicyModern, RuleLabelCharacters},
-		{"reserved hyphens", "ab--cd.com", PolicyModern, RuleLabelReserved},
-		{"invalid unicode", "a\u200db.com", PolicyModern, RuleIDNA},
+		{"subdomain under the Essentials policy", "marketing.contoso.com", PolicyEssentials, ReasonEssentialsSubdomain},
+		{"hyphens at both ends", "-bad-.com", PolicyModern, ReasonLabelHyphen},
+		{"300-character name", long, PolicyModern, ReasonNameLength},
+		{"invalid A-label", "xn--a.com", PolicyModern, ReasonIDNA},
+		{"undecodable A-label", "xn--zz.com", PolicyModern, ReasonIDNA},
+		{"A-label of an A-label", "xn--xn--bcher-kva.de", PolicyModern, ReasonIDNA},
+		{"no public suffix", "contoso", PolicyModern, ReasonPublicSuffix},
+		{"unknown top-level domain", "contoso.notatld", PolicyModern, ReasonPublicSuffix},
+		{"a public suffix itself", "co.uk", PolicyModern, ReasonPublicSuffix},
+		{"empty", "", PolicyModern, ReasonEmpty},
+		{"blank", "   ", PolicyModern, ReasonEmpty},
+		{"empty label", "contoso..com", PolicyModern, ReasonLabelEmpty},
+		{"leading dot", ".contoso.com", PolicyModern, ReasonLabelEmpty},
+		{"64-character label", strings.Repeat("a", 64) + ".com", PolicyModern, ReasonLabelLength},
+		{"underscore", "con_toso.com", PolicyModern, ReasonLabelCharacters},
+		{"space", "con toso.com", PolicyModern, ReasonLabelCharacters},
+		{"reserved hyphens", "ab--cd.com", PolicyModern, ReasonLabelReserved},
+		{"invalid unicode", "a\u200db.com", PolicyModern, ReasonIDNA},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseDomain(tc.input, tc.policy)
 			require.Error(t, err)
-			var ve *ValidationError
-			require.True(t, errors.As(err, &ve), "error %v is not a *ValidationError", err)
-			assert.Equal(t, tc.rule, ve.Rule, "%v", err)
-			assert.Contains(t, err.Error(), `rule "`+tc.rule+`"`)
+			var ve *backend.Error
+			require.True(t, errors.As(err, &ve), "error %v is not a *backend.Error", err)
+			assert.Equal(t, tc.rule, ve.Reason, "%v", err)
+			assert.Contains(t, err.Error(), "[rule "+string(tc.rule)+"]")
 			assert.ErrorIs(t, err, backend.ErrInvalidArgument)
 			assert.NotErrorIs(t, err, backend.ErrNotFound)
 		})
@@ -117,9 +117,9 @@ func TestCheckOwnerName(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			var ve *ValidationError
+			var ve *backend.Error
 			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, RuleOwnerName, ve.Rule)
+			assert.Equal(t, ReasonOwnerName, ve.Reason)
 		})
 	}
 }

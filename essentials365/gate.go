@@ -218,7 +218,7 @@ func (d gatedDomains) AddDomain(ctx context.Context, name string) (backend.Domai
 	return d.admin().AddDomain(ctx, name)
 }
 
-func (d gatedDomains) VerificationRecords(ctx context.Context, name string) ([]backend.DomainDNSRecord, error) {
+func (d gatedDomains) VerificationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
 	return d.admin().VerificationRecords(ctx, name)
 }
 
@@ -229,7 +229,7 @@ func (d gatedDomains) VerifyDomain(ctx context.Context, name string) (backend.Do
 	return d.admin().VerifyDomain(ctx, name)
 }
 
-func (d gatedDomains) ServiceConfigurationRecords(ctx context.Context, name string) ([]backend.DomainDNSRecord, error) {
+func (d gatedDomains) ServiceConfigurationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
 	return d.admin().ServiceConfigurationRecords(ctx, name)
 }
 
@@ -238,6 +238,24 @@ func (d gatedDomains) DeleteDomain(ctx context.Context, name string) error {
 		return err
 	}
 	return d.admin().DeleteDomain(ctx, name)
+}
+
+func (d gatedDomains) SetDefaultDomain(ctx context.Context, name string) (backend.Domain, error) {
+	if err := d.t.g.check(ctx, "tenant: set default domain", name); err != nil {
+		return backend.Domain{}, err
+	}
+	return d.admin().SetDefaultDomain(ctx, name)
+}
+
+func (d gatedDomains) DomainReferences(ctx context.Context, name string) ([]string, error) {
+	return d.admin().DomainReferences(ctx, name)
+}
+
+func (d gatedDomains) ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error {
+	if err := d.t.g.check(ctx, "tenant: force delete domain", name); err != nil {
+		return err
+	}
+	return d.admin().ForceDeleteDomain(ctx, name, disableUserAccounts)
 }
 
 // gatedMail checks the gate before every Exchange write.

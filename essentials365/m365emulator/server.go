@@ -106,6 +106,12 @@ type Options struct {
 	// application routes (addPassword, removePassword) are served (see
 	// auth.go).
 	Authority *Authority
+
+	// DNSServer ("host:port"), when set, is the DNS server POST
+	// /domains/{id}/verify consults: verification succeeds only when the
+	// domain's MS=ms… TXT record is visible there. Empty: the backend
+	// alone decides.
+	DNSServer string
 }
 
 // ConflictForm is the shape of Graph's 400 answer to a conflicting write.

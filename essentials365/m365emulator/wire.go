@@ -239,56 +239,24 @@ func domainJSON(d backend.Domain, all []backend.Domain) wireDomain {
 	}
 }
 
-// dnsRecordJSON renders r as the domainDnsRecord subtype its RecordType
-// names (https://learn.microsoft.com/graph/api/resources/domaindnsrecord),
-// with the '#'-prefixed @odata.type Graph answers with, or, with
+// dnsRecordJSON renders r as the domainDnsRecord subtype its type names
+// (https://learn.microsoft.com/graph/api/resources/domaindnsrecord), with
+// the '#'-prefixed @odata.type Graph answers with, or, with
 // Options.RecordTypes set to ODataTypesBare, the bare type the
 // domain-list-serviceconfigurationrecords doc example shows.
-func (s *Server) dnsRecordJSON(r backend.DomainDNSRecord) map[string]any {
-	m := dnsRecordJSON(r)
+func (s *Server) dnsRecordJSON(r backend.DNSRecord) backend.GraphDNSRecord {
+	g := dnsRecordJSON(r)
 	if s.opts.RecordTypes == ODataTypesBare {
-		m["@odata.type"] = strings.TrimPrefix(m["@odata.type"].(string), "#")
+		g.ODataType = strings.TrimPrefix(g.ODataType, "#")
 	}
-	return m
+	return g
 }
 
-func dnsRecordJSON(r backend.DomainDNSRecord) map[string]any {
-	m := map[string]any{
-		"id":               r.ID,
-		"isOptional":       r.IsOptional,
-		"label":            r.Label,
-		"supportedService": r.SupportedService,
-		"ttl":              r.TTL,
-	}
-	switch strings.ToLower(r.RecordType) {
-	case "mx":
-		m["@odata.type"] = "#microsoft.graph.domainDnsMxRecord"
-		m["recordType"] = "Mx"
-		m["mailExchange"] = r.MailExchange
-		m["preference"] = r.Preference
-	case "txt":
-		m["@odata.type"] = "#microsoft.graph.domainDnsTxtRecord"
-		m["recordType"] = "Txt"
-		m["text"] = r.Text
-	case "cname":
-		m["@odata.type"] = "#microsoft.graph.domainDnsCnameRecord"
-		m["recordType"] = "CName"
-		m["canonicalName"] = r.CanonicalName
-	case "srv":
-		m["@odata.type"] = "#microsoft.graph.domainDnsSrvRecord"
-		m["recordType"] = "Srv"
-		m["nameTarget"] = r.NameTarget
-		m["port"] = r.Port
-		m["priority"] = r.Priority
-		m["protocol"] = r.Protocol
-		m["service"] = r.Service
-		m["weight"] = r.Weight
-	default:
-		m["@odata.type"] = "#microsoft.graph.domainDnsUnavailableRecord"
-		m["recordType"] = r.RecordType
-		m["description"] = "This record type is not available."
-	}
-	return m
+// dnsRecordJSON renders r as the domainDnsRecord subtype its type names,
+// with the '#'-prefixed @odata.type the Graph SDK needs to pick the subtype
+// (backend.NewGraphDNSRecord, the one conversion).
+func dnsRecordJSON(r backend.DNSRecord) backend.GraphDNSRecord {
+	return backend.NewGraphDNSRecord(r)
 }
 
 // wireOrganization is an organization.

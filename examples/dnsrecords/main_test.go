@@ -74,10 +74,10 @@ func TestRunRejectsBadInput(t *testing.T) {
 		want string
 	}{
 		{"no domain", []string{}, "-domain is required"},
-		{"subdomain under the Essentials policy", []string{"-domain", "marketing.contoso.com", "-policy", "essentials"}, `rule "essentials-subdomain"`},
-		{"bad label", []string{"-domain", "-bad-.com"}, `rule "label-hyphen"`},
-		{"bad format", []string{"-domain", "contoso.com", "-format", "yaml"}, `rule "option"`},
-		{"bad service", []string{"-domain", "contoso.com", "-services", "mail,fax"}, `rule "option"`},
+		{"subdomain under the Essentials policy", []string{"-domain", "marketing.contoso.com", "-policy", "essentials"}, "[rule essentials-subdomain]"},
+		{"bad label", []string{"-domain", "-bad-.com"}, "[rule label-hyphen]"},
+		{"bad format", []string{"-domain", "contoso.com", "-format", "yaml"}, "[rule option]"},
+		{"bad service", []string{"-domain", "contoso.com", "-services", "mail,fax"}, "[rule option]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,6 +65,11 @@ var rules = []rule{
 		reason: "the contracts are the standard library only, so every driver and portable package can depend on them",
 	},
 	{
+		name: "DNS wire conversion", pkgs: []string{"internal/dnsrr"},
+		module: []string{"essentials365/backend"}, third: []string{"github.com/miekg/dns"}, testThird: testing3, light: true,
+		reason: "the one conversion between backend.DNSRecord and miekg/dns records, shared by dnsrecords and the zone drivers",
+	},
+	{
 		name: "leaf helpers", pkgs: []string{"internal/atomicfile", "internal/testclock"},
 		light:  true,
 		reason: "small helpers any layer may use; they depend on nothing of the module",
@@ -91,13 +96,13 @@ var rules = []rule{
 	{
 		name: "emulator", pkgs: []string{"essentials365/m365emulator"},
 		module:     []string{"essentials365/backend", "essentials365/backend/memory", "internal/..."},
-		testModule: []string{"essentials365/backend/backendtest"},
+		testModule: []string{"essentials365/backend/backendtest", "essentials365/backend/rfc2136"},
 		third:      []string{"github.com/google/uuid", "github.com/miekg/dns"}, testThird: testing3, light: true,
 		reason: "the emulator serves Microsoft's wire format with net/http over a memory tenant; it must not share code with the drivers it tests",
 	},
 	{
 		name: "drivers", pkgs: []string{"essentials365/backend/..."},
-		module:     []string{"essentials365/backend", "essentials365/backend/pacer", "internal/atomicfile"},
+		module:     []string{"essentials365/backend", "essentials365/backend/pacer", "essentials365/backend/rfc2136", "internal/atomicfile", "internal/dnsrr"},
 		testModule: cat(testMods, portable, []string{"essentials365", "essentials365/retry", "essentials365/state", "essentials365/audit", "essentials365/backend/...", "internal/..."}),
 		third:      []string{"*"}, testThird: []string{"*"},
 		reason: "drivers implement the contracts and never import portable packages (their tests may run the portable flows over them)",
@@ -115,8 +120,8 @@ var rules = []rule{
 	},
 	{
 		name: "portable", pkgs: cat(portable, []string{"essentials365", "essentials365/pwsync/..."}),
-		module:     cat(plumbing, portable, []string{"essentials365/backend/pacer", "essentials365", "internal/atomicfile", "internal/testclock"}),
-		testModule: cat(testMods, []string{"accounts/accountstest", "internal/..."}),
+		module:     cat(plumbing, portable, []string{"essentials365/backend/pacer", "essentials365", "internal/atomicfile", "internal/testclock", "internal/dnsrr"}),
+		testModule: cat(testMods, []string{"accounts/accountstest", "internal/...", "essentials365/backend/rfc2136", "essentials365/backend/sambadns"}),
 		third:      []string{"github.com/miekg/dns", "golang.org/x/net/", "github.com/google/uuid", "golang.org/x/crypto/"},
 		testThird:  testing3, light: true,
 		reason: "portable packages hold the logic over the contracts; they never import a driver or a heavy module",

@@ -16,12 +16,12 @@ import (
 var tenantMSText = regexp.MustCompile(`^MS=ms[0-9]{8}$`)
 
 // tenantFindRecord returns the first record of that type and label.
-func tenantFindRecord(recs []backend.DomainDNSRecord, typ, label string) (backend.DomainDNSRecord, bool) {
-	i := slices.IndexFunc(recs, func(r backend.DomainDNSRecord) bool {
-		return strings.EqualFold(r.RecordType, typ) && strings.EqualFold(strings.TrimSuffix(r.Label, "."), label)
+func tenantFindRecord(recs []backend.DNSRecord, typ backend.DNSType, name string) (backend.DNSRecord, bool) {
+	i := slices.IndexFunc(recs, func(r backend.DNSRecord) bool {
+		return r.Type == typ && strings.EqualFold(strings.TrimSuffix(r.Name, "."), name)
 	})
 	if i < 0 {
-		return backend.DomainDNSRecord{}, false
+		return backend.DNSRecord{}, false
 	}
 	return recs[i], true
 }
@@ -61,23 +61,28 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 
 	recs, err := da.VerificationRecords(ctx, name)
 	require.NoError(t, err)
-	txt, ok := tenantFindRecord(recs, "Txt", name)
+	txt, ok := tenantFindRecord(recs, backend.DNSTypeTXT, name)
 	require.True(t, ok, "a TXT verification record is offered: %+v", recs)
 	assert.Regexp(t, tenantMSText, txt.Text)
-	assert.Equal(t, 3600, txt.TTL)
-	mx, ok := tenantFindRecord(recs, "Mx", name)
+	assert.Equal(t, uint32(3600), txt.TTL)
+	mx, ok := tenantFindRecord(recs, backend.DNSTypeMX, name)
 	require.True(t, ok, "an MX verification record is offered: %+v", recs)
-	assert.Equal(t, 3600, mx.TTL)
-	assert.Equal(t, strings.TrimPrefix(txt.Text, "MS=")+".msv1.invalid", mx.MailExchange)
+	assert.Equal(t, uint32(3600), mx.TTL)
+	assert.Equal(t, strings.TrimPrefix(txt.Text, "MS=")+".msv1.invalid", mx.Exchange)
 	again, err := da.VerificationRecords(ctx, name)
 	require.NoError(t, err)
-	again1, _ := tenantFindRecord(again, "Txt", name)
+	again1, _ := tenantFindRecord(again, backend.DNSTypeTXT, name)
 	assert.Equal(t, txt.Text, again1.Text, "the verification value is stable")
+	_, err = da.SetDefaultDomain(ctx, name)
+	tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonDomainUnverified))
+	refs, err := da.DomainReferences(ctx, name)
+	require.NoError(t, err)
+	assert.Empty(t, refs, "a new domain has no references")
 	_, err = da.VerificationRecords(ctx, UniqueName("none")+".example")
 	tenantRequireKind(t, err, backend.NotFound)
 
 	_, err = da.VerifyDomain(ctx, name)
-	tenantRequireKind(t, err, backend.FailedPrecondition, "verification-record-missing")
+	tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonVerificationRecordMissing))
 	_, err = da.VerifyDomain(ctx, UniqueName("none")+".example")
 	tenantRequireKind(t, err, backend.NotFound)
 
@@ -93,9 +98,41 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 			UserPrincipalName: UniqueName("ver") + "@" + name, DisplayName: "Verified Domain User", Password: tenantPassword,
 		})
 		require.NoError(t, err, "a verified domain can hold UPNs")
+		refs, err := da.DomainReferences(ctx, name)
+		require.NoError(t, err)
+		assert.Contains(t, refs, "user:"+strings.ToLower(u.UserPrincipalName), "the user is listed as a reference")
 		err = da.DeleteDomain(ctx, name)
-		tenantRequireKind(t, err, backend.FailedPrecondition)
+		tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonDomainInUse))
+		before, err := f.Tenant.Domains(ctx)
+		require.NoError(t, err)
+		oldDefault := before[slices.IndexFunc(before, func(x backend.Domain) bool { return x.IsDefault })].Name
+		def, err := da.SetDefaultDomain(ctx, name)
+		require.NoError(t, err)
+		assert.True(t, def.IsDefault)
+		ds, err := f.Tenant.Domains(ctx)
+		require.NoError(t, err)
+		for _, x := range ds {
+			assert.Equal(t, x.Name == name, x.IsDefault, "only %s is default: %+v", name, x)
+		}
+		tenantRequireKind(t, da.DeleteDomain(ctx, name), backend.FailedPrecondition, string(backend.ReasonDomainDefault))
+		_, err = da.SetDefaultDomain(ctx, oldDefault)
+		require.NoError(t, err, "the previous default domain is restored")
 		require.NoError(t, f.Tenant.DeleteUser(ctx, u.ID))
+
+		// forceDelete renames the users onto the initial domain.
+		u2, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
+			UserPrincipalName: UniqueName("frc") + "@" + name, DisplayName: "Forced Rename", Password: tenantPassword,
+		})
+		require.NoError(t, err)
+		require.NoError(t, da.ForceDeleteDomain(ctx, name, true))
+		got, err := f.Tenant.GetUser(ctx, u2.ID)
+		require.NoError(t, err)
+		assert.True(t, strings.HasSuffix(strings.ToLower(got.UserPrincipalName), "@"+f.InitialDomain), "renamed onto the initial domain: %s", got.UserPrincipalName)
+		assert.False(t, got.AccountEnabled, "disableUserAccounts disables the renamed users")
+		ds, err = f.Tenant.Domains(ctx)
+		require.NoError(t, err)
+		assert.False(t, slices.ContainsFunc(ds, func(x backend.Domain) bool { return x.Name == name }), "a force-deleted domain is gone")
+		require.NoError(t, f.Tenant.DeleteUser(ctx, u2.ID))
 	}
 
 	tenantCheckServiceRecords(t, da, f.VerifiedDomain)
@@ -118,25 +155,25 @@ func tenantCheckServiceRecords(t *testing.T, da backend.DomainAdmin, name string
 	t.Helper()
 	recs, err := da.ServiceConfigurationRecords(t.Context(), name)
 	require.NoError(t, err)
-	mx, ok := tenantFindRecord(recs, "Mx", name)
+	mx, ok := tenantFindRecord(recs, backend.DNSTypeMX, name)
 	require.True(t, ok, "an MX record is listed for %s: %+v", name, recs)
-	assert.True(t, strings.HasSuffix(mx.MailExchange, ".mail.protection.outlook.com"), "MX target %q", mx.MailExchange)
+	assert.True(t, strings.HasSuffix(mx.Exchange, ".mail.protection.outlook.com"), "MX target %q", mx.Exchange)
 	if !strings.Contains(name, "-") {
-		assert.Equal(t, strings.ReplaceAll(name, ".", "-")+".mail.protection.outlook.com", mx.MailExchange)
+		assert.Equal(t, strings.ReplaceAll(name, ".", "-")+".mail.protection.outlook.com", mx.Exchange)
 	}
-	assert.Equal(t, 0, mx.Preference)
-	assert.Equal(t, 3600, mx.TTL)
+	assert.Equal(t, uint16(0), mx.Preference)
+	assert.Equal(t, uint32(3600), mx.TTL)
 	assert.Equal(t, "Email", mx.SupportedService)
-	spf, ok := tenantFindRecord(recs, "Txt", name)
+	spf, ok := tenantFindRecord(recs, backend.DNSTypeTXT, name)
 	require.True(t, ok, "an SPF record is listed")
 	assert.Equal(t, "v=spf1 include:spf.protection.outlook.com -all", spf.Text)
 	assert.Equal(t, "Email", spf.SupportedService)
-	auto, ok := tenantFindRecord(recs, "CName", "autodiscover."+name)
+	auto, ok := tenantFindRecord(recs, backend.DNSTypeCNAME, "autodiscover."+name)
 	require.True(t, ok, "an autodiscover CNAME is listed")
-	assert.Equal(t, "autodiscover.outlook.com", auto.CanonicalName)
+	assert.Equal(t, "autodiscover.outlook.com", auto.Target)
 	assert.Equal(t, "Email", auto.SupportedService)
 	for _, r := range recs {
 		assert.NotEmpty(t, r.ID)
-		assert.Equal(t, 3600, r.TTL, "record %s %s", r.RecordType, r.Label)
+		assert.Equal(t, uint32(3600), r.TTL, "record %s %s", r.Type, r.Name)
 	}
 }

@@ -2,6 +2,7 @@ package graphtenant
 
 import (
 	"context"
+	"strings"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/domains"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -142,7 +143,7 @@ func (t *Tenant) AddDomain(ctx context.Context, name string) (backend.Domain, er
 
 // VerificationRecords lists the records that prove ownership of name
 // (GET /domains/{name}/verificationDnsRecords).
-func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backend.DomainDNSRecord, error) {
+func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
 	const op = "graph: list verification records"
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
@@ -156,7 +157,7 @@ func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backen
 
 // ServiceConfigurationRecords lists the records Microsoft 365's services
 // need (GET /domains/{name}/serviceConfigurationRecords).
-func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) ([]backend.DomainDNSRecord, error) {
+func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
 	const op = "graph: list service configuration records"
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
@@ -200,50 +201,128 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 	return nil
 }
 
-func fromRecords(in []models.DomainDnsRecordable) []backend.DomainDNSRecord {
-	out := make([]backend.DomainDNSRecord, 0, len(in))
+// fromRecords converts Graph's records through backend.GraphDNSRecord, the
+// one conversion to backend.DNSRecord. A record the conversion refuses is
+// skipped: Graph may add record types the SDK does not handle.
+// ForceDeleteDomain renames the objects that use the domain onto the
+// initial domain and deletes it (POST /domains/{name}/forceDelete,
+// "domain: forceDelete").
+func (t *Tenant) ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error {
+	const op = "graph: force delete domain"
+	if err := backend.CtxErr(ctx, op); err != nil {
+		return err
+	}
+	if err := t.limiter.Wait(ctx, 1); err != nil {
+		return err
+	}
+	body := domains.NewItemForceDeletePostRequestBody()
+	body.SetDisableUserAccounts(&disableUserAccounts)
+	if err := t.domainsBuilder().ByDomainId(name).ForceDelete().Post(ctx, body, nil); err != nil {
+		return classify(err, op, name, t.now())
+	}
+	return nil
+}
+
+func fromRecords(in []models.DomainDnsRecordable) []backend.DNSRecord {
+	out := make([]backend.DNSRecord, 0, len(in))
 	for _, r := range in {
 		if r == nil {
 			continue
 		}
-		rec := backend.DomainDNSRecord{
+		g := backend.GraphDNSRecord{
+			ODataType:        deref(r.GetOdataType()),
 			ID:               deref(r.GetId()),
 			Label:            deref(r.GetLabel()),
 			RecordType:       deref(r.GetRecordType()),
 			SupportedService: deref(r.GetSupportedService()),
 		}
 		if n := r.GetTtl(); n != nil {
-			rec.TTL = int(*n)
+			g.TTL = int64(*n)
 		}
 		if b := r.GetIsOptional(); b != nil {
-			rec.IsOptional = *b
+			g.IsOptional = *b
 		}
 		switch v := r.(type) {
 		case models.DomainDnsMxRecordable:
-			rec.MailExchange = deref(v.GetMailExchange())
-			rec.Preference = intOf(v.GetPreference())
+			g.MailExchange = deref(v.GetMailExchange())
+			g.Preference = int64Of(v.GetPreference())
 		case models.DomainDnsTxtRecordable:
-			rec.Text = deref(v.GetText())
+			g.Text = deref(v.GetText())
 		case models.DomainDnsCnameRecordable:
-			rec.CanonicalName = deref(v.GetCanonicalName())
+			g.CanonicalName = deref(v.GetCanonicalName())
 		case models.DomainDnsSrvRecordable:
-			rec.NameTarget = deref(v.GetNameTarget())
-			rec.Port = intOf(v.GetPort())
-			rec.Priority = intOf(v.GetPriority())
-			rec.Protocol = deref(v.GetProtocol())
-			rec.Service = deref(v.GetService())
-			rec.Weight = intOf(v.GetWeight())
+			g.NameTarget = deref(v.GetNameTarget())
+			g.Port, g.Priority, g.Weight = int64Of(v.GetPort()), int64Of(v.GetPriority()), int64Of(v.GetWeight())
+			g.Protocol = deref(v.GetProtocol())
+			g.Service = deref(v.GetService())
 		default:
-			recordFromAdditionalData(&rec, r.GetAdditionalData())
+			// A bare @odata.type (no '#') makes the SDK build the base
+			// type: the subtype's fields are in the additional data.
+			recordFromAdditionalData(&g, r.GetAdditionalData())
+		}
+		rec, err := g.DNSRecord()
+		if err != nil {
+			continue
 		}
 		out = append(out, rec)
 	}
 	return out
 }
 
-func intOf(p *int32) int {
+func int64Of(p *int32) *int64 {
 	if p == nil {
-		return 0
+		return nil
 	}
-	return int(*p)
+	v := int64(*p)
+	return &v
+}
+
+// SetDefaultDomain makes a verified domain the default
+// (PATCH /domains/{name} with {"isDefault": true}, "Update domain").
+func (t *Tenant) SetDefaultDomain(ctx context.Context, name string) (backend.Domain, error) {
+	const op = "graph: set default domain"
+	if err := backend.CtxErr(ctx, op); err != nil {
+		return backend.Domain{}, err
+	}
+	if err := t.limiter.Wait(ctx, 1); err != nil {
+		return backend.Domain{}, err
+	}
+	body := models.NewDomain()
+	yes := true
+	body.SetIsDefault(&yes)
+	if _, err := t.domainsBuilder().ByDomainId(name).Patch(ctx, body, nil); err != nil {
+		return backend.Domain{}, classify(err, op, name, t.now())
+	}
+	d, err := t.domainsBuilder().ByDomainId(name).Get(ctx, nil)
+	if err != nil {
+		return backend.Domain{}, classify(err, op, name, t.now())
+	}
+	return fromDomain(d), nil
+}
+
+// DomainReferences lists the directory objects that use the domain
+// (GET /domains/{name}/domainNameReferences, "List domainNameReferences"):
+// users as "user:<upn>", groups as "group:<mail>", others by id.
+func (t *Tenant) DomainReferences(ctx context.Context, name string) ([]string, error) {
+	const op = "graph: list domain references"
+	if err := backend.CtxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	res, err := t.domainsBuilder().ByDomainId(name).DomainNameReferences().Get(ctx, nil)
+	if err != nil {
+		return nil, classify(err, op, name, t.now())
+	}
+	var out []string
+	for _, o := range res.GetValue() {
+		switch v := o.(type) {
+		case models.Userable:
+			out = append(out, "user:"+strings.ToLower(deref(v.GetUserPrincipalName())))
+		case models.Groupable:
+			out = append(out, "group:"+strings.ToLower(deref(v.GetMail())))
+		case nil:
+		default:
+			out = append(out, "object:"+deref(o.GetId()))
+		}
+	}
+	return out, nil
 }

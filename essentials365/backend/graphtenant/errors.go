@@ -231,27 +231,29 @@ const (
 	ReasonPlanID backend.Reason = "plan-id"
 )
 
-// Reasons of the domain contract the driver recognizes in Graph's answers
-// (FailedPrecondition); the domain driver code declares their use.
+// The domain contract's reasons the driver recognizes in Graph's answers
+// (FailedPrecondition), declared in backend/domains.go.
 const (
-	reasonVerificationRecordMissing backend.Reason = "verification-record-missing"
-	reasonDomainUnverified          backend.Reason = "domain-unverified"
-	reasonDomainInitial             backend.Reason = "domain-initial"
-	reasonDomainDefault             backend.Reason = "domain-default"
-	reasonDomainInUse               backend.Reason = "domain-in-use"
+	reasonVerificationRecordMissing = backend.ReasonVerificationRecordMissing
+	reasonDomainUnverified          = backend.ReasonDomainUnverified
+	reasonDomainInitial             = backend.ReasonDomainInitial
+	reasonDomainDefault             = backend.ReasonDomainDefault
+	reasonDomainInUse               = backend.ReasonDomainInUse
 )
 
 // preconditionRules are the rules whose failure is FailedPrecondition:
 // the input is fine but the tenant's state refuses it.
 var preconditionRules = map[backend.Reason]bool{
-	backend.ReasonNoFreeLicense:         true,
-	backend.ReasonUsageLocationRequired: true,
-	backend.ReasonUsageLocationInUse:    true,
-	reasonVerificationRecordMissing:     true,
-	reasonDomainUnverified:              true,
-	reasonDomainInitial:                 true,
-	reasonDomainDefault:                 true,
-	reasonDomainInUse:                   true,
+	backend.ReasonNoFreeLicense:           true,
+	backend.ReasonUsageLocationRequired:   true,
+	backend.ReasonUsageLocationInUse:      true,
+	reasonVerificationRecordMissing:       true,
+	reasonDomainUnverified:                true,
+	reasonDomainInitial:                   true,
+	reasonDomainDefault:                   true,
+	reasonDomainInUse:                     true,
+	backend.ReasonDomainVerifiedElsewhere: true,
+	backend.ReasonDomainTooManyReferences: true,
 }
 
 // badRequest classifies a 400. Graph answers Request_BadRequest both for
@@ -292,15 +294,16 @@ func messageRule(msg, key string) backend.Reason {
 	case strings.Contains(msg, "domain") && strings.Contains(msg, "verif") &&
 		(strings.Contains(msg, "dns record") || strings.Contains(msg, "could not be found") || strings.Contains(msg, "failed")):
 		return reasonVerificationRecordMissing
-	case strings.Contains(msg, "domain") && (strings.Contains(msg, "is used by") || strings.Contains(msg, "in use") ||
+	case strings.Contains(msg, "domain") && (strings.Contains(msg, "used by") || strings.Contains(msg, "in use") ||
 		strings.Contains(msg, "references") || strings.Contains(msg, "dependenc")):
 		return reasonDomainInUse
 	case strings.Contains(msg, "initial") && strings.Contains(msg, "domain"):
 		return reasonDomainInitial
+	case strings.Contains(msg, "only for a verified domain") || strings.Contains(msg, "domain is not verified") ||
+		strings.Contains(msg, "only a verified domain"):
+		return reasonDomainUnverified
 	case strings.Contains(msg, "default domain"):
 		return reasonDomainDefault
-	case strings.Contains(msg, "only for a verified domain") || strings.Contains(msg, "domain is not verified"):
-		return reasonDomainUnverified
 	case strings.Contains(msg, "domain portion of the userprincipalname"):
 		return backend.ReasonUPNDomainUnverified
 	case strings.Contains(msg, "userprincipalname"):

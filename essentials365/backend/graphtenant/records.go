@@ -12,7 +12,7 @@ import (
 // (domain-list-serviceconfigurationrecords) writes it without the '#'. The
 // fields are then in the record's additional data, and recordType says
 // which they are.
-func recordFromAdditionalData(rec *backend.DomainDNSRecord, data map[string]any) {
+func recordFromAdditionalData(rec *backend.GraphDNSRecord, data map[string]any) {
 	str := func(k string) string {
 		switch v := data[k].(type) {
 		case *string:
@@ -24,24 +24,30 @@ func recordFromAdditionalData(rec *backend.DomainDNSRecord, data map[string]any)
 		}
 		return ""
 	}
-	num := func(k string) int {
+	num := func(k string) *int64 {
+		var n int64
 		switch v := data[k].(type) {
 		case *float64:
-			if v != nil {
-				return int(*v)
+			if v == nil {
+				return nil
 			}
+			n = int64(*v)
 		case *int32:
-			if v != nil {
-				return int(*v)
+			if v == nil {
+				return nil
 			}
+			n = int64(*v)
 		case *int64:
-			if v != nil {
-				return int(*v)
+			if v == nil {
+				return nil
 			}
+			n = *v
 		case float64:
-			return int(v)
+			n = int64(v)
+		default:
+			return nil
 		}
-		return 0
+		return &n
 	}
 	switch strings.ToLower(rec.RecordType) {
 	case "mx":

@@ -193,7 +193,7 @@ func TestDollarUPN(t *testing.T) {
 // reference's example does, without the '#' (the SDK then decodes the base
 // type): the same MX, TXT and CNAME fields come back.
 func TestRecordTypesWithoutHash(t *testing.T) {
-	read := func(form m365emulator.ODataTypeForm) []backend.DomainDNSRecord {
+	read := func(form m365emulator.ODataTypeForm) []backend.DNSRecord {
 		e := newEmulated(t, 1, &m365emulator.Options{RecordTypes: form})
 		recs, err := e.driver.ServiceConfigurationRecords(t.Context(), testDomain)
 		require.NoError(t, err)
@@ -204,17 +204,17 @@ func TestRecordTypesWithoutHash(t *testing.T) {
 	assert.Equal(t, prefixed, bare)
 	kinds := map[string]bool{}
 	for _, r := range bare {
-		kinds[r.RecordType] = true
-		switch r.RecordType {
-		case "Mx":
-			assert.NotEmpty(t, r.MailExchange)
-		case "Txt":
+		kinds[string(r.Type)] = true
+		switch r.Type {
+		case backend.DNSTypeMX:
+			assert.NotEmpty(t, r.Exchange)
+		case backend.DNSTypeTXT:
 			assert.NotEmpty(t, r.Text)
-		case "CName":
-			assert.NotEmpty(t, r.CanonicalName)
+		case backend.DNSTypeCNAME, backend.DNSTypeSRV:
+			assert.NotEmpty(t, r.Target)
 		}
 	}
-	assert.True(t, kinds["Mx"] && kinds["Txt"] && kinds["CName"], "%v", kinds)
+	assert.True(t, kinds["MX"] && kinds["TXT"] && kinds["CNAME"], "%v", kinds)
 }
 
 // TestSuspendedSubscription: through Graph's subscribedSkus, a suspended

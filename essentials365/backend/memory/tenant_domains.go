@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -15,6 +16,9 @@ type tenantDomain struct {
 	isDefault bool
 	isInitial bool
 	services  []string
+	// claimedBy is the initial domain of another organisation that has
+	// verified this name (ClaimedElsewhere).
+	claimedBy string
 }
 
 func (d *tenantDomain) out() backend.Domain {
@@ -78,7 +82,7 @@ func (t *Tenant) AddVerifiedDomain(name string, isDefault bool) error {
 	const op = "AddVerifiedDomain"
 	name = strings.ToLower(strings.TrimSpace(name))
 	if rule := tenantDomainNameRule(name); rule != "" {
-		return backend.Invalid(op, name, "domain-name", "%s", rule)
+		return backend.Invalid(op, name, backend.ReasonDomainName, "%s", rule)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -140,10 +144,10 @@ func (t *Tenant) AddDomain(ctx context.Context, name string) (backend.Domain, er
 	}
 	norm := strings.ToLower(strings.TrimSpace(name))
 	if rule := tenantDomainNameRule(norm); rule != "" {
-		return backend.Domain{}, t.done(op, name, backend.Invalid(op, name, "domain-name", "%s", rule))
+		return backend.Domain{}, t.done(op, name, backend.Invalid(op, name, backend.ReasonDomainName, "%s", rule))
 	}
 	if strings.HasSuffix(norm, ".onmicrosoft.com") || norm == "onmicrosoft.com" {
-		return backend.Domain{}, t.done(op, name, backend.Invalid(op, name, "domain-name", "onmicrosoft.com domains cannot be added as custom domains"))
+		return backend.Domain{}, t.done(op, name, backend.Invalid(op, name, backend.ReasonDomainName, "onmicrosoft.com domains cannot be added as custom domains"))
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -168,8 +172,8 @@ func (t *Tenant) tenantVerificationText(domain string) string {
 }
 
 // VerificationRecords returns the TXT and the equivalent MX record that
-// prove ownership of the domain.
-func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backend.DomainDNSRecord, error) {
+// prove ownership of the domain, from Microsoft 365's catalogue.
+func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
 	const op = "VerificationRecords"
 	if err := t.begin(ctx, op, name); err != nil {
 		return nil, err
@@ -180,17 +184,10 @@ func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backen
 	if d == nil {
 		return nil, t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
 	}
-	text := t.tenantVerificationText(d.name)
-	token := strings.TrimPrefix(text, "MS=")
-	recs := []backend.DomainDNSRecord{
-		{
-			ID: tenantStableID(t.id, d.name, "verify", "Txt"), Label: d.name, RecordType: "Txt",
-			TTL: 3600, Text: text,
-		},
-		{
-			ID: tenantStableID(t.id, d.name, "verify", "Mx"), Label: d.name, RecordType: "Mx",
-			TTL: 3600, MailExchange: token + ".msv1.invalid", Preference: 32767,
-		},
+	recs := backend.M365VerificationRecords(d.name, t.tenantVerificationText(d.name))
+	for i := range recs {
+		recs[i].ID = tenantStableID(t.id, d.name, "verify", recs[i].Type.GraphName())
+		recs[i].Optional = false
 	}
 	return recs, t.done(op, name, nil)
 }
@@ -224,9 +221,21 @@ func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain,
 			published = slices.ContainsFunc(txts, func(s string) bool { return strings.TrimSpace(s) == want })
 		}
 	}
+	t.mu.Lock()
+	claimedBy := ""
+	if d := t.domainLocked(dname); d != nil {
+		claimedBy = d.claimedBy
+	}
+	t.mu.Unlock()
+	if !verified && claimedBy != "" {
+		return backend.Domain{}, t.done(op, name, &backend.Error{
+			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.ReasonDomainVerifiedElsewhere,
+			Msg: "The domain is already added to a different Microsoft 365 organization: " + claimedBy + ". Remove it from that organization first.",
+		})
+	}
 	if !verified && !published {
 		return backend.Domain{}, t.done(op, name, &backend.Error{
-			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: "verification-record-missing",
+			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.ReasonVerificationRecordMissing,
 			Msg: "Domain verification failed because the required DNS record " + t.tenantVerificationText(dname) + " was not found. DNS changes can take up to 72 hours.",
 		})
 	}
@@ -250,19 +259,19 @@ func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain,
 // service, never derive it.
 func tenantMXHost(domain string) string {
 	if !strings.Contains(domain, "-") {
-		return strings.ReplaceAll(domain, ".", "-") + ".mail.protection.outlook.com"
+		return strings.ReplaceAll(domain, ".", "-") + "." + backend.M365MXSuffix
 	}
 	labels := strings.Split(domain, ".")
 	for i, l := range labels {
 		labels[i] = strings.ReplaceAll(l, "-", "")
 	}
 	d := tenantDigits(2, domain)
-	return strings.Join(labels, "-") + d + "e.mail.protection.outlook.com"
+	return strings.Join(labels, "-") + d + "e." + backend.M365MXSuffix
 }
 
 // ServiceConfigurationRecords returns the records a verified domain needs
 // for Exchange Online, Teams/Skype for Business and Intune.
-func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) ([]backend.DomainDNSRecord, error) {
+func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
 	const op = "ServiceConfigurationRecords"
 	if err := t.begin(ctx, op, name); err != nil {
 		return nil, err
@@ -279,43 +288,26 @@ func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) (
 	}
 	if !dom.IsVerified {
 		return nil, t.done(op, name, &backend.Error{
-			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: "domain-unverified",
+			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.ReasonDomainUnverified,
 			Msg: "Service configuration records are available only for a verified domain.",
 		})
 	}
 	n := dom.Name
-	rec := func(kind, label, service string) backend.DomainDNSRecord {
-		return backend.DomainDNSRecord{
-			ID: tenantStableID(t.id, n, "service", kind, label), Label: label, RecordType: kind,
-			TTL: 3600, SupportedService: service,
-		}
+	var out []backend.DNSRecord
+	if slices.Contains(dom.SupportedServices, backend.M365ServiceEmail) {
+		out = append(out, backend.M365MailRecords(n, tenantMXHost(n))...)
 	}
-	var out []backend.DomainDNSRecord
-	if slices.Contains(dom.SupportedServices, "Email") {
-		mx := rec("Mx", n, "Email")
-		mx.MailExchange, mx.Preference = tenantMXHost(n), 0
-		spf := rec("Txt", n, "Email")
-		spf.Text = "v=spf1 include:spf.protection.outlook.com -all"
-		auto := rec("CName", "autodiscover."+n, "Email")
-		auto.CanonicalName = "autodiscover.outlook.com"
-		out = append(out, mx, spf, auto)
+	if slices.Contains(dom.SupportedServices, backend.M365ServiceCommunication) {
+		skype := backend.M365SkypeRecords(n)
+		out = append(out, skype[0])
+		out = append(out, backend.M365FederationRecords(n)...)
+		out = append(out, skype[1:]...)
 	}
-	if slices.Contains(dom.SupportedServices, "OfficeCommunicationsOnline") {
-		sip := rec("Srv", "_sip._tls."+n, "OfficeCommunicationsOnline")
-		sip.Service, sip.Protocol, sip.NameTarget, sip.Port, sip.Priority, sip.Weight = "_sip", "_tls", "sipdir.online.lync.com", 443, 100, 1
-		fed := rec("Srv", "_sipfederationtls._tcp."+n, "OfficeCommunicationsOnline")
-		fed.Service, fed.Protocol, fed.NameTarget, fed.Port, fed.Priority, fed.Weight = "_sipfederationtls", "_tcp", "sipfed.online.lync.com", 5061, 100, 1
-		sipC := rec("CName", "sip."+n, "OfficeCommunicationsOnline")
-		sipC.CanonicalName = "sipdir.online.lync.com"
-		lync := rec("CName", "lyncdiscover."+n, "OfficeCommunicationsOnline")
-		lync.CanonicalName = "webdir.online.lync.com"
-		out = append(out, sip, fed, sipC, lync)
+	out = append(out, backend.M365MDMRecords(n)...)
+	for i, r := range out {
+		out[i].ID = tenantStableID(t.id, n, "service", r.Type.GraphName(), r.Name)
+		out[i].Optional = false
 	}
-	reg := rec("CName", "enterpriseregistration."+n, "Intune")
-	reg.CanonicalName = "enterpriseregistration.windows.net"
-	enr := rec("CName", "enterpriseenrollment."+n, "Intune")
-	enr.CanonicalName = "enterpriseenrollment-s.manage.microsoft.com"
-	out = append(out, reg, enr)
 	return out, t.done(op, name, nil)
 }
 
@@ -334,33 +326,171 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 	if d == nil {
 		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
 	}
-	fail := func(rule, msg string) error {
-		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.Reason(rule), Msg: msg})
+	fail := func(rule backend.Reason, msg string) error {
+		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
 	}
 	if d.isInitial {
-		return fail("domain-initial", "The initial onmicrosoft.com domain cannot be removed.")
+		return fail(backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
 	}
 	if d.isDefault {
-		return fail("domain-default", "The default domain cannot be removed; make another domain the default first.")
+		return fail(backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
+	}
+	if refs := t.referencesLocked(d.name); len(refs) > 0 {
+		return fail(backend.ReasonDomainInUse, fmt.Sprintf("The domain is still used by %d object(s) (%s); change their user names and addresses first.", len(refs), strings.Join(refs[:min(len(refs), 5)], ", ")))
 	}
 	suffix := "@" + d.name
-	for k := range t.byUPN {
-		if strings.HasSuffix(k, suffix) {
-			return fail("domain-in-use", "The domain is used by the userPrincipalName of at least one user, deleted users included.")
-		}
-	}
-	for k := range t.byAlias {
-		if strings.HasSuffix(k, suffix) {
-			return fail("domain-in-use", "The domain is used by the email address of at least one recipient.")
-		}
-	}
 	for k := range t.mail.byAddr { // distribution groups' addresses
 		if strings.HasSuffix(k, suffix) {
-			return fail("domain-in-use", "The domain is used by the email address of at least one recipient.")
+			return fail(backend.ReasonDomainInUse, "The domain is used by the email address of at least one recipient.")
 		}
 	}
 	t.domains = slices.DeleteFunc(t.domains, func(o *tenantDomain) bool { return o == d })
 	delete(t.published, d.name)
 	t.log.Debug("memory tenant deleted domain", "domain", d.name)
+	return t.done(op, name, nil)
+}
+
+// referencesLocked lists the users (deleted ones included) whose UPN, and
+// the recipients whose address, is on domain, sorted.
+func (t *Tenant) referencesLocked(domain string) []string {
+	suffix := "@" + domain
+	var refs []string
+	for k := range t.byUPN {
+		if strings.HasSuffix(k, suffix) {
+			refs = append(refs, "user:"+k)
+		}
+	}
+	for k := range t.byAlias {
+		if strings.HasSuffix(k, suffix) {
+			refs = append(refs, "address:"+k)
+		}
+	}
+	slices.Sort(refs)
+	return refs
+}
+
+// DomainReferences lists the objects that use the domain: "user:<upn>"
+// for users (deleted users included, as Graph counts them) and
+// "address:<address>" for aliases.
+func (t *Tenant) DomainReferences(ctx context.Context, name string) ([]string, error) {
+	const op = "DomainReferences"
+	if err := t.begin(ctx, op, name); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.purgeLocked()
+	d := t.domainLocked(name)
+	if d == nil {
+		return nil, t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
+	}
+	return t.referencesLocked(d.name), t.done(op, name, nil)
+}
+
+// SetDefaultDomain makes a verified domain the default one.
+func (t *Tenant) SetDefaultDomain(ctx context.Context, name string) (backend.Domain, error) {
+	const op = "SetDefaultDomain"
+	if err := t.begin(ctx, op, name); err != nil {
+		return backend.Domain{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.domainLocked(name)
+	if d == nil {
+		return backend.Domain{}, t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
+	}
+	if !d.verified {
+		return backend.Domain{}, t.done(op, name, &backend.Error{
+			Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: backend.ReasonDomainUnverified,
+			Msg: "Only a verified domain can be the default domain; verify it first.",
+		})
+	}
+	t.setDefaultLocked(d)
+	t.log.Debug("memory tenant set default domain", "domain", d.name)
+	return d.out(), t.done(op, name, nil)
+}
+
+// ClaimedElsewhere simulates another organisation (with initial domain
+// otherInitial) that has already verified the domain: a later VerifyDomain
+// fails with FailedPrecondition (backend.ReasonDomainVerifiedElsewhere),
+// as Microsoft 365 refuses a domain verified in another tenant. The domain
+// must have been added. It is a seeding helper: neither recorded nor
+// subject to faults.
+func (t *Tenant) ClaimedElsewhere(domain, otherInitial string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.domainLocked(domain)
+	if d == nil {
+		return backend.Errorf(backend.NotFound, "ClaimedElsewhere", domain, "Domain %s does not exist in the tenant.", domain)
+	}
+	d.claimedBy = strings.ToLower(otherInitial)
+	return nil
+}
+
+// ForceDeleteDomain renames the users whose UPN is on the domain (deleted
+// users included) to the same name on the initial domain (a name already
+// taken there gets a number), removes the addresses on the domain,
+// disables the renamed users when asked, then deletes the domain.
+func (t *Tenant) ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error {
+	const op = "ForceDeleteDomain"
+	if err := t.begin(ctx, op, name); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.purgeLocked()
+	d := t.domainLocked(name)
+	if d == nil {
+		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
+	}
+	fail := func(rule backend.Reason, msg string) error {
+		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
+	}
+	if d.isInitial {
+		return fail(backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
+	}
+	if d.isDefault {
+		return fail(backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
+	}
+	if refs := t.referencesLocked(d.name); len(refs) > backend.ForceDeleteLimit {
+		return fail(backend.ReasonDomainTooManyReferences, fmt.Sprintf("%d objects use the domain; forceDelete handles at most %d.", len(refs), backend.ForceDeleteLimit))
+	}
+	var initial string
+	for _, o := range t.domains {
+		if o.isInitial {
+			initial = o.name
+		}
+	}
+	suffix := "@" + d.name
+	for k, u := range t.byAlias {
+		if strings.HasSuffix(k, suffix) {
+			delete(t.byAlias, k)
+			delete(u.aliases, k)
+		}
+	}
+	for k, u := range t.byUPN {
+		if !strings.HasSuffix(k, suffix) {
+			continue
+		}
+		local := strings.TrimSuffix(k, suffix)
+		upn := local + "@" + initial
+		for n := 1; t.byUPN[upn] != nil; n++ {
+			upn = fmt.Sprintf("%s%d@%s", local, n, initial)
+		}
+		delete(t.byUPN, k)
+		t.byUPN[upn] = u
+		u.user.UserPrincipalName = upn
+		if strings.HasSuffix(strings.ToLower(u.user.Mail), suffix) {
+			u.user.Mail = ""
+		}
+		if disableUserAccounts {
+			u.user.AccountEnabled = false
+		}
+		t.seq++
+		u.seq = t.seq
+	}
+	t.domains = slices.DeleteFunc(t.domains, func(o *tenantDomain) bool { return o == d })
+	delete(t.published, d.name)
+	t.log.Debug("memory tenant force-deleted domain", "domain", d.name)
 	return t.done(op, name, nil)
 }

@@ -137,11 +137,11 @@ func ExampleTenant_VerifyDomain() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(recs[0].RecordType, recs[0].MailExchange, recs[0].Preference)
+	fmt.Println(recs[0].Type, recs[0].Exchange, recs[0].Preference)
 	// Output:
 	// verification-record-missing
 	// fabrikam.com true
-	// Mx fabrikam-com.mail.protection.outlook.com 0
+	// MX fabrikam-com.mail.protection.outlook.com 0
 }
 
 // Aliases are unique across the tenant's users.

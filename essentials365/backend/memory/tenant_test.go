@@ -534,7 +534,7 @@ func TestTenantDomainAdminDetails(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotEqual(t, a[0].Text, b[0].Text)
 		assert.NotEqual(t, a[0].Text, c[0].Text)
-		assert.Equal(t, 32767, a[1].Preference)
+		assert.Equal(t, uint16(32767), a[1].Preference)
 	})
 
 	t.Run("service records", func(t *testing.T) {
@@ -543,7 +543,7 @@ func TestTenantDomainAdminDetails(t *testing.T) {
 		type key struct{ typ, label, service string }
 		var got []key
 		for _, r := range recs {
-			got = append(got, key{r.RecordType, r.Label, r.SupportedService})
+			got = append(got, key{r.Type.GraphName(), r.Name, r.SupportedService})
 		}
 		assert.Equal(t, []key{
 			{"Mx", "contoso.com", "Email"},
@@ -557,8 +557,9 @@ func TestTenantDomainAdminDetails(t *testing.T) {
 			{"CName", "enterpriseenrollment.contoso.com", "Intune"},
 		}, got)
 		fed := recs[4]
-		assert.Equal(t, []any{"sipfed.online.lync.com", 5061, 100, 1, "_sipfederationtls", "_tcp"},
-			[]any{fed.NameTarget, fed.Port, fed.Priority, fed.Weight, fed.Service, fed.Protocol})
+		svc, proto, _, _ := fed.SRVParts()
+		assert.Equal(t, []any{"sipfed.online.lync.com", uint16(5061), uint16(100), uint16(1), "_sipfederationtls", "_tcp"},
+			[]any{fed.Target, fed.Port, fed.Priority, fed.Weight, svc, proto})
 
 		_, err = tn.AddDomain(ctx, "my-shop.com")
 		require.NoError(t, err)
@@ -567,8 +568,8 @@ func TestTenantDomainAdminDetails(t *testing.T) {
 		require.NoError(t, err)
 		recs, err = tn.ServiceConfigurationRecords(ctx, "my-shop.com")
 		require.NoError(t, err)
-		assert.NotEqual(t, "my-shop-com.mail.protection.outlook.com", recs[0].MailExchange, "hyphenated names are mangled, as Microsoft does")
-		assert.True(t, strings.HasPrefix(recs[0].MailExchange, "myshop-com"))
+		assert.NotEqual(t, "my-shop-com.mail.protection.outlook.com", recs[0].Exchange, "hyphenated names are mangled, as Microsoft does")
+		assert.True(t, strings.HasPrefix(recs[0].Exchange, "myshop-com"))
 
 		_, err = tn.AddDomain(ctx, "pending.com")
 		require.NoError(t, err)
