@@ -357,7 +357,7 @@ func Setup(ctx context.Context, cfg SetupConfig) (SetupResult, error) {
 		return res, backend.Errorf(backend.FailedPrecondition, op, res.PublicKeyring, "the keyring for samba holds a secret key: it must hold the public key only; empty it and run setup again")
 	}
 
-	if err := writeIfChanged(res.Hook, []byte(hookScript), 0o700); err != nil {
+	if err := writeIfChanged(res.Hook, []byte(HookScript), 0o700); err != nil {
 		return res, backend.Wrap(err, backend.PermissionDenied, op, res.Hook)
 	}
 
@@ -390,9 +390,11 @@ func Setup(ctx context.Context, cfg SetupConfig) (SetupResult, error) {
 	return res, nil
 }
 
-// hookScript is what syncpasswords runs for each change: the agent's own
-// program, which hands its standard input and output to the agent.
-const hookScript = `#!/bin/sh
+// HookScript is the script Setup writes for syncpasswords to run for each
+// change: it execs the agent's
+// program ("PROGRAM hook"), which hands its standard input and output to
+// the agent (RunHook).
+const HookScript = `#!/bin/sh
 # Password sync hook, run by samba-tool user syncpasswords under the agent
 # (which sets both variables). It hands this change to the agent; it never
 # reads the password itself.
