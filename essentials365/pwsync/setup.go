@@ -51,6 +51,10 @@ const (
 	ReasonKeyMissing backend.Reason = "gpg-key-missing"
 	// ReasonCacheMissing: the syncpasswords cache is not initialised.
 	ReasonCacheMissing backend.Reason = "syncpasswords-cache-missing"
+	// ReasonSambaWithoutKeyring: the running samba was started without
+	// GNUPGHOME set to the public keyring while the option is set: every
+	// password change fails until samba is restarted with it.
+	ReasonSambaWithoutKeyring backend.Reason = "samba-without-keyring"
 	// ReasonSetupConfig (InvalidArgument): SetupConfig lacks a field.
 	ReasonSetupConfig backend.Reason = "setup-config"
 )
@@ -189,10 +193,49 @@ func Diagnose(ctx context.Context, cfg SetupConfig) (Diagnosis, error) {
 	case d.KeyID != "" && !optionHasKey(d.OptionValue, d.KeyID):
 		d.add(ReasonOptionForeign, false, "smb.conf sets %q to %s, which does not name the agent's key %s: add it to the list yourself", OptionGPGKeyIDs, d.OptionValue, d.KeyID)
 	}
+	if d.OptionValue != "" {
+		d.checkRunningSamba(ctx, cfg)
+	}
 	if _, err := os.Stat(d.Paths.CacheLDB); err != nil {
 		d.add(ReasonCacheMissing, true, "the syncpasswords cache %s is not initialised (run setup)", d.Paths.CacheLDB)
 	}
 	return d, nil
+}
+
+// checkRunningSamba reads the environment of the running samba (Linux
+// /proc) for GNUPGHOME: without the keyring every password change fails.
+// Samba may overwrite that memory with its process title; then nothing can
+// be told and nothing is reported.
+func (d *Diagnosis) checkRunningSamba(ctx context.Context, cfg SetupConfig) {
+	pidDir, err := testparm(ctx, cfg, "pid directory")
+	if err != nil || pidDir == "" {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(pidDir, "samba.pid"))
+	if err != nil {
+		return
+	}
+	pid := strings.TrimSpace(string(b))
+	env, err := os.ReadFile(filepath.Join("/proc", pid, "environ"))
+	if err != nil {
+		return // not running, or not Linux
+	}
+	home, vars := "", 0
+	for _, kv := range bytes.Split(env, []byte{0}) {
+		if bytes.IndexByte(kv, '=') > 0 {
+			vars++
+		}
+		if v, ok := bytes.CutPrefix(kv, []byte("GNUPGHOME=")); ok {
+			home = string(v)
+		}
+	}
+	if vars == 0 {
+		return // samba overwrote its environment with its process title: unknown
+	}
+	if filepath.Clean(home) != filepath.Clean(d.Paths.PublicKeyring) {
+		d.add(ReasonSambaWithoutKeyring, false, "samba (pid %s) runs with GNUPGHOME=%q, not the public keyring %s: password changes fail until samba is restarted with GNUPGHOME=%s",
+			pid, home, d.Paths.PublicKeyring, d.Paths.PublicKeyring)
+	}
 }
 
 var versionRE = regexp.MustCompile(`(\d+)\.(\d+)(\.\d+)?`)
@@ -295,7 +338,7 @@ func Setup(ctx context.Context, cfg SetupConfig) (SetupResult, error) {
 	}
 	var blocking Diagnosis
 	for _, p := range d.Problems {
-		if !p.Fixable {
+		if !p.Fixable && p.Reason != ReasonSambaWithoutKeyring {
 			blocking.Problems = append(blocking.Problems, p)
 		}
 	}
