@@ -189,7 +189,9 @@ func (a *Agent) Handle(ctx context.Context, c Change) (Result, error) {
 		return skip(OutcomeSkippedDuplicate)
 	}
 
-	cctx, cancel := context.WithTimeout(ctx, a.opts.ChangeTimeout)
+	// A change under way is finished (or kept as pending) when the agent
+	// is asked to stop, within ShutdownGrace.
+	cctx, cancel := graceContext(ctx, a.opts.ChangeTimeout, ShutdownGrace)
 	st, perr := a.pusher.SyncDirectoryPassword(cctx, c.ID.String(), c.Password.Reveal(), c.KeyVersion)
 	cancel()
 	attemptKey := c.ID.String() + "/" + strconv.Itoa(c.KeyVersion)
@@ -284,4 +286,19 @@ func (a *Agent) RetryPending(ctx context.Context) (int, error) {
 		a.log.InfoContext(ctx, "pending online password updates pushed", "count", n)
 	}
 	return n, err
+}
+
+// ShutdownGrace is how long a change under way may go on after the
+// agent's context ends.
+const ShutdownGrace = 10 * time.Second
+
+// graceContext returns a context that ends timeout from now, or grace
+// after parent ends, whichever comes first.
+func graceContext(parent context.Context, timeout, grace time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), timeout)
+	stop := context.AfterFunc(parent, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(ctx, func() { t.Stop() })
+	})
+	return ctx, func() { stop(); cancel() }
 }

@@ -251,3 +251,41 @@ func TestHandleDirectoryDownAsksForTheChangeAgain(t *testing.T) {
 	assert.Equal(t, pwsync.OutcomePushed, res.Outcome, "a later delivery (a restart replays it) still pushes it")
 	e.noLeak("Dir-Down-01")
 }
+
+// slowPusher takes its time and reports whether its context ended.
+type slowPusher struct {
+	delay  time.Duration
+	ctxErr error
+}
+
+func (p *slowPusher) SyncDirectoryPassword(ctx context.Context, _, _ string, _ int) (accounts.SyncState, error) {
+	select {
+	case <-time.After(p.delay):
+		return accounts.Synced, nil
+	case <-ctx.Done():
+		p.ctxErr = ctx.Err()
+		return "", backend.Wrap(ctx.Err(), backend.Canceled, "test", "")
+	}
+}
+func (p *slowPusher) RetryPendingPasswords(context.Context) (int, error) { return 0, nil }
+func (p *slowPusher) DirectorySyncHeartbeat(context.Context) error       { return nil }
+
+func TestAChangeUnderWayFinishesWhenTheAgentStops(t *testing.T) {
+	p := &slowPusher{delay: 200 * time.Millisecond}
+	a, err := pwsync.New(p, nil)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	u := backend.DirectoryUser{ID: backend.NewGUID(), SAMAccountName: "ann"}
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	res, err := a.Handle(ctx, ldif(t, u, "Finish-It-01", 3, 512))
+	require.NoError(t, err)
+	assert.Equal(t, pwsync.OutcomePushed, res.Outcome, "finished within the shutdown grace")
+	assert.NoError(t, p.ctxErr)
+
+	p = &slowPusher{delay: time.Hour}
+	a, err = pwsync.New(p, &pwsync.Options{ChangeTimeout: 50 * time.Millisecond})
+	require.NoError(t, err)
+	_, err = a.Handle(t.Context(), ldif(t, u, "Finish-It-02", 4, 512))
+	require.Error(t, err, "past ChangeTimeout the change is refused, to be delivered again")
+	assert.ErrorIs(t, p.ctxErr, context.DeadlineExceeded)
+}

@@ -32,6 +32,7 @@ var optional = []string{
 	"github.com/essentials365/sdk/groups",
 	"github.com/essentials365/sdk/essentials365",
 	"github.com/essentials365/sdk/essentials365/m365emulator",
+	"github.com/essentials365/sdk/essentials365/pwsync",
 }
 
 func TestPortablePackagesStayLight(t *testing.T) {
