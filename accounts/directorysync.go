@@ -8,19 +8,20 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-// Password changes made in the directory itself (at Ctrl+Alt+Del, by an
-// administrator in the directory's own tools, over Kerberos) reach the
-// online accounts in one of two modes:
+// PasswordSyncMode says how password changes made in the directory itself
+// (at Ctrl+Alt+Del, by an administrator in the directory's own tools, over
+// Kerberos) reach the online accounts. There are two modes
+// (DirectorySyncMode says which is running):
 //
 //   - PasswordSyncModeAgent: a password sync agent on the domain controller
-//     receives every change from the directory (Samba's syncpasswords hook)
-//     and calls SyncDirectoryPassword within seconds;
+//     (package essentials365/pwsync) receives every change from the
+//     directory (Samba's syncpasswords hook) and calls
+//     SyncDirectoryPassword within seconds;
 //   - PasswordSyncModeDetect: no agent runs; the SDK cannot read passwords
-//     back, so UnsyncedPasswords reports the users whose network password
-//     changed after the last push (pwdLastSet later than the last sync).
-
-// PasswordSyncMode says how directory password changes reach the online
-// accounts.
+//     back, so UnsyncedPasswords and DirectoryPasswordStatus report the
+//     users whose network password changed after the last push (pwdLastSet
+//     later than the last sync): "network password changed, online
+//     password not synced" (PasswordNotSyncedAdvice).
 type PasswordSyncMode string
 
 const (

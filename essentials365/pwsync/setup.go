@@ -434,9 +434,8 @@ func Setup(ctx context.Context, cfg SetupConfig) (SetupResult, error) {
 }
 
 // HookScript is the script Setup writes for syncpasswords to run for each
-// change: it execs the agent's
-// program ("PROGRAM hook"), which hands its standard input and output to
-// the agent (RunHook).
+// change: it execs the agent's program ("PROGRAM hook"), which hands its
+// standard input and output to the agent (RunHook).
 const HookScript = `#!/bin/sh
 # Password sync hook, run by samba-tool user syncpasswords under the agent
 # (which sets both variables). It hands this change to the agent; it never
