@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -83,6 +84,7 @@ type e2e struct {
 	t        *testing.T
 	ctx      context.Context
 	ip       string
+	dcDir    string
 	env      map[string]string
 	dir      *adldap.Directory
 	mem      *memory.Tenant
@@ -118,7 +120,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // startDC returns the settings of a DC set up for password sync.
-func startDC(t *testing.T) (ip string, env map[string]string) {
+func startDC(t *testing.T) (ip, dir string, env map[string]string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		need(t, "password sync end to end needs root (a Samba DC on loopback)")
@@ -129,7 +131,7 @@ func startDC(t *testing.T) (ip string, env map[string]string) {
 		}
 	}
 	root := repoRoot(t)
-	dir := os.Getenv(envDCDir)
+	dir = os.Getenv(envDCDir)
 	ip = os.Getenv("E365_DC_IP")
 	if dir == "" {
 		ip = os.Getenv(envDCIP)
@@ -167,7 +169,7 @@ func startDC(t *testing.T) (ip string, env map[string]string) {
 		need(t, "this machine cannot run password sync: %s", stderr.String())
 	}
 	require.NoError(t, err, "scripts/samba-pwsync setup: %s", stderr.String())
-	return ip, parseExports(string(out))
+	return ip, dir, parseExports(string(out))
 }
 
 // parseExports reads the `export K=V` lines (bash %q quoting) the scripts
@@ -193,8 +195,8 @@ func parseExports(out string) map[string]string {
 }
 
 func newE2E(t *testing.T) *e2e {
-	ip, env := startDC(t)
-	e := &e2e{t: t, ctx: t.Context(), ip: ip, env: env, inFlight: make(chan struct{}, 16)}
+	ip, dcDir, env := startDC(t)
+	e := &e2e{t: t, ctx: t.Context(), ip: ip, dcDir: dcDir, env: env, inFlight: make(chan struct{}, 16)}
 	var err error
 	e.dir, err = adldap.Open(e.ctx, adldap.Config{URL: env["E365_LDAP_URL"], User: env["E365_LDAP_USER"], Password: env["E365_LDAP_PASSWORD"],
 		BaseDN: env["E365_LDAP_BASE_DN"], CAFile: env["E365_LDAP_CA_FILE"]})
@@ -489,6 +491,22 @@ func TestPasswordSyncOnARealDC(t *testing.T) {
 		e.requireOnline(bob, pw2, "after the agent restarted")
 	})
 
+	t.Run("samba restarted", func(t *testing.T) {
+		root := repoRoot(t)
+		stop := exec.Command(filepath.Join(root, "scripts/samba-dc"), "stop", e.dcDir)
+		stop.Env = append(os.Environ(), "E365_DC_IP="+e.ip)
+		out, err := stop.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		start := exec.Command(filepath.Join(root, "scripts/samba-dc"), "start", e.dcDir)
+		start.Env = append(os.Environ(), "E365_DC_IP="+e.ip, "GNUPGHOME="+filepath.Join(e.env["E365_PWSYNC_DIR"], "gpg-public"))
+		out, err = start.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		pw := e.password()
+		// The driver reconnects; the first call may meet the old connection.
+		require.Eventually(t, func() bool { return e.adminReset(ann, pw) == nil }, 30*time.Second, 500*time.Millisecond)
+		e.requireOnline(ann, pw, "after samba restarted")
+	})
+
 	if n := measureCount(t); n > 0 {
 		t.Run("latency", func(t *testing.T) { e.measure(t, n) })
 	}
@@ -528,8 +546,8 @@ func measureCount(t *testing.T) int {
 	return n
 }
 
-// measure changes passwords n times, cycling through the change paths and
-// five users, and reports the time from each change (the changing call
+// measure changes passwords n times, at random moments, cycling through
+// the change paths and five users, and reports the time from each change (the changing call
 // returned) to the online account having the password. It reports; it
 // does not pass or fail on time, only on a change lost.
 func (e *e2e) measure(t *testing.T, n int) {
@@ -542,7 +560,7 @@ func (e *e2e) measure(t *testing.T, n int) {
 	}
 	var paths []changePath
 	for _, p := range e.paths() {
-		if p.prog == "" || p.prog == "kpasswd" && lookPath("kpasswd") {
+		if p.prog == "" || lookPath(p.prog) {
 			paths = append(paths, p)
 		}
 	}
@@ -551,6 +569,11 @@ func (e *e2e) measure(t *testing.T, n int) {
 	lost := 0
 	for i := range n {
 		u, p := users[i%len(users)], paths[i%len(paths)]
+		// Independent users change passwords at random moments: a pause
+		// of 0 to 5 s spreads the changes over the phase of Samba's 5-s
+		// notification timer (back to back, each change would come just
+		// after a tick and wait nearly the whole period).
+		time.Sleep(time.Duration(mrand.Int64N(int64(5 * time.Second))))
 		pw := e.password()
 		require.NoError(t, p.fn(u, pw), p.name)
 		d, ok := e.online(u, pw, 60*time.Second)
