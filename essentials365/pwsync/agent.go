@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 type Pusher interface {
 	SyncDirectoryPassword(ctx context.Context, user, password string, keyVersion int) (accounts.SyncState, error)
 	RetryPendingPasswords(ctx context.Context) (int, error)
+	PendingPasswords(ctx context.Context) ([]backend.GUID, error)
 	DirectorySyncHeartbeat(ctx context.Context) error
 }
 
@@ -277,13 +279,29 @@ func (a *Agent) putHandled(ctx context.Context, id backend.GUID, h handled) erro
 }
 
 // RetryPending pushes the pending online updates (between changes, never
-// at the same time as one).
+// at the same time as one); each one that goes through is an audit event
+// (detail "retried": "true").
 func (a *Agent) RetryPending(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	before, err := a.pusher.PendingPasswords(ctx)
+	if err != nil || len(before) == 0 {
+		return 0, err
+	}
 	n, err := a.pusher.RetryPendingPasswords(ctx)
-	if n > 0 {
-		a.log.InfoContext(ctx, "pending online password updates pushed", "count", n)
+	if n == 0 {
+		return n, err
+	}
+	a.log.InfoContext(ctx, "pending online password updates pushed", "count", n)
+	after, aerr := a.pusher.PendingPasswords(ctx)
+	if aerr != nil {
+		return n, err
+	}
+	for _, id := range before {
+		if !slices.Contains(after, id) {
+			a.trail.Record(ctx, audit.Event{Op: AuditPushPassword, Side: audit.SideTenant, Target: id.String(),
+				Detail: map[string]string{"outcome": string(OutcomePushed), "retried": "true"}}, nil)
+		}
 	}
 	return n, err
 }

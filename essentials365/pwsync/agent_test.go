@@ -229,6 +229,11 @@ func TestHandleCloudDownKeepsAPendingUpdate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	assert.True(t, e.tenant.CheckPassword("ann@contoso.com", "While-Down-01"))
+	ev := e.audit.Events()
+	require.Len(t, ev, 2)
+	assert.Equal(t, audit.OutcomeSucceeded, ev[1].Outcome, "the retried push is audited")
+	assert.Equal(t, "true", ev[1].Detail["retried"])
+	assert.Equal(t, ann.ID.String(), ev[1].Target)
 	e.noLeak("While-Down-01")
 }
 
@@ -267,8 +272,9 @@ func (p *slowPusher) SyncDirectoryPassword(ctx context.Context, _, _ string, _ i
 		return "", backend.Wrap(ctx.Err(), backend.Canceled, "test", "")
 	}
 }
-func (p *slowPusher) RetryPendingPasswords(context.Context) (int, error) { return 0, nil }
-func (p *slowPusher) DirectorySyncHeartbeat(context.Context) error       { return nil }
+func (p *slowPusher) RetryPendingPasswords(context.Context) (int, error)       { return 0, nil }
+func (p *slowPusher) PendingPasswords(context.Context) ([]backend.GUID, error) { return nil, nil }
+func (p *slowPusher) DirectorySyncHeartbeat(context.Context) error             { return nil }
 
 func TestAChangeUnderWayFinishesWhenTheAgentStops(t *testing.T) {
 	p := &slowPusher{delay: 200 * time.Millisecond}
