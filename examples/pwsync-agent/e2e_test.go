@@ -39,7 +39,8 @@ import (
 //
 // The DC: E365_PWSYNC_DC_DIR names one started by scripts/samba-dc (with
 // E365_DC_IP); otherwise the test provisions its own, in a temporary
-// directory, on E365_PWSYNC_DC_IP (default 127.0.0.2). It needs root,
+// directory, on E365_PWSYNC_DC_IP (under E365_REQUIRE_INTEGRATION=1 by
+// default 127.0.0.2; without either it skips). It needs root,
 // samba, gpg and python3-gpg, and go; it skips without them, and fails
 // when E365_REQUIRE_INTEGRATION=1. E365_PWSYNC_MEASURE=N also measures the
 // time from N changes to the online account.
@@ -134,7 +135,12 @@ func startDC(t *testing.T) (ip, dir string, env map[string]string) {
 	dir = os.Getenv(envDCDir)
 	ip = os.Getenv("E365_DC_IP")
 	if dir == "" {
+		// Provisioning a DC takes a loopback address: only when told
+		// which, or in CI (where 127.0.0.2 is free).
 		ip = os.Getenv(envDCIP)
+		if ip == "" && os.Getenv("E365_REQUIRE_INTEGRATION") != "1" {
+			need(t, "password sync end to end: set %s (a DC started by scripts/samba-dc, with E365_DC_IP) or %s (a free loopback address for a DC of its own)", envDCDir, envDCIP)
+		}
 		if ip == "" {
 			ip = "127.0.0.2"
 		}
