@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # pwsync-e2e.sh runs the password sync end-to-end test with the latency
 # measurement (60 changes) on a throwaway Samba DC the test provisions
-# itself (on E365_PWSYNC_DC_IP, default 127.0.0.2), and prints the figures. It installs what the test
-# needs with apt-get when missing (samba, gpg, python3-gpg, krb5-user for
-# kpasswd) and needs root.
+# itself (on E365_PWSYNC_DC_IP, default 127.0.0.2), and prints the
+# figures. It installs what the test needs with apt-get when missing
+# (samba, gpg, python3-gpg, krb5-user for kpasswd) and needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
