@@ -45,7 +45,7 @@ func (f *fakeSamba) write(t *testing.T) pwsync.SetupConfig {
 		module += " gpgme_new gpgme_op_encrypt"
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(mods, "password_hash.so"), []byte(module), 0o644))
-	require.NoError(t, os.WriteFile(f.conf, []byte("# test\n[global]\n\tnetbios name = DC1\n\trealm = AD.E365.TEST\n\n[netlogon]\n\tpath = /tmp\n"), 0o644))
+	require.NoError(t, os.WriteFile(f.conf, []byte("# test\n[global]\n\tnetbios name = DC1\n\trealm = AD.E365.TEST\n\n[netlogon]\n\tpath = /srv/netlogon\n"), 0o644))
 	script := func(name, body string) {
 		require.NoError(t, os.WriteFile(filepath.Join(f.bin, name), []byte(body), 0o755))
 	}
@@ -73,7 +73,7 @@ esac
 	}
 	path := f.bin
 	if f.realGPG {
-		path += ":/usr/bin:/bin" // sed, and gpg's helpers
+		path += ":/usr/bin:/bin" // sed, and the programs gpg runs
 	}
 	return pwsync.SetupConfig{SMBConf: f.conf, Dir: f.dir, Path: path}
 }
@@ -126,7 +126,7 @@ func TestSetupIsIdempotentAndLeavesForeignValues(t *testing.T) {
 	conf, err := os.ReadFile(f.conf)
 	require.NoError(t, err)
 	assert.Contains(t, string(conf), "[global]\n\t"+pwsync.OptionGPGKeyIDs+" = "+res.KeyID+"\n\tnetbios name = DC1\n", "added under [global], the rest kept")
-	assert.Contains(t, string(conf), "[netlogon]\n\tpath = /tmp\n")
+	assert.Contains(t, string(conf), "[netlogon]\n\tpath = /srv/netlogon\n")
 	for _, p := range []string{res.SecretKeyring, res.PublicKeyring, f.dir} {
 		fi, err := os.Stat(p)
 		require.NoError(t, err)
