@@ -23,6 +23,10 @@ command -v samba >/dev/null || need+=(samba samba-ad-dc samba-ad-provision samba
 command -v ldapsearch >/dev/null || need+=(ldap-utils)
 command -v openssl >/dev/null || need+=(openssl)
 [[ -x /usr/sbin/named ]] || need+=(bind9)
+# The password sync end-to-end test (examples/pwsync-agent) provisions its own DC and needs these too.
+command -v gpg >/dev/null || need+=(gpg)
+/usr/bin/python3 -c 'import gpg' 2>/dev/null || need+=(python3-gpg)
+command -v kpasswd >/dev/null || need+=(krb5-user)
 if ((${#need[@]} > 0)); then
 	echo "integration: installing ${need[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive
