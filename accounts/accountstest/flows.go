@@ -186,6 +186,9 @@ func testPassword(t *testing.T, f *fixture) {
 	state, err := f.svc.SetPassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x")
 	require.NoError(t, err)
 	assert.Equal(t, accounts.Synced, state)
+	// ... and ticks "must change password at next logon", which lets the
+	// user change it at once despite the domain's minimum password age.
+	require.NoError(t, f.dir.SetMustChangePassword(f.ctx, u.ID, true))
 	state, err = f.svc.ChangePassword(f.ctx, u.SAMAccountName, "Admin-Set-2026x", "User-Chose-2027y")
 	require.NoError(t, err)
 	assert.Equal(t, accounts.Synced, state)

@@ -20,7 +20,7 @@ import (
 // show-deleted control) above it. USNs are local to one domain controller:
 // a watermark from another DC, or from before a restore (new
 // invocationId), is refused with FailedPrecondition and rule
-// "watermark-stale"; start again with an empty watermark.
+// [backend.ReasonWatermarkStale]; start again with an empty watermark.
 
 const watermarkPrefix = "adusn1."
 
@@ -35,7 +35,7 @@ func (w watermark) String() string {
 }
 
 func parseWatermark(op, s string) (watermark, error) {
-	bad := backend.Invalid(op, s, "watermark", "the watermark is malformed")
+	bad := backend.Invalid(op, s, backend.ReasonWatermark, "the watermark is malformed")
 	rest, ok := strings.CutPrefix(s, watermarkPrefix)
 	if !ok {
 		return watermark{}, bad
@@ -64,7 +64,7 @@ func parseWatermark(op, s string) (watermark, error) {
 // A user's first logon also counts as a modification: AD then writes
 // lastLogonTimestamp (and again every 9 to 14 days).
 func (d *Directory) Changes(ctx context.Context, wm string) (backend.DirectoryChanges, error) {
-	const op = "directory: changes"
+	const op = backend.OpDirectoryChanges
 	var out backend.DirectoryChanges
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return out, err
@@ -91,7 +91,7 @@ func (d *Directory) Changes(ctx context.Context, wm string) (backend.DirectoryCh
 		}
 		if wm != "" {
 			if from.invocation != inv || from.usn > high {
-				return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: wm, Reason: "watermark-stale",
+				return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: wm, Reason: backend.ReasonWatermarkStale,
 					Msg: "the watermark is from another domain controller or database; start over with an empty watermark"}
 			}
 		}
@@ -150,7 +150,7 @@ func (d *Directory) invocationID(c *ldap.Conn, dsServiceName string) (string, er
 		return "", err
 	}
 	if len(res.Entries) != 1 || len(res.Entries[0].GetRawAttributeValue("invocationId")) != 16 {
-		return "", backend.Errorf(backend.Unknown, "directory: changes", dsServiceName, "no invocationId on the server's NTDS Settings")
+		return "", backend.Errorf(backend.Unknown, backend.OpDirectoryChanges, dsServiceName, "no invocationId on the server's NTDS Settings")
 	}
 	return hex.EncodeToString(res.Entries[0].GetRawAttributeValue("invocationId")), nil
 }

@@ -3,6 +3,7 @@ package adldap
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"sync"
@@ -129,8 +130,14 @@ func dial(ctx context.Context, s *settings, user, password string) (*ldap.Conn, 
 	stop := context.AfterFunc(dctx, func() { _ = c.Close() })
 	defer stop()
 	if s.startTLS {
-		if err := c.StartTLS(s.tlsConfig.Clone()); err != nil {
+		var verifyErr error
+		if err := c.StartTLS(startTLSConfig(s.tlsConfig, &verifyErr)); err != nil {
 			_ = c.Close()
+			if verifyErr != nil {
+				// go-ldap flattens the handshake error into text; return
+				// the certificate error itself, as over LDAPS.
+				return nil, verifyErr
+			}
 			return nil, err
 		}
 	}
@@ -161,4 +168,33 @@ func (d *Directory) do(ctx context.Context, op, key string, fn func(c *ldap.Conn
 	fired := !stop()
 	d.pool.put(c, fired || isConnError(err))
 	return classify(ctx, err, op, key)
+}
+
+// startTLSConfig returns a copy of base that verifies the server's
+// certificate itself, as crypto/tls would, and keeps the verification
+// error in *verifyErr: go-ldap's StartTLS reports a failed handshake as
+// text only, and the driver classifies a certificate failure as
+// FailedPrecondition ([ReasonTLSCertificate]) whatever the transport.
+func startTLSConfig(base *tls.Config, verifyErr *error) *tls.Config {
+	cfg := base.Clone()
+	if cfg.InsecureSkipVerify {
+		return cfg
+	}
+	cfg.InsecureSkipVerify = true //nolint:gosec // verified below, in VerifyConnection
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			*verifyErr = &tls.CertificateVerificationError{Err: errors.New("the server sent no certificate")}
+			return *verifyErr
+		}
+		opts := x509.VerifyOptions{Roots: base.RootCAs, DNSName: base.ServerName, Intermediates: x509.NewCertPool()}
+		for _, ic := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(ic)
+		}
+		if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+			*verifyErr = &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+			return *verifyErr
+		}
+		return nil
+	}
+	return cfg
 }
