@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -96,6 +97,8 @@ type settings struct {
 	timeout   time.Duration
 	maxConns  int
 	log       *slog.Logger
+	// messages, when set (by tests), counts the requests sent over LDAPS.
+	messages *atomic.Int64
 }
 
 // encrypted reports whether connections are protected by TLS.

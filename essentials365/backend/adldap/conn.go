@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -24,6 +25,36 @@ type pool struct {
 	mu     sync.Mutex
 	idle   []*ldap.Conn
 	closed bool
+	// invocations caches each open connection's DC invocationId, which
+	// stays the same for the life of a connection.
+	invocations map[*ldap.Conn]string
+}
+
+// cached returns the invocationId cached for c.
+func (p *pool) cached(c *ldap.Conn) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	inv, ok := p.invocations[c]
+	return inv, ok
+}
+
+// cache remembers c's invocationId.
+func (p *pool) cache(c *ldap.Conn, inv string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.invocations == nil {
+		p.invocations = map[*ldap.Conn]string{}
+	}
+	p.invocations[c] = inv
+}
+
+// drop closes c and forgets what was cached for it. The caller holds no
+// lock.
+func (p *pool) drop(c *ldap.Conn) {
+	p.mu.Lock()
+	delete(p.invocations, c)
+	p.mu.Unlock()
+	_ = c.Close()
 }
 
 var errClosed = errors.New("adldap: directory closed")
@@ -62,7 +93,7 @@ func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
 			return c, nil
 		}
 		p.s.log.Debug("adldap: dropping a closed connection")
-		_ = c.Close()
+		p.drop(c)
 	}
 	c, err := dial(ctx, p.s, p.s.user, p.s.password)
 	if err != nil {
@@ -76,6 +107,7 @@ func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
 func (p *pool) put(c *ldap.Conn, broken bool) {
 	p.mu.Lock()
 	if broken || p.closed || c.IsClosing() {
+		delete(p.invocations, c)
 		p.mu.Unlock()
 		_ = c.Close()
 	} else {
@@ -88,7 +120,7 @@ func (p *pool) put(c *ldap.Conn, broken bool) {
 func (p *pool) close() {
 	p.mu.Lock()
 	idle := p.idle
-	p.idle, p.closed = nil, true
+	p.idle, p.closed, p.invocations = nil, true, nil
 	p.mu.Unlock()
 	for _, c := range idle {
 		_ = c.Close()
@@ -123,6 +155,9 @@ func dial(ctx context.Context, s *settings, user, password string) (*ldap.Conn, 
 			return nil, err
 		}
 		nc = tc
+		if s.messages != nil {
+			nc = countingConn{nc, s.messages}
+		}
 	}
 	c := ldap.NewConn(nc, s.useTLS)
 	c.Start()
@@ -197,4 +232,17 @@ func startTLSConfig(base *tls.Config, verifyErr *error) *tls.Config {
 		return nil
 	}
 	return cfg
+}
+
+// countingConn counts the writes on an LDAPS connection: go-ldap writes
+// each request in one call, so the count is the number of requests. Tests
+// set settings.messages to check how many requests an operation costs.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(b)
 }

@@ -62,14 +62,19 @@ type Directory struct {
 // DomainDnsZones), OUs and unknown DNs are refused with InvalidArgument
 // ([ReasonBaseDN]), since users live in the domain partition only.
 func Open(ctx context.Context, cfg Config) (*Directory, error) {
-	const op = backend.OpDirectoryOpen
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
+	return openSettings(ctx, s, cfg.URL)
+}
+
+func openSettings(ctx context.Context, s *settings, url string) (*Directory, error) {
+	const op = backend.OpDirectoryOpen
 	d := &Directory{s: s, pool: newPool(s), baseDN: s.baseDN}
 	var root *ldap.Entry
-	err = d.do(ctx, op, cfg.URL, func(c *ldap.Conn) error {
+	err := d.do(ctx, op, url, func(c *ldap.Conn) error {
+		var err error
 		root, err = readRootDSE(c)
 		return err
 	})
@@ -83,10 +88,10 @@ func Open(ctx context.Context, cfg Config) (*Directory, error) {
 	d.configDN = root.GetAttributeValue("configurationNamingContext")
 	if d.baseDN == "" || d.configDN == "" {
 		d.pool.close()
-		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: cfg.URL, Reason: ReasonNotActiveDirectory,
+		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: url, Reason: ReasonNotActiveDirectory,
 			Msg: "the server has no default or configuration naming context: not Active Directory"}
 	}
-	err = d.do(ctx, op, cfg.URL, func(c *ldap.Conn) error { return d.readDomain(c, root) })
+	err = d.do(ctx, op, url, func(c *ldap.Conn) error { return d.readDomain(c, root) })
 	if err != nil {
 		d.pool.close()
 		return nil, err

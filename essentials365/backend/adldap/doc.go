@@ -43,7 +43,10 @@
 // logon", is not subject to it.
 //
 // Changes follows uSNChanged against the server's highestCommittedUSN and
-// reads deleted users with the show-deleted control. USNs belong to one
+// reads deleted users with the show-deleted control, in the same search:
+// on a connection already used, a run costs the rootDSE and one search.
+// A long run (an empty watermark on a large domain) comes in parts of a
+// few pages each (More set), so it is never held in memory at once. USNs belong to one
 // domain controller: point the driver at one DC; a watermark from another
 // DC is refused (FailedPrecondition, [backend.ReasonWatermarkStale]).
 //

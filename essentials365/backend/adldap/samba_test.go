@@ -326,9 +326,7 @@ func TestChangesOnDC(t *testing.T) {
 	del := newUser(t, d, prefix, nil)
 	same := newUser(t, d, prefix, nil)
 
-	first, err := d.Changes(t.Context(), "")
-	require.NoError(t, err)
-	require.False(t, first.More)
+	first := drain(t, d, "")
 	seen := map[backend.GUID]bool{}
 	for _, c := range first.Changes {
 		assert.Equal(t, backend.Upserted, c.Type)
@@ -343,8 +341,7 @@ func TestChangesOnDC(t *testing.T) {
 	require.NoError(t, d.SetEnabled(t.Context(), dis.ID, false))
 	require.NoError(t, d.DeleteUser(t.Context(), del.ID))
 
-	next, err := d.Changes(t.Context(), first.Watermark)
-	require.NoError(t, err)
+	next := drain(t, d, first.Watermark)
 	got := map[backend.GUID]backend.DirectoryChange{}
 	for _, c := range next.Changes {
 		if strings.HasPrefix(c.User.SAMAccountName, prefix) {
@@ -361,8 +358,7 @@ func TestChangesOnDC(t *testing.T) {
 	assert.Equal(t, del.SAMAccountName, got[del.ID].User.SAMAccountName)
 	assert.NotContains(t, got, same.ID)
 
-	again, err := d.Changes(t.Context(), next.Watermark)
-	require.NoError(t, err)
+	again := drain(t, d, next.Watermark)
 	for _, c := range again.Changes {
 		assert.False(t, strings.HasPrefix(c.User.SAMAccountName, prefix), "%s reported with nothing new", c.User.SAMAccountName)
 	}
@@ -372,6 +368,24 @@ func TestChangesOnDC(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, []backend.Kind{backend.InvalidArgument, backend.FailedPrecondition}, backend.KindOf(err))
 	})
+}
+
+// drain calls Changes from wm until More is unset and returns every
+// change with the last watermark.
+func drain(t *testing.T, d *adldap.Directory, wm string) backend.DirectoryChanges {
+	t.Helper()
+	var all backend.DirectoryChanges
+	for i := 0; ; i++ {
+		require.Less(t, i, 10000, "Changes keeps setting More")
+		ch, err := d.Changes(t.Context(), wm)
+		require.NoError(t, err)
+		all.Changes = append(all.Changes, ch.Changes...)
+		wm = ch.Watermark
+		if !ch.More {
+			all.Watermark = wm
+			return all
+		}
+	}
 }
 
 func TestContextOnDC(t *testing.T) {

@@ -2,6 +2,7 @@ package adldap
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -131,11 +132,19 @@ func TestPasswordErrorContainsName(t *testing.T) {
 }
 
 func TestWatermark(t *testing.T) {
-	w := watermark{invocation: "00112233445566778899aabbccddeeff", usn: 4242}
-	got, err := parseWatermark("op", w.String())
-	require.NoError(t, err)
-	assert.Equal(t, w, got)
-	for _, bad := range []string{"", "!!", "%%%garbage%%%", "\x00", "memdir1.5", watermarkPrefix + "!!", watermarkPrefix + "YWJj"} {
+	for _, w := range []watermark{
+		{invocation: "00112233445566778899aabbccddeeff", usn: 4242},
+		{invocation: "00112233445566778899aabbccddeeff", usn: 4242, high: 9000, window: 2000, initial: true},
+		{invocation: "00112233445566778899aabbccddeeff", usn: 0, high: 9000, window: 1},
+	} {
+		got, err := parseWatermark("op", w.String())
+		require.NoError(t, err)
+		assert.Equal(t, w, got)
+	}
+	enc := func(s string) string { return watermarkPrefix + base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	inv := "00112233445566778899aabbccddeeff"
+	for _, bad := range []string{"", "!!", "%%%garbage%%%", "\x00", "memdir1.5", watermarkPrefix + "!!", watermarkPrefix + "YWJj",
+		enc(inv + ":5:4:10:1"), enc(inv + ":5:9:0:1"), enc(inv + ":5:9:10:2"), enc(inv + ":5:9:10"), enc("zz:5")} {
 		t.Run(fmt.Sprintf("%q", bad), func(t *testing.T) {
 			_, err := parseWatermark("op", bad)
 			assert.ErrorIs(t, err, backend.ErrInvalidArgument)
