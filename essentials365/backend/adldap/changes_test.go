@@ -61,8 +61,10 @@ func TestChangesRequests(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, next.More)
 	assert.Equal(t, int64(2), n.Load()-before, "an incremental run costs the rootDSE and one search")
-	require.Len(t, next.Changes, 1)
-	assert.Equal(t, u.ID, next.Changes[0].User.ID)
+	// The DC may be shared with other tests: look at this test's user.
+	c, ok := changeOf(next, u.ID)
+	require.True(t, ok, "the new user is reported")
+	assert.Equal(t, backend.Upserted, c.Type)
 
 	require.NoError(t, d.DeleteUser(ctx, u.ID))
 	created = nil
@@ -70,26 +72,36 @@ func TestChangesRequests(t *testing.T) {
 	last, err := d.Changes(ctx, next.Watermark)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n.Load()-before, "deletions come in the same search")
-	require.Len(t, last.Changes, 1)
-	assert.Equal(t, backend.Deleted, last.Changes[0].Type)
-	assert.Equal(t, sam, last.Changes[0].User.SAMAccountName)
+	c, ok = changeOf(last, u.ID)
+	require.True(t, ok, "the deletion is reported")
+	assert.Equal(t, backend.Deleted, c.Type)
+	assert.Equal(t, sam, c.User.SAMAccountName)
 }
 
-// TestChangesInParts lists the domain with tiny pages, so that the empty
-// watermark's run comes in many parts, and checks that every user comes
+// changeOf finds the change of user id.
+func changeOf(ch backend.DirectoryChanges, id backend.GUID) (backend.DirectoryChange, bool) {
+	for _, c := range ch.Changes {
+		if c.User.ID == id {
+			return c, true
+		}
+	}
+	return backend.DirectoryChange{}, false
+}
+
+// TestChangesInParts lists the domain with small pages (25 users), so that
+// the empty watermark's run comes in several parts, and checks that every user comes
 // exactly once and that the run ends on a watermark that follows on.
 func TestChangesInParts(t *testing.T) {
-	d, _ := openCounting(t, 2)
+	const pageSize = 25
+	d, _ := openCounting(t, pageSize)
 	ctx := t.Context()
-	for i := range 11 {
+	// The DC may be shared with other tests: check this test's users.
+	want := map[backend.GUID]bool{}
+	for i := range 3 * pageSize {
 		sam := fmt.Sprintf("e365pt%d%d", time.Now().UnixNano()%1e7, i)
 		u, err := d.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: sam, Password: "Vq9#rT2!wK"})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = d.DeleteUser(context.Background(), u.ID) })
-	}
-	want := map[backend.GUID]bool{}
-	for u, err := range d.ListUsers(ctx) {
-		require.NoError(t, err)
 		want[u.ID] = true
 	}
 	got := map[backend.GUID]int{}
@@ -99,7 +111,7 @@ func TestChangesInParts(t *testing.T) {
 		require.NoError(t, err)
 		parts++
 		require.Less(t, parts, 100000)
-		assert.LessOrEqual(t, len(ch.Changes), maxAnswerPages*2, "a part holds at most a few pages")
+		assert.LessOrEqual(t, len(ch.Changes), maxAnswerPages*pageSize, "a part holds at most a few pages")
 		for _, c := range ch.Changes {
 			assert.Equal(t, backend.Upserted, c.Type)
 			got[c.User.ID]++
@@ -110,7 +122,6 @@ func TestChangesInParts(t *testing.T) {
 		}
 	}
 	t.Logf("%d users in %d parts", len(got), parts)
-	require.GreaterOrEqual(t, len(want), 11)
 	assert.Greater(t, parts, 1)
 	for id := range want {
 		assert.Equal(t, 1, got[id], "user %v listed once", id)

@@ -63,6 +63,26 @@ func newPool(s *settings) *pool {
 	return &pool{s: s, sem: make(chan struct{}, s.maxConns)}
 }
 
+// acquire takes a connection token without a connection, for the listing
+// path's own connection; release gives it back.
+func (p *pool) acquire(ctx context.Context) error {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		<-p.sem
+		return errClosed
+	}
+	return nil
+}
+
+func (p *pool) release() { <-p.sem }
+
 // get returns a bound connection: an idle one still open, or a new one.
 func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
 	select {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -228,27 +227,51 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// userAttrs holds the attributes of a user entry the driver reads.
+type userAttrs struct {
+	guid                                 []byte
+	dn, sam, upn, displayName, givenName string
+	surname, mail, online                string
+	uac, pwdLastSet                      int64
+}
+
 // toUser converts a search entry.
 func (d *Directory) toUser(e *ldap.Entry) (backend.DirectoryUser, error) {
-	var u backend.DirectoryUser
-	raw := e.GetRawAttributeValue("objectGUID")
-	if len(raw) != len(u.ID) {
-		return u, backend.Errorf(backend.Unknown, opReadUser, e.DN, "objectGUID has %d bytes, want 16", len(raw))
-	}
-	copy(u.ID[:], raw)
-	u.DN = e.DN
-	u.SAMAccountName = e.GetAttributeValue("sAMAccountName")
-	u.UserPrincipalName = e.GetAttributeValue("userPrincipalName")
-	u.DisplayName = e.GetAttributeValue("displayName")
-	u.GivenName = e.GetAttributeValue("givenName")
-	u.Surname = e.GetAttributeValue("sn")
-	u.Mail = e.GetAttributeValue("mail")
-	u.OnlineAccount = e.GetAttributeValue(d.s.mapping)
 	uac, _ := strconv.ParseInt(e.GetAttributeValue("userAccountControl"), 10, 64)
-	u.Enabled = uac&uacAccountDisable == 0
 	pls, _ := strconv.ParseInt(e.GetAttributeValue("pwdLastSet"), 10, 64)
-	u.MustChangePassword = pls == 0
-	u.PasswordLastSet = fileTime(pls)
+	return userAttrs{
+		guid:        e.GetRawAttributeValue("objectGUID"),
+		dn:          e.DN,
+		sam:         e.GetAttributeValue("sAMAccountName"),
+		upn:         e.GetAttributeValue("userPrincipalName"),
+		displayName: e.GetAttributeValue("displayName"),
+		givenName:   e.GetAttributeValue("givenName"),
+		surname:     e.GetAttributeValue("sn"),
+		mail:        e.GetAttributeValue("mail"),
+		online:      e.GetAttributeValue(d.s.mapping),
+		uac:         uac,
+		pwdLastSet:  pls,
+	}.user()
+}
+
+// user builds the DirectoryUser.
+func (a userAttrs) user() (backend.DirectoryUser, error) {
+	var u backend.DirectoryUser
+	if len(a.guid) != len(u.ID) {
+		return u, backend.Errorf(backend.Unknown, opReadUser, a.dn, "objectGUID has %d bytes, want 16", len(a.guid))
+	}
+	copy(u.ID[:], a.guid)
+	u.DN = a.dn
+	u.SAMAccountName = a.sam
+	u.UserPrincipalName = a.upn
+	u.DisplayName = a.displayName
+	u.GivenName = a.givenName
+	u.Surname = a.surname
+	u.Mail = a.mail
+	u.OnlineAccount = a.online
+	u.Enabled = a.uac&uacAccountDisable == 0
+	u.MustChangePassword = a.pwdLastSet == 0
+	u.PasswordLastSet = fileTime(a.pwdLastSet)
 	return u, nil
 }
 
@@ -319,33 +342,6 @@ func (d *Directory) GetUserByUPN(ctx context.Context, upn string) (backend.Direc
 		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, upn, "no such user")
 	}
 	return d.findUser(ctx, op, upn, "(userPrincipalName="+escapeFilter(upn)+")")
-}
-
-// ListUsers streams the domain's user accounts (sAMAccountType
-// SAM_NORMAL_USER_ACCOUNT) except critical system objects (Administrator,
-// Guest, krbtgt), a page at a time with the simple paged results control.
-// One pooled connection is held while iterating.
-func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUser, error] {
-	const op = backend.OpDirectoryListUsers
-	return func(yield func(backend.DirectoryUser, error) bool) {
-		stopped := false
-		err := d.do(ctx, op, "", func(c *ldap.Conn) error {
-			return d.searchPaged(c, d.baseDN, listFilter, d.attrs, nil, func(e *ldap.Entry) (bool, error) {
-				u, err := d.toUser(e)
-				if err != nil {
-					return false, err
-				}
-				if !yield(u, nil) {
-					stopped = true
-					return false, nil
-				}
-				return true, nil
-			})
-		})
-		if err != nil && !stopped {
-			yield(backend.DirectoryUser{}, err)
-		}
-	}
 }
 
 // searchPaged runs a paged subtree search under base and calls each for

@@ -103,6 +103,11 @@ func TestOpenTLS(t *testing.T) {
 				defer d.Close()
 				_, err = d.Info(t.Context())
 				require.NoError(t, err)
+				// The listing path dials its own connection the same way.
+				for _, err := range d.ListUsers(t.Context()) {
+					require.NoError(t, err)
+					break
+				}
 				return
 			}
 			requireKind(t, err, tc.kind, tc.reason)
