@@ -191,10 +191,11 @@ var errTooMany = errors.New("adldap: too many changes in the window")
 // what this one held.
 func (d *Directory) changesWindow(c *ldap.Conn, op string, run watermark) ([]backend.DirectoryChange, watermark, error) {
 	limit := maxAnswerPages * int(d.s.pageSize)
-	attrs := append(append([]string(nil), d.attrs...), "uSNChanged")
+	// uSNChanged selects the entries; its value is not needed.
+	attrs := d.attrs
 	var controls []ldap.Control
 	if !run.initial {
-		attrs = append(attrs, "isDeleted")
+		attrs = append(append([]string(nil), d.attrs...), "isDeleted")
 		controls = []ldap.Control{ldap.NewControlMicrosoftShowDeleted()}
 	}
 	for {
