@@ -101,7 +101,8 @@ func seedBenchUsers(b *testing.B, s sambatest.DC) {
 // process, ldapsearch's from its process state.
 //
 // The "busy" variant runs two CPU-bound processes beside it, as on a
-// loaded server; run it with -bench 'Enumerate/busy'.
+// loaded server; the "changes" variant lists through Changes with an empty
+// watermark (in parts) instead of ListUsers.
 func BenchmarkEnumerate(b *testing.B) {
 	s := sambatest.Settings(b)
 	ldapsearch, err := exec.LookPath("ldapsearch")
@@ -145,7 +146,26 @@ func BenchmarkEnumerate(b *testing.B) {
 		}
 		return wall, processCPU(b) - cpu0
 	}
-	run := func(b *testing.B) {
+	viaChanges := func(b *testing.B) (time.Duration, time.Duration) {
+		cpu0 := processCPU(b)
+		start := time.Now()
+		n, wm := 0, ""
+		for {
+			ch, err := d.Changes(context.Background(), wm)
+			require.NoError(b, err)
+			n += len(ch.Changes)
+			wm = ch.Watermark
+			if !ch.More {
+				break
+			}
+		}
+		wall := time.Since(start)
+		if n < benchUsers {
+			b.Fatalf("Changes listed %d users, want at least %d", n, benchUsers)
+		}
+		return wall, processCPU(b) - cpu0
+	}
+	pair := func(b *testing.B, viaDriver func(*testing.B) (time.Duration, time.Duration)) {
 		var wall, cpu, baseWall, baseCPU time.Duration
 		i := 0
 		for b.Loop() {
@@ -167,15 +187,17 @@ func BenchmarkEnumerate(b *testing.B) {
 		b.ReportMetric(float64(baseCPU.Milliseconds())/n, "ldapsearch-cpu-ms")
 		b.ReportMetric(float64(cpu)/float64(baseCPU), "x-ldapsearch-cpu")
 	}
-	b.Run("idle", run)
+	b.Run("idle", func(b *testing.B) { pair(b, viaDriver) })
 	b.Run("busy", func(b *testing.B) {
 		for range 2 {
 			cmd := exec.Command("sh", "-c", "while :; do :; done")
 			require.NoError(b, cmd.Start())
 			b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		}
-		run(b)
+		pair(b, viaDriver)
 	})
+	// The same listing through Changes with an empty watermark, in parts.
+	b.Run("changes", func(b *testing.B) { pair(b, viaChanges) })
 }
 
 // processCPU returns the CPU time (user and system) this process used.

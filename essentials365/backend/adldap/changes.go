@@ -124,19 +124,19 @@ func (d *Directory) Changes(ctx context.Context, wm string) (backend.DirectoryCh
 			return out, err
 		}
 	}
-	err := d.do(ctx, op, wm, func(c *ldap.Conn) error {
+	err := d.doList(ctx, op, wm, func(c *listConn) error {
 		run := from
 		if run.high == 0 {
 			// A new run: read how far it goes.
-			root, err := readRootDSE(c)
+			root, err := c.rootDSE()
 			if err != nil {
 				return err
 			}
-			high, err := strconv.ParseUint(root.GetAttributeValue("highestCommittedUSN"), 10, 64)
+			high, err := strconv.ParseUint(root.highestUSN, 10, 64)
 			if err != nil {
 				return backend.Errorf(backend.Unknown, op, wm, "unreadable highestCommittedUSN")
 			}
-			inv, err := d.invocationID(c, root.GetAttributeValue("dsServiceName"))
+			inv, err := c.invocationID(root.dsServiceName)
 			if err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func (d *Directory) Changes(ctx context.Context, wm string) (backend.DirectoryCh
 				return nil
 			}
 		} else {
-			inv, err := d.invocationID(c, "")
+			inv, err := c.invocationID("")
 			if err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ func (d *Directory) Changes(ctx context.Context, wm string) (backend.DirectoryCh
 				return staleWatermark(op, wm)
 			}
 		}
-		changes, next, err := d.changesWindow(c, op, run)
+		changes, next, err := d.changesWindow(c, run)
 		if err != nil {
 			return err
 		}
@@ -189,14 +189,14 @@ var errTooMany = errors.New("adldap: too many changes in the window")
 // holds more than maxAnswerPages pages of users, and returns the changes
 // and the run moved past the window, with the next window sized after
 // what this one held.
-func (d *Directory) changesWindow(c *ldap.Conn, op string, run watermark) ([]backend.DirectoryChange, watermark, error) {
+func (d *Directory) changesWindow(c *listConn, run watermark) ([]backend.DirectoryChange, watermark, error) {
 	limit := maxAnswerPages * int(d.s.pageSize)
 	// uSNChanged selects the entries; its value is not needed.
 	attrs := d.attrs
-	var controls []ldap.Control
+	var controls []byte
 	if !run.initial {
 		attrs = append(append([]string(nil), d.attrs...), "isDeleted")
-		controls = []ldap.Control{ldap.NewControlMicrosoftShowDeleted()}
+		controls = ldap.NewControlMicrosoftShowDeleted().Encode().Bytes()
 	}
 	for {
 		upTo := min(run.usn+run.window, run.high)
@@ -208,7 +208,7 @@ func (d *Directory) changesWindow(c *ldap.Conn, op string, run watermark) ([]bac
 				"(&(isDeleted=TRUE)(objectClass=user)(!(objectClass=computer)))))"
 		}
 		var changes []backend.DirectoryChange
-		err := d.searchPaged(c, d.baseDN, filter, attrs, controls, func(e *ldap.Entry) (bool, error) {
+		err := c.search(d.baseDN, ldap.ScopeWholeSubtree, filter, attrs, controls, d.s.pageSize, func(e []byte) (bool, error) {
 			if len(changes) == limit {
 				return false, errTooMany
 			}
@@ -235,21 +235,25 @@ func (d *Directory) changesWindow(c *ldap.Conn, op string, run watermark) ([]bac
 
 // toChange converts an entry of a change search: a live user (upsert) or a
 // tombstone (deleted).
-func (d *Directory) toChange(e *ldap.Entry) (backend.DirectoryChange, bool, error) {
-	if !strings.EqualFold(e.GetAttributeValue("isDeleted"), "TRUE") {
-		u, err := d.toUser(e)
+func (d *Directory) toChange(entry []byte) (backend.DirectoryChange, bool, error) {
+	a, err := d.entryAttrs(entry)
+	if err != nil {
+		return backend.DirectoryChange{}, false, err
+	}
+	if !a.deleted {
+		u, err := a.user()
 		return backend.DirectoryChange{Type: backend.Upserted, User: u}, err == nil, err
 	}
-	id, ok := guidFromBytes(e.GetRawAttributeValue("objectGUID"))
+	id, ok := guidFromBytes(a.guid)
 	if !ok {
 		return backend.DirectoryChange{}, false, nil
 	}
 	return backend.DirectoryChange{Type: backend.Deleted, User: backend.DirectoryUser{
 		ID:                id,
-		DN:                e.DN,
-		SAMAccountName:    e.GetAttributeValue("sAMAccountName"),
-		UserPrincipalName: e.GetAttributeValue("userPrincipalName"),
-		DisplayName:       e.GetAttributeValue("displayName"),
+		DN:                a.dn,
+		SAMAccountName:    a.sam,
+		UserPrincipalName: a.upn,
+		DisplayName:       a.displayName,
 	}}, true, nil
 }
 
@@ -258,30 +262,57 @@ func usnRange(after, upTo uint64) string {
 	return "(uSNChanged>=" + strconv.FormatUint(after+1, 10) + ")(uSNChanged<=" + strconv.FormatUint(upTo, 10) + ")"
 }
 
+// rootInfo is what change tracking reads from the rootDSE.
+type rootInfo struct{ highestUSN, dsServiceName string }
+
+// rootDSE reads the server's highestCommittedUSN and dsServiceName.
+func (c *listConn) rootDSE() (rootInfo, error) {
+	var r rootInfo
+	found := false
+	err := c.search("", ldap.ScopeBaseObject, "(objectClass=*)", []string{"highestCommittedUSN", "dsServiceName"}, nil, 0,
+		func(e []byte) (bool, error) {
+			usn, err1 := entryValue(e, "highestCommittedUSN")
+			ds, err2 := entryValue(e, "dsServiceName")
+			if err := errors.Join(err1, err2); err != nil {
+				return false, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+			}
+			r, found = rootInfo{string(usn), string(ds)}, true
+			return true, nil
+		})
+	if err == nil && !found {
+		err = errors.New("adldap: the rootDSE was not returned")
+	}
+	return r, err
+}
+
 // invocationID returns the invocationId of the DC's NTDS Settings object
 // (named by the rootDSE's dsServiceName), read once per connection.
 // dsServiceName may be "" when the rootDSE was not read: it is then read
 // when needed.
-func (d *Directory) invocationID(c *ldap.Conn, dsServiceName string) (string, error) {
-	if inv, ok := d.pool.cached(c); ok {
-		return inv, nil
+func (c *listConn) invocationID(dsServiceName string) (string, error) {
+	if c.inv != "" {
+		return c.inv, nil
 	}
 	if dsServiceName == "" {
-		root, err := readRootDSE(c)
+		root, err := c.rootDSE()
 		if err != nil {
 			return "", err
 		}
-		dsServiceName = root.GetAttributeValue("dsServiceName")
+		dsServiceName = root.dsServiceName
 	}
-	res, err := c.Search(ldap.NewSearchRequest(dsServiceName, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
-		0, 0, false, "(objectClass=*)", []string{"invocationId"}, nil))
+	var raw []byte
+	err := c.search(dsServiceName, ldap.ScopeBaseObject, "(objectClass=*)", []string{"invocationId"}, nil, 0,
+		func(e []byte) (bool, error) {
+			v, err := entryValue(e, "invocationId")
+			raw = append([]byte(nil), v...)
+			return true, err
+		})
 	if err != nil {
 		return "", err
 	}
-	if len(res.Entries) != 1 || len(res.Entries[0].GetRawAttributeValue("invocationId")) != 16 {
+	if len(raw) != 16 {
 		return "", backend.Errorf(backend.Unknown, backend.OpDirectoryChanges, dsServiceName, "no invocationId on the server's NTDS Settings")
 	}
-	inv := hex.EncodeToString(res.Entries[0].GetRawAttributeValue("invocationId"))
-	d.pool.cache(c, inv)
-	return inv, nil
+	c.inv = hex.EncodeToString(raw)
+	return c.inv, nil
 }

@@ -25,36 +25,8 @@ type pool struct {
 	mu     sync.Mutex
 	idle   []*ldap.Conn
 	closed bool
-	// invocations caches each open connection's DC invocationId, which
-	// stays the same for the life of a connection.
-	invocations map[*ldap.Conn]string
-}
-
-// cached returns the invocationId cached for c.
-func (p *pool) cached(c *ldap.Conn) (string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	inv, ok := p.invocations[c]
-	return inv, ok
-}
-
-// cache remembers c's invocationId.
-func (p *pool) cache(c *ldap.Conn, inv string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.invocations == nil {
-		p.invocations = map[*ldap.Conn]string{}
-	}
-	p.invocations[c] = inv
-}
-
-// drop closes c and forgets what was cached for it. The caller holds no
-// lock.
-func (p *pool) drop(c *ldap.Conn) {
-	p.mu.Lock()
-	delete(p.invocations, c)
-	p.mu.Unlock()
-	_ = c.Close()
+	// idleList holds the listing path's idle connections (listing.go).
+	idleList []*listConn
 }
 
 var errClosed = errors.New("adldap: directory closed")
@@ -63,25 +35,56 @@ func newPool(s *settings) *pool {
 	return &pool{s: s, sem: make(chan struct{}, s.maxConns)}
 }
 
-// acquire takes a connection token without a connection, for the listing
-// path's own connection; release gives it back.
-func (p *pool) acquire(ctx context.Context) error {
+// getList returns a bound connection of the listing path: an idle one
+// still open, or a new one. It takes a token of MaxConns.
+func (p *pool) getList(ctx context.Context) (*listConn, error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			<-p.sem
+			return nil, errClosed
+		}
+		var c *listConn
+		if n := len(p.idleList); n > 0 {
+			c = p.idleList[n-1]
+			p.idleList = p.idleList[:n-1]
+		}
+		p.mu.Unlock()
+		if c == nil {
+			break
+		}
+		if c.alive() {
+			return c, nil
+		}
+		p.s.log.Debug("adldap: dropping a closed listing connection")
+		_ = c.nc.Close()
+	}
+	c, err := dialList(ctx, p.s)
+	if err != nil {
 		<-p.sem
-		return errClosed
+		return nil, err
 	}
-	return nil
+	return c, nil
 }
 
-func (p *pool) release() { <-p.sem }
+// putList returns c to the pool, or closes it when broken.
+func (p *pool) putList(c *listConn, broken bool) {
+	p.mu.Lock()
+	if broken || p.closed {
+		p.mu.Unlock()
+		c.close()
+	} else {
+		p.idleList = append(p.idleList, c)
+		p.mu.Unlock()
+	}
+	<-p.sem
+}
 
 // get returns a bound connection: an idle one still open, or a new one.
 func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
@@ -113,7 +116,7 @@ func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
 			return c, nil
 		}
 		p.s.log.Debug("adldap: dropping a closed connection")
-		p.drop(c)
+		_ = c.Close()
 	}
 	c, err := dial(ctx, p.s, p.s.user, p.s.password)
 	if err != nil {
@@ -127,7 +130,6 @@ func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
 func (p *pool) put(c *ldap.Conn, broken bool) {
 	p.mu.Lock()
 	if broken || p.closed || c.IsClosing() {
-		delete(p.invocations, c)
 		p.mu.Unlock()
 		_ = c.Close()
 	} else {
@@ -139,11 +141,14 @@ func (p *pool) put(c *ldap.Conn, broken bool) {
 
 func (p *pool) close() {
 	p.mu.Lock()
-	idle := p.idle
-	p.idle, p.closed, p.invocations = nil, true, nil
+	idle, idleList := p.idle, p.idleList
+	p.idle, p.idleList, p.closed = nil, nil, true
 	p.mu.Unlock()
 	for _, c := range idle {
 		_ = c.Close()
+	}
+	for _, c := range idleList {
+		c.close()
 	}
 }
 

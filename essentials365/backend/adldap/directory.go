@@ -233,6 +233,7 @@ type userAttrs struct {
 	dn, sam, upn, displayName, givenName string
 	surname, mail, online                string
 	uac, pwdLastSet                      int64
+	deleted                              bool // a tombstone (isDeleted)
 }
 
 // toUser converts a search entry.
@@ -342,43 +343,6 @@ func (d *Directory) GetUserByUPN(ctx context.Context, upn string) (backend.Direc
 		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, upn, "no such user")
 	}
 	return d.findUser(ctx, op, upn, "(userPrincipalName="+escapeFilter(upn)+")")
-}
-
-// searchPaged runs a paged subtree search under base and calls each for
-// every entry until it returns false. Stopping early abandons the paged
-// search on the server.
-func (d *Directory) searchPaged(c *ldap.Conn, base, filter string, attrs []string, controls []ldap.Control,
-	each func(*ldap.Entry) (bool, error)) error {
-	paging := ldap.NewControlPaging(d.s.pageSize)
-	for {
-		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			filter, attrs, append(append([]ldap.Control(nil), controls...), paging))
-		res, err := c.Search(req)
-		if err != nil {
-			return err
-		}
-		var cookie []byte
-		if ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
-			cookie = ctrl.Cookie
-		}
-		for _, e := range res.Entries {
-			more, err := each(e)
-			if err != nil || !more {
-				if len(cookie) > 0 {
-					// Tell the server to drop the paged search (size 0).
-					paging.PagingSize = 0
-					paging.SetCookie(cookie)
-					req.Controls = append(append([]ldap.Control(nil), controls...), paging)
-					_, _ = c.Search(req)
-				}
-				return err
-			}
-		}
-		if len(cookie) == 0 {
-			return nil
-		}
-		paging.SetCookie(cookie)
-	}
 }
 
 // checkNewUser applies the rules AD enforces on a new user's names before

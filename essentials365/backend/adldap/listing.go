@@ -30,6 +30,20 @@ type listConn struct {
 	r   *bufio.Reader
 	buf []byte // the last message read
 	id  int64  // the last message ID sent
+	// inv is the DC's invocationId once read (it stays the same for the
+	// life of a connection).
+	inv string
+}
+
+// alive reports whether the server has not closed an idle connection: it
+// has sent nothing (a notice of disconnection, or the end of the stream)
+// since the last answer. It waits a millisecond at most (a deadline
+// already passed would not read at all).
+func (c *listConn) alive() bool {
+	_ = c.nc.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_, err := c.r.Peek(1)
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // dialList connects, sets up TLS and binds as the driver's user.
@@ -185,9 +199,14 @@ func ldapResult(content []byte) error {
 	return ldap.NewError(uint16(code), errors.New(string(diag)))
 }
 
-// search runs a paged subtree search and calls each with the content of
-// every entry (valid until each returns) until each returns false.
-func (c *listConn) search(base, filter string, attrs []string, pageSize uint32, each func(entry []byte) (bool, error)) error {
+// search runs a search and calls each with the content of every entry
+// (valid until each returns) until each returns false or an error. With
+// pageSize above 0 the search is paged (subtree searches); controls are
+// extra encoded controls sent with every request. When each stops, the
+// rest of the page is read and a paged search is abandoned, so the
+// connection stays usable; each's error is returned.
+func (c *listConn) search(base string, scope int, filter string, attrs []string, controls []byte, pageSize uint32,
+	each func(entry []byte) (bool, error)) error {
 	fp, err := ldap.CompileFilter(filter)
 	if err != nil {
 		return err
@@ -198,48 +217,82 @@ func (c *listConn) search(base, filter string, attrs []string, pageSize uint32, 
 	}
 	op := appendTLV(nil, tagSearchRequest,
 		appendTLV(nil, tagOctetString, []byte(base)),
-		appendTLV(nil, tagEnumerated, berInt(int64(ldap.ScopeWholeSubtree))),
+		appendTLV(nil, tagEnumerated, berInt(int64(scope))),
 		appendTLV(nil, tagEnumerated, berInt(int64(ldap.NeverDerefAliases))),
 		appendTLV(nil, tagInteger, berInt(0)),
 		appendTLV(nil, tagInteger, berInt(0)),
 		appendTLV(nil, tagBoolean, []byte{0}),
 		fp.Bytes(),
 		appendTLV(nil, tagSequence, attrList))
-	paging := ldap.NewControlPaging(pageSize)
+	var paging *ldap.ControlPaging
+	if pageSize > 0 {
+		paging = ldap.NewControlPaging(pageSize)
+	}
+	var stopErr error
+	stopped := false
 	for {
-		if err := c.send(op, paging.Encode().Bytes()); err != nil {
+		ctrls := controls
+		if paging != nil {
+			ctrls = append(append([]byte(nil), controls...), paging.Encode().Bytes()...)
+		}
+		if err := c.send(op, ctrls); err != nil {
 			return err
 		}
-		var cookie []byte
-		for done := false; !done; {
-			tag, content, controls, err := c.read()
-			if err != nil {
-				return err
+		cookie, err := c.page(func(entry []byte) {
+			if stopped {
+				return
 			}
-			switch tag {
-			case tagSearchEntry:
-				more, err := each(content)
-				if err != nil || !more {
-					return err
-				}
-			case tagSearchReference:
-				// Continuation references point at other partitions.
-			case tagSearchDone:
-				if err := ldapResult(content); err != nil {
-					return err
-				}
-				if cookie, err = pagingCookie(controls); err != nil {
-					return ldap.NewError(ldap.ErrorUnexpectedResponse, err)
-				}
-				done = true
-			default:
-				return ldap.NewError(ldap.ErrorUnexpectedResponse, errMalformed)
+			more, err := each(entry)
+			if err != nil || !more {
+				stopped, stopErr = true, err
 			}
+		})
+		if err != nil {
+			return err
 		}
-		if len(cookie) == 0 {
-			return nil
+		if len(cookie) == 0 || paging == nil {
+			return stopErr
 		}
 		paging.SetCookie(cookie)
+		if stopped {
+			// Tell the server to drop the paged search (size 0).
+			paging.PagingSize = 0
+			if err := c.send(op, append(append([]byte(nil), controls...), paging.Encode().Bytes()...)); err != nil {
+				return err
+			}
+			if _, err := c.page(func([]byte) {}); err != nil {
+				return err
+			}
+			return stopErr
+		}
+	}
+}
+
+// page reads the answers to one search request, calling entry for every
+// entry, and returns the paged-results cookie of its end.
+func (c *listConn) page(entry func([]byte)) ([]byte, error) {
+	for {
+		tag, content, controls, err := c.read()
+		if err != nil {
+			return nil, err
+		}
+		switch tag {
+		case tagSearchEntry:
+			entry(content)
+		case tagSearchReference:
+			// Continuation references point at other partitions.
+		case tagSearchDone:
+			if err := ldapResult(content); err != nil {
+				return nil, err
+			}
+			cookie, err := pagingCookie(controls)
+			if err != nil {
+				return nil, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+			}
+			return cookie, nil
+		default:
+			return nil, ldap.NewError(ldap.ErrorUnexpectedResponse, errMalformed)
+		}
 	}
 }
 
@@ -291,55 +344,59 @@ func (c *listConn) close() {
 // ListUsers streams the domain's user accounts (sAMAccountType
 // SAM_NORMAL_USER_ACCOUNT) except critical system objects (Administrator,
 // Guest, krbtgt), a page at a time with the simple paged results control,
-// on a connection of its own (counted in Config.MaxConns) held while the
-// caller iterates.
+// on a connection of the listing path held while the caller iterates.
 func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUser, error] {
 	const op = backend.OpDirectoryListUsers
 	return func(yield func(backend.DirectoryUser, error) bool) {
 		stopped := false
-		err := d.list(ctx, func(u backend.DirectoryUser) bool {
-			if !yield(u, nil) {
-				stopped = true
-				return false
-			}
-			return true
+		err := d.doList(ctx, op, "", func(c *listConn) error {
+			return c.search(d.baseDN, ldap.ScopeWholeSubtree, listFilter, d.attrs, nil, d.s.pageSize, func(entry []byte) (bool, error) {
+				a, err := d.entryAttrs(entry)
+				if err != nil {
+					return false, err
+				}
+				u, err := a.user()
+				if err != nil {
+					return false, err
+				}
+				if !yield(u, nil) {
+					stopped = true
+					return false, nil
+				}
+				return true, nil
+			})
 		})
 		if err != nil && !stopped {
-			yield(backend.DirectoryUser{}, classify(ctx, err, op, ""))
+			yield(backend.DirectoryUser{}, err)
 		}
 	}
 }
 
-func (d *Directory) list(ctx context.Context, each func(backend.DirectoryUser) bool) error {
-	if err := backend.CtxErr(ctx, backend.OpDirectoryListUsers); err != nil {
+// doList runs fn on a connection of the listing path, as do does on
+// go-ldap's: closed when ctx is done during the call, dropped after a
+// transport failure, errors classified.
+func (d *Directory) doList(ctx context.Context, op, key string, fn func(c *listConn) error) error {
+	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
-	if err := d.pool.acquire(ctx); err != nil {
-		if errors.Is(err, errClosed) {
-			return backend.Errorf(backend.FailedPrecondition, backend.OpDirectoryListUsers, "", "the directory is closed")
-		}
-		return err
-	}
-	defer d.pool.release()
-	c, err := dialList(ctx, d.s)
+	c, err := d.pool.getList(ctx)
 	if err != nil {
-		return err
-	}
-	defer c.close()
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.Close() })
-	defer stop()
-	return c.search(d.baseDN, listFilter, d.attrs, d.s.pageSize, func(entry []byte) (bool, error) {
-		u, err := d.entryUser(entry)
-		if err != nil {
-			return false, err
+		if errors.Is(err, errClosed) {
+			return backend.Errorf(backend.FailedPrecondition, op, key, "the directory is closed")
 		}
-		return each(u), nil
-	})
+		return classify(ctx, err, op, key)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.Close() })
+	err = fn(c)
+	fired := !stop()
+	d.pool.putList(c, fired || isConnError(err))
+	return classify(ctx, err, op, key)
 }
 
-// entryUser builds a user from the content of a SearchResultEntry. Its
-// strings share one allocation: the entry converted once.
-func (d *Directory) entryUser(entry []byte) (backend.DirectoryUser, error) {
+// entryAttrs reads the user attributes of the content of a
+// SearchResultEntry. Its strings share one allocation: the entry
+// converted once.
+func (d *Directory) entryAttrs(entry []byte) (userAttrs, error) {
 	s := string(entry)
 	str := func(b []byte) string {
 		off := cap(entry) - cap(b)
@@ -347,32 +404,32 @@ func (d *Directory) entryUser(entry []byte) (backend.DirectoryUser, error) {
 	}
 	dn, rest, err := expect(entry, tagOctetString)
 	if err != nil {
-		return backend.DirectoryUser{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+		return userAttrs{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
 	}
 	list, _, err := expect(rest, tagSequence)
 	if err != nil {
-		return backend.DirectoryUser{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+		return userAttrs{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
 	}
 	a := userAttrs{dn: str(dn)}
 	for len(list) > 0 {
 		var attr []byte
 		if attr, list, err = expect(list, tagSequence); err != nil {
-			return backend.DirectoryUser{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+			return userAttrs{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
 		}
 		name, vals, err := expect(attr, tagOctetString)
 		if err != nil {
-			return backend.DirectoryUser{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+			return userAttrs{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
 		}
 		set, _, err := expect(vals, tagSet)
 		if err != nil {
-			return backend.DirectoryUser{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+			return userAttrs{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
 		}
 		if len(set) == 0 {
 			continue
 		}
 		v, _, err := expect(set, tagOctetString)
 		if err != nil {
-			return backend.DirectoryUser{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
+			return userAttrs{}, ldap.NewError(ldap.ErrorUnexpectedResponse, err)
 		}
 		switch {
 		case equalFoldASCII(name, "objectGUID"):
@@ -395,7 +452,42 @@ func (d *Directory) entryUser(entry []byte) (backend.DirectoryUser, error) {
 			a.pwdLastSet = parseDecimal(v)
 		case equalFoldASCII(name, d.s.mapping):
 			a.online = str(v)
+		case equalFoldASCII(name, "isDeleted"):
+			a.deleted = equalFoldASCII(v, "TRUE")
 		}
 	}
-	return a.user()
+	return a, nil
+}
+
+// entryValue returns the first value of the attribute name in the content
+// of a SearchResultEntry, or nil.
+func entryValue(entry []byte, name string) ([]byte, error) {
+	_, rest, err := expect(entry, tagOctetString)
+	if err != nil {
+		return nil, err
+	}
+	list, _, err := expect(rest, tagSequence)
+	if err != nil {
+		return nil, err
+	}
+	for len(list) > 0 {
+		var attr []byte
+		if attr, list, err = expect(list, tagSequence); err != nil {
+			return nil, err
+		}
+		n, vals, err := expect(attr, tagOctetString)
+		if err != nil {
+			return nil, err
+		}
+		if !equalFoldASCII(n, name) {
+			continue
+		}
+		set, _, err := expect(vals, tagSet)
+		if err != nil || len(set) == 0 {
+			return nil, err
+		}
+		v, _, err := expect(set, tagOctetString)
+		return v, err
+	}
+	return nil, nil
 }

@@ -484,9 +484,19 @@ func TestReconnect(t *testing.T) {
 	d := open(t, cfg)
 	_, err := d.Info(t.Context())
 	require.NoError(t, err)
+	// Leave a listing connection idle too.
+	_, err = d.Changes(t.Context(), "")
+	require.NoError(t, err)
 	p.cut()
 	require.Eventually(t, func() bool {
 		_, err := d.Info(t.Context())
 		return err == nil
 	}, 10*time.Second, 50*time.Millisecond, "the driver reconnects")
+	// The idle listing connection, cut too, is found closed and replaced.
+	_, err = d.Changes(t.Context(), "")
+	require.NoError(t, err)
+	for _, err := range d.ListUsers(t.Context()) {
+		require.NoError(t, err)
+		break
+	}
 }

@@ -30,6 +30,13 @@ func testEntry(dn string, attrs map[string][]string) []byte {
 
 func TestEntryUser(t *testing.T) {
 	d := &Directory{s: &settings{mapping: DefaultMappingAttribute}}
+	entryUser := func(entry []byte) (backend.DirectoryUser, error) {
+		a, err := d.entryAttrs(entry)
+		if err != nil {
+			return backend.DirectoryUser{}, err
+		}
+		return a.user()
+	}
 	guid := backend.NewGUID()
 	attrs := map[string][]string{
 		"objectGUID":                    {string(guid[:])},
@@ -45,7 +52,7 @@ func TestEntryUser(t *testing.T) {
 		"description":                   {"ignored"},
 		"otherEmpty":                    {},
 	}
-	got, err := d.entryUser(testEntry("CN=Ann,CN=Users,DC=contoso,DC=local", attrs))
+	got, err := entryUser(testEntry("CN=Ann,CN=Users,DC=contoso,DC=local", attrs))
 	require.NoError(t, err)
 
 	// The go-ldap path gives the same user.
@@ -62,25 +69,25 @@ func TestEntryUser(t *testing.T) {
 	assert.False(t, got.PasswordLastSet.IsZero())
 
 	t.Run("attribute names in any case", func(t *testing.T) {
-		u, err := d.entryUser(testEntry("CN=Ann", map[string][]string{"objectguid": {string(guid[:])}, "SAMACCOUNTNAME": {"ann"}}))
+		u, err := entryUser(testEntry("CN=Ann", map[string][]string{"objectguid": {string(guid[:])}, "SAMACCOUNTNAME": {"ann"}}))
 		require.NoError(t, err)
 		assert.Equal(t, "ann", u.SAMAccountName)
 	})
 	t.Run("must change", func(t *testing.T) {
 		attrs["pwdLastSet"] = []string{"0"}
-		u, err := d.entryUser(testEntry("CN=Ann", attrs))
+		u, err := entryUser(testEntry("CN=Ann", attrs))
 		require.NoError(t, err)
 		assert.True(t, u.MustChangePassword)
 	})
 	t.Run("no objectGUID", func(t *testing.T) {
 		delete(attrs, "objectGUID")
-		_, err := d.entryUser(testEntry("CN=Ann", attrs))
+		_, err := entryUser(testEntry("CN=Ann", attrs))
 		assert.Error(t, err)
 	})
 	t.Run("truncated anywhere", func(t *testing.T) {
 		full := testEntry("CN=Ann", map[string][]string{"sAMAccountName": {"ann"}, "displayName": {strings.Repeat("x", 300)}})
 		for i := range full {
-			_, err := d.entryUser(full[:i])
+			_, err := entryUser(full[:i])
 			assert.Error(t, err, "cut at %d", i)
 		}
 	})
