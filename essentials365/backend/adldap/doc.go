@@ -96,11 +96,12 @@
 // up to Config.MaxConns bound connections, each used by one call at a time;
 // a call waits for a free connection. Every call is bounded by its context
 // and Config.Timeout: when the context is done during a call, the call's
-// connection is closed, which aborts the request. ListUsers dials a
-// connection of its own (counted in MaxConns) and holds it while the
-// caller iterates; it reads entries with a small built-in decoder (about
-// one allocation per user, against some 300 through go-ldap), so that a
-// listing costs less client CPU than OpenLDAP's ldapsearch
-// (BenchmarkEnumerate). [Directory.Authenticate] binds on a
+// connection is closed, which aborts the request. ListUsers and Changes
+// run on connections of their own (counted in MaxConns, kept between
+// calls, checked before reuse) that read entries with a small built-in
+// decoder (about one allocation per user, against some 300 through
+// go-ldap), so that a listing costs less client CPU than OpenLDAP's
+// ldapsearch (BenchmarkEnumerate); ListUsers holds its connection while
+// the caller iterates. [Directory.Authenticate] binds on a
 // connection of its own.
 package adldap
