@@ -27,14 +27,14 @@ func TestPasswordPreCheck(t *testing.T) {
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
 	assert.Equal(t, backend.ReasonPasswordLength, backend.ReasonOf(err))
 	assert.Contains(t, err.Error(), "at least 16 characters")
-	assert.Zero(t, e.dir.CountCalls(memory.DirOpResetPassword), "nothing written to the directory")
+	assert.Zero(t, e.dir.CountCalls(memory.OpResetPassword), "nothing written to the directory")
 	assert.False(t, e.tenant.CheckPassword("user001@contoso.com", "Twelve-Chars"), "nothing written online")
 
 	e.clock.Advance(48 * time.Hour)
 	_, err = e.svc.ChangePassword(e.ctx, "user001", "Initial-Pw-2026", "User001-Sixteen!x")
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
 	assert.Equal(t, backend.ReasonPasswordContainsName, backend.ReasonOf(err), "the complexity rule's name check")
-	assert.Zero(t, e.dir.CountCalls(memory.DirOpChangePassword))
+	assert.Zero(t, e.dir.CountCalls(memory.OpChangePassword))
 
 	_, err = e.svc.SetPassword(e.ctx, "user001", "Sixteen-Chars-OK")
 	require.NoError(t, err)

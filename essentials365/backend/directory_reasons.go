@@ -3,7 +3,11 @@ package backend
 // Reasons of the [Directory] contract, shared by every directory driver
 // (the LDAP driver, the memory directory) and by the portable packages
 // that check input against the directory's rules before writing. Each
-// names the Kind it comes with.
+// names the Kind it comes with. The directory also uses reasons it shares
+// with the tenant (tenant_reasons.go): [ReasonUPNSyntax] and
+// [ReasonUPNCharacters] for a userPrincipalName, [ReasonPasswordPolicy]
+// for a refusal under the password policy that names no rule, and
+// [ReasonWatermark] for a malformed change watermark.
 const (
 	// ReasonSAMRequired (InvalidArgument): the sAMAccountName is empty.
 	ReasonSAMRequired Reason = "sam-required"
@@ -13,12 +17,6 @@ const (
 	// ReasonSAMCharacters (InvalidArgument): the sAMAccountName holds a
 	// character Active Directory refuses, or ends with a period.
 	ReasonSAMCharacters Reason = "sam-characters"
-	// ReasonUPNSyntax (InvalidArgument): the userPrincipalName does not
-	// read name@suffix.
-	ReasonUPNSyntax Reason = "upn-syntax"
-	// ReasonUPNCharacters (InvalidArgument): the userPrincipalName holds a
-	// space or a control character.
-	ReasonUPNCharacters Reason = "upn-characters"
 	// ReasonCNLength (InvalidArgument): the common name (the display name,
 	// else the sAMAccountName) is longer than 64 characters.
 	ReasonCNLength Reason = "cn-length"
@@ -45,10 +43,6 @@ const (
 	// message says when a change becomes possible (an administrator's
 	// reset is not subject to it).
 	ReasonPasswordMinAge Reason = "password-min-age"
-	// ReasonPasswordPolicy (InvalidArgument): the domain controller refused
-	// the password under its policy without saying which rule (Windows'
-	// ERROR_PASSWORD_RESTRICTION).
-	ReasonPasswordPolicy Reason = "password-policy"
 	// ReasonOldPassword (InvalidArgument): the old password given for a
 	// user's change is wrong.
 	ReasonOldPassword Reason = "old-password"
@@ -75,9 +69,6 @@ const (
 	// logon hours or from a workstation it may not use (530, 531).
 	ReasonLogonRestricted Reason = "logon-restricted"
 
-	// ReasonWatermark (InvalidArgument): the change watermark is malformed
-	// or not from this directory.
-	ReasonWatermark Reason = "watermark"
 	// ReasonWatermarkStale (FailedPrecondition): the watermark is from
 	// another domain controller or from before a restore; start over with
 	// an empty watermark.

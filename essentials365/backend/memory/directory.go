@@ -84,9 +84,9 @@ type dirLogItem struct {
 // password policy, account flags and change tracking (see the package
 // documentation).
 //
-// It embeds the call log (Calls, ResetCalls) and has its own typed fault
-// injection: FailNext, AddFault and CountCalls take a [DirectoryOp]
-// ([DirOpCreateUser], ...) and panic on an unknown one.
+// It embeds the fault injector and call log: FailNext, AddFault,
+// ClearFaults, Calls, ResetCalls and CountCalls, with operations named
+// after the methods ("CreateUser", "ListUsers", "Authenticate", ...).
 //
 // A Directory is safe for concurrent use by multiple goroutines.
 type Directory struct {
@@ -113,6 +113,20 @@ type Directory struct {
 // NewDirectory returns an in-memory domain holding the seed users of
 // opts. A nil opts gives the defaults described on [DirectoryOptions].
 func NewDirectory(opts *DirectoryOptions) *Directory {
+	d := newDirectory(opts)
+	d.recorder = newRecorder("Directory", dirOps()...)
+	if opts != nil {
+		for _, u := range opts.Users {
+			if _, err := d.createUser(u); err != nil {
+				panic(fmt.Sprintf("memory: NewDirectory: seed user %q: %v", u.SAMAccountName, err))
+			}
+		}
+	}
+	return d
+}
+
+// newDirectory returns an empty in-memory domain configured by opts.
+func newDirectory(opts *DirectoryOptions) *Directory {
 	var o DirectoryOptions
 	if opts != nil {
 		o = *opts
@@ -153,7 +167,7 @@ func NewDirectory(opts *DirectoryOptions) *Directory {
 	for i, l := range labels {
 		labels[i] = "DC=" + dirEscapeRDN(l)
 	}
-	d := &Directory{
+	return &Directory{
 		info: backend.DomainInfo{
 			DNSName:                  o.DNSName,
 			NetBIOSName:              o.NetBIOSName,
@@ -171,27 +185,21 @@ func NewDirectory(opts *DirectoryOptions) *Directory {
 		byUPN:    map[string]*dirEntry{},
 		byCN:     map[string]*dirEntry{},
 	}
-	for _, u := range o.Users {
-		if _, err := d.createUser(u); err != nil {
-			panic(fmt.Sprintf("memory: NewDirectory: seed user %q: %v", u.SAMAccountName, err))
-		}
-	}
-	return d
 }
 
 // dirEnter checks the context and the injected faults on entry to op.
-func (d *Directory) dirEnter(ctx context.Context, op DirectoryOp, key string) error {
-	if err := backend.CtxErr(ctx, op.errOp()); err != nil {
+func (d *Directory) dirEnter(ctx context.Context, op, eop, key string) error {
+	if err := backend.CtxErr(ctx, eop); err != nil {
 		return err
 	}
-	return d.fault(ctx, string(op), key)
+	return d.fault(ctx, op, key)
 }
 
 // Info returns the domain's facts as configured by [DirectoryOptions].
 func (d *Directory) Info(ctx context.Context) (info backend.DomainInfo, err error) {
-	const op = DirOpInfo
+	const op = OpInfo
 	defer func() { d.record(string(op), "", err) }()
-	if err = d.dirEnter(ctx, op, ""); err != nil {
+	if err = d.dirEnterOp(ctx, op, ""); err != nil {
 		return backend.DomainInfo{}, err
 	}
 	return d.info, nil
@@ -201,18 +209,18 @@ func (d *Directory) Info(ctx context.Context) (info backend.DomainInfo, err erro
 // a time under the lock. Users created during iteration after the current
 // position are seen; users deleted before they are reached are not.
 func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUser, error] {
-	const op = DirOpListUsers
+	const op = OpListUsers
 	return func(yield func(backend.DirectoryUser, error) bool) {
 		var err error
 		defer func() { d.record(string(op), "", err) }()
-		if err = d.dirEnter(ctx, op, ""); err != nil {
+		if err = d.dirEnterOp(ctx, op, ""); err != nil {
 			yield(backend.DirectoryUser{}, err)
 			return
 		}
 		var after uint64
 		page := make([]backend.DirectoryUser, 0, d.pageSize)
 		for {
-			if err = backend.CtxErr(ctx, op.errOp()); err != nil {
+			if err = backend.CtxErr(ctx, dirErrOp(op)); err != nil {
 				yield(backend.DirectoryUser{}, err)
 				return
 			}
@@ -255,10 +263,10 @@ func compareUint(a, b uint64) int {
 
 // GetUser returns the user with that objectGUID, or NotFound.
 func (d *Directory) GetUser(ctx context.Context, id backend.GUID) (u backend.DirectoryUser, err error) {
-	const op = DirOpGetUser
+	const op = OpGetUser
 	key := id.String()
 	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnter(ctx, op, key); err != nil {
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return u, err
 	}
 	d.mu.RLock()
@@ -274,19 +282,19 @@ func (d *Directory) GetUser(ctx context.Context, id backend.GUID) (u backend.Dir
 // A name holding a control character is refused (InvalidArgument,
 // [backend.ReasonNameCharacters]).
 func (d *Directory) GetUserBySAMAccountName(ctx context.Context, sam string) (u backend.DirectoryUser, err error) {
-	const op = DirOpGetUserBySAMAccountName
+	const op = OpGetUserBySAMAccountName
 	defer func() { d.record(string(op), sam, err) }()
-	if err = d.dirEnter(ctx, op, sam); err != nil {
+	if err = d.dirEnterOp(ctx, op, sam); err != nil {
 		return u, err
 	}
-	if err = backend.CheckName(op.errOp(), sam, "a sAMAccountName", sam); err != nil {
+	if err = backend.CheckName(dirErrOp(op), sam, "a sAMAccountName", sam); err != nil {
 		return u, err
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	e, ok := d.bySAM[dirFold(sam)]
 	if !ok {
-		return u, backend.Errorf(backend.NotFound, op.errOp(), sam, "no user has this sAMAccountName")
+		return u, backend.Errorf(backend.NotFound, dirErrOp(op), sam, "no user has this sAMAccountName")
 	}
 	return e.user, nil
 }
@@ -295,29 +303,29 @@ func (d *Directory) GetUserBySAMAccountName(ctx context.Context, sam string) (u 
 // holding a control character is refused (InvalidArgument,
 // [backend.ReasonNameCharacters]).
 func (d *Directory) GetUserByUPN(ctx context.Context, upn string) (u backend.DirectoryUser, err error) {
-	const op = DirOpGetUserByUPN
+	const op = OpGetUserByUPN
 	defer func() { d.record(string(op), upn, err) }()
-	if err = d.dirEnter(ctx, op, upn); err != nil {
+	if err = d.dirEnterOp(ctx, op, upn); err != nil {
 		return u, err
 	}
-	if err = backend.CheckName(op.errOp(), upn, "a userPrincipalName", upn); err != nil {
+	if err = backend.CheckName(dirErrOp(op), upn, "a userPrincipalName", upn); err != nil {
 		return u, err
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	e, ok := d.byUPN[dirFold(upn)]
 	if !ok || upn == "" {
-		return u, backend.Errorf(backend.NotFound, op.errOp(), upn, "no user has this userPrincipalName")
+		return u, backend.Errorf(backend.NotFound, dirErrOp(op), upn, "no user has this userPrincipalName")
 	}
 	return e.user, nil
 }
 
 // dirUpdate runs f on the live user id under the write lock; when f
 // reports a change, the user's change number moves.
-func (d *Directory) dirUpdate(ctx context.Context, op DirectoryOp, id backend.GUID, f func(*dirEntry) (bool, error)) (err error) {
+func (d *Directory) dirUpdate(ctx context.Context, op Op, id backend.GUID, f func(*dirEntry) (bool, error)) (err error) {
 	key := id.String()
 	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnter(ctx, op, key); err != nil {
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -338,10 +346,10 @@ func (d *Directory) dirUpdate(ctx context.Context, op DirectoryOp, id backend.GU
 }
 
 // dirLive returns the live entry id. The caller holds d.mu.
-func (d *Directory) dirLive(op DirectoryOp, id backend.GUID) (*dirEntry, error) {
+func (d *Directory) dirLive(op Op, id backend.GUID) (*dirEntry, error) {
 	e := d.objects[id]
 	if e == nil || e.deleted {
-		return nil, backend.Errorf(backend.NotFound, op.errOp(), id.String(), "no user has this objectGUID")
+		return nil, backend.Errorf(backend.NotFound, dirErrOp(op), id.String(), "no user has this objectGUID")
 	}
 	return e, nil
 }

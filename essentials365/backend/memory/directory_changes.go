@@ -14,10 +14,10 @@ import (
 // tombstones. An empty watermark returns every current user. At most
 // PageSize changes come in one answer; More says to call again.
 func (d *Directory) Changes(ctx context.Context, watermark string) (out backend.DirectoryChanges, err error) {
-	const op = DirOpChanges
-	eop := op.errOp()
+	const op = OpChanges
+	eop := dirErrOp(op)
 	defer func() { d.record(string(op), watermark, err) }()
-	if err = d.dirEnter(ctx, op, watermark); err != nil {
+	if err = d.dirEnterOp(ctx, op, watermark); err != nil {
 		return out, err
 	}
 	var from uint64

@@ -15,10 +15,10 @@ import (
 // policy (fine-grained or the domain's) is checked, the history and the
 // minimum age are not.
 func (d *Directory) ResetPassword(ctx context.Context, id backend.GUID, password string, mustChange bool) error {
-	const op = DirOpResetPassword
+	const op = OpResetPassword
 	return d.dirUpdate(ctx, op, id, func(e *dirEntry) (bool, error) {
 		p := d.dirPolicy(e)
-		if err := p.CheckPassword(op.errOp(), e.user.SAMAccountName, password, e.user.SAMAccountName, e.user.DisplayName); err != nil {
+		if err := p.CheckPassword(dirErrOp(op), e.user.SAMAccountName, password, e.user.SAMAccountName, e.user.DisplayName); err != nil {
 			return false, err
 		}
 		e.dirSetPassword(password)
@@ -33,8 +33,8 @@ func (d *Directory) ResetPassword(ctx context.Context, id backend.GUID, password
 // logon), the new one must satisfy the policy and differ from the
 // remembered ones (the policy's history length, the current one included).
 func (d *Directory) ChangePassword(ctx context.Context, id backend.GUID, oldPassword, newPassword string) error {
-	const op = DirOpChangePassword
-	eop := op.errOp()
+	const op = OpChangePassword
+	eop := dirErrOp(op)
 	return d.dirUpdate(ctx, op, id, func(e *dirEntry) (bool, error) {
 		key := e.user.SAMAccountName
 		if !e.dirPasswordIs(oldPassword) {
@@ -64,7 +64,7 @@ func (d *Directory) ChangePassword(ctx context.Context, id backend.GUID, oldPass
 // logon". Clearing it stamps PasswordLastSet with the current time, as
 // writing pwdLastSet -1 does in AD.
 func (d *Directory) SetMustChangePassword(ctx context.Context, id backend.GUID, mustChange bool) error {
-	return d.dirUpdate(ctx, DirOpSetMustChangePassword, id, func(e *dirEntry) (bool, error) {
+	return d.dirUpdate(ctx, OpSetMustChangePassword, id, func(e *dirEntry) (bool, error) {
 		if e.user.MustChangePassword == mustChange {
 			return false, nil
 		}
@@ -76,9 +76,9 @@ func (d *Directory) SetMustChangePassword(ctx context.Context, id backend.GUID, 
 // PasswordPolicy returns the domain's password policy, as
 // [DirectoryOptions].PasswordPolicy set it.
 func (d *Directory) PasswordPolicy(ctx context.Context) (p backend.PasswordPolicy, err error) {
-	const op = DirOpPasswordPolicy
+	const op = OpPasswordPolicy
 	defer func() { d.record(string(op), "", err) }()
-	if err = d.dirEnter(ctx, op, ""); err != nil {
+	if err = d.dirEnterOp(ctx, op, ""); err != nil {
 		return p, err
 	}
 	return d.policy, nil
@@ -87,10 +87,10 @@ func (d *Directory) PasswordPolicy(ctx context.Context) (p backend.PasswordPolic
 // UserPasswordPolicy returns the user's fine-grained policy when
 // [Directory.SetFineGrainedPolicy] gave one, else the domain's.
 func (d *Directory) UserPasswordPolicy(ctx context.Context, id backend.GUID) (p backend.PasswordPolicy, err error) {
-	const op = DirOpUserPasswordPolicy
+	const op = OpUserPasswordPolicy
 	key := id.String()
 	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnter(ctx, op, key); err != nil {
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return p, err
 	}
 	d.mu.RLock()
@@ -109,10 +109,10 @@ func (d *Directory) UserPasswordPolicy(ctx context.Context, id backend.GUID) (p 
 // Container,CN=System,<base DN>". It is not a change of the user object:
 // Changes does not report it.
 func (d *Directory) SetFineGrainedPolicy(ctx context.Context, id backend.GUID, p *backend.PasswordPolicy) (err error) {
-	const op = DirOpSetFineGrainedPolicy
+	const op = OpSetFineGrainedPolicy
 	key := id.String()
 	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnter(ctx, op, key); err != nil {
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -150,10 +150,10 @@ func (d *Directory) dirPolicy(e *dirEntry) backend.PasswordPolicy {
 // DOMAIN\name); one holding a control character is refused
 // (InvalidArgument, [backend.ReasonNameCharacters]).
 func (d *Directory) Authenticate(ctx context.Context, samOrUPN, password string) (err error) {
-	const op = DirOpAuthenticate
-	eop := op.errOp()
+	const op = OpAuthenticate
+	eop := dirErrOp(op)
 	defer func() { d.record(string(op), samOrUPN, err) }()
-	if err = d.dirEnter(ctx, op, samOrUPN); err != nil {
+	if err = d.dirEnterOp(ctx, op, samOrUPN); err != nil {
 		return err
 	}
 	if err = backend.CheckName(eop, samOrUPN, "the logon name", samOrUPN); err != nil {

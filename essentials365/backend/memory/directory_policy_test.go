@@ -153,22 +153,22 @@ func TestDirectoryUnknownFaultOp(t *testing.T) {
 	for name, f := range map[string]func(){
 		"FailNext":   func() { d.FailNext("CreatUser", 1, backend.ErrUnavailable) },
 		"AddFault":   func() { d.AddFault("Creat", func(context.Context, string, string) error { return nil }) },
-		"CountCalls": func() { d.CountCalls(memory.DirOpAny) },
+		"CountCalls": func() { d.CountCalls("PasswordPolicies") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
 				r := recover()
 				require.NotNil(t, r, "an unknown operation is refused")
-				assert.Contains(t, r, "unknown operation")
+				assert.Contains(t, r, "not an operation of the Directory")
 				assert.Contains(t, r, "CreateUser", "the message lists the operations")
 			}()
 			f()
 		})
 	}
-	d.FailNext(memory.DirOpPasswordPolicy, 1, backend.Errorf(backend.Unavailable, "test", "", "down"))
+	d.FailNext(memory.OpPasswordPolicy, 1, backend.Errorf(backend.Unavailable, "test", "", "down"))
 	_, err := d.PasswordPolicy(t.Context())
 	assert.ErrorIs(t, err, backend.ErrUnavailable)
-	assert.Equal(t, 1, d.CountCalls(memory.DirOpPasswordPolicy))
+	assert.Equal(t, 1, d.CountCalls(memory.OpPasswordPolicy))
 }
 
 // TestDirectoryOps checks that errors carry the contract's op wording,

@@ -17,10 +17,10 @@ import (
 // [backend.UniqueCN] says ("Jean Martin (jmartin2)"); the returned DN shows
 // it.
 func (d *Directory) CreateUser(ctx context.Context, nu backend.NewDirectoryUser) (u backend.DirectoryUser, err error) {
-	const op = DirOpCreateUser
+	const op = OpCreateUser
 	key := nu.SAMAccountName
 	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnter(ctx, op, key); err != nil {
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return u, err
 	}
 	return d.createUser(nu)
@@ -60,7 +60,7 @@ func dirCheckNewUser(eop string, nu backend.NewDirectoryUser) error {
 
 // createUser checks and adds the user; the caller recorded the call.
 func (d *Directory) createUser(nu backend.NewDirectoryUser) (backend.DirectoryUser, error) {
-	eop := DirOpCreateUser.errOp()
+	eop := dirErrOp(OpCreateUser)
 	key := nu.SAMAccountName
 	if err := dirCheckNewUser(eop, nu); err != nil {
 		return backend.DirectoryUser{}, err
@@ -128,7 +128,7 @@ func (d *Directory) createUser(nu backend.NewDirectoryUser) (backend.DirectoryUs
 
 // SetEnabled enables or disables the account.
 func (d *Directory) SetEnabled(ctx context.Context, id backend.GUID, enabled bool) error {
-	return d.dirUpdate(ctx, DirOpSetEnabled, id, func(e *dirEntry) (bool, error) {
+	return d.dirUpdate(ctx, OpSetEnabled, id, func(e *dirEntry) (bool, error) {
 		if e.user.Enabled == enabled {
 			return false, nil
 		}
@@ -139,10 +139,10 @@ func (d *Directory) SetEnabled(ctx context.Context, id backend.GUID, enabled boo
 
 // DeleteUser deletes the account, leaving a tombstone for Changes.
 func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) (err error) {
-	const op = DirOpDeleteUser
+	const op = OpDeleteUser
 	key := id.String()
 	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnter(ctx, op, key); err != nil {
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -180,9 +180,9 @@ func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) (err error)
 // value holding a control character is refused
 // ([backend.ReasonNameCharacters]).
 func (d *Directory) SetOnlineAccount(ctx context.Context, id backend.GUID, value string) error {
-	const op = DirOpSetOnlineAccount
+	const op = OpSetOnlineAccount
 	return d.dirUpdate(ctx, op, id, func(e *dirEntry) (bool, error) {
-		if err := backend.CheckName(op.errOp(), id.String(), "the online account value", value); err != nil {
+		if err := backend.CheckName(dirErrOp(op), id.String(), "the online account value", value); err != nil {
 			return false, err
 		}
 		if e.user.OnlineAccount == value {

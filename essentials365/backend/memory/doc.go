@@ -54,8 +54,7 @@
 //
 // Every driver embeds a fault injector and a call log. FailNext(op, n, err)
 // makes the next n calls of op (a method name such as "CreateUser", or "*"
-// for any; the Directory takes typed [DirectoryOp] constants and panics on
-// an unknown one) return err; AddFault installs a function consulted on every call
+// for any) return err; AddFault installs a function consulted on every call
 // until ClearFaults, to fail calls by rate, key or context. Calls returns
 // the ordered log of calls (operation, key, error), CountCalls counts them
 // by operation and ResetCalls empties the log. An injected fault is checked
