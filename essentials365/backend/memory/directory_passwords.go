@@ -145,8 +145,9 @@ func (d *Directory) dirPolicy(e *dirEntry) backend.PasswordPolicy {
 // password (or unknown user) gives PermissionDenied with
 // [backend.ReasonInvalidCredentials]; a right password on a disabled
 // account [backend.ReasonAccountDisabled]; on an account that must change
-// its password [backend.ReasonPasswordMustChange]. samOrUPN is a UPN when
-// it holds an "@", a sAMAccountName otherwise (optionally as
+// its password [backend.ReasonPasswordMustChange]; on a password older than
+// the policy's maximum age [backend.ReasonPasswordExpired]. samOrUPN is a
+// UPN when it holds an "@", a sAMAccountName otherwise (optionally as
 // DOMAIN\name); one holding a control character is refused
 // (InvalidArgument, [backend.ReasonNameCharacters]).
 func (d *Directory) Authenticate(ctx context.Context, samOrUPN, password string) (err error) {
@@ -185,6 +186,9 @@ func (d *Directory) Authenticate(ctx context.Context, samOrUPN, password string)
 	}
 	if e.user.MustChangePassword {
 		return &backend.Error{Kind: backend.PermissionDenied, Op: eop, Key: samOrUPN, Reason: backend.ReasonPasswordMustChange, Msg: "the user must change the password before logging on"}
+	}
+	if p := d.dirPolicy(e); p.MaxAge > 0 && !d.dirNow().Before(e.user.PasswordLastSet.Add(p.MaxAge)) {
+		return &backend.Error{Kind: backend.PermissionDenied, Op: eop, Key: samOrUPN, Reason: backend.ReasonPasswordExpired, Msg: "the password has expired (the maximum password age)"}
 	}
 	return nil
 }

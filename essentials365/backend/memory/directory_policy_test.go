@@ -205,3 +205,27 @@ func TestDirectoryOps(t *testing.T) {
 		})
 	}
 }
+
+func TestDirectoryPasswordExpiry(t *testing.T) {
+	ctx := t.Context()
+	clock := testclock.New()
+	d := memory.NewDirectory(&memory.DirectoryOptions{Now: clock.Now})
+	u, err := d.CreateUser(ctx, dirNewUser("old"))
+	require.NoError(t, err)
+	clock.Advance(42*24*time.Hour - time.Second)
+	require.NoError(t, d.Authenticate(ctx, "old", dirGoodPassword), "valid until the maximum age")
+	clock.Advance(time.Second)
+	err = d.Authenticate(ctx, "old", dirGoodPassword)
+	require.ErrorIs(t, err, backend.ErrPermissionDenied)
+	assert.Equal(t, backend.ReasonPasswordExpired, backend.ReasonOf(err))
+	assert.Equal(t, backend.ReasonInvalidCredentials, backend.ReasonOf(d.Authenticate(ctx, "old", "wrong")), "a wrong password says nothing more")
+
+	require.NoError(t, d.ChangePassword(ctx, u.ID, dirGoodPassword, "Renewed#Pw1"), "an expired password can be changed")
+	require.NoError(t, d.Authenticate(ctx, "old", "Renewed#Pw1"))
+
+	never := backend.DefaultPasswordPolicy()
+	never.MaxAge = 0
+	require.NoError(t, d.SetFineGrainedPolicy(ctx, u.ID, &never))
+	clock.Advance(10 * 365 * 24 * time.Hour)
+	require.NoError(t, d.Authenticate(ctx, "old", "Renewed#Pw1"), "a policy without a maximum age never expires")
+}

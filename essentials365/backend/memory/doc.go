@@ -36,7 +36,9 @@
 //     next logon ("password-min-age", saying when the change becomes
 //     possible), the rules above, then the history of 24 passwords
 //     ("password-history"). An administrator's reset is checked against
-//     neither the minimum age nor the history.
+//     neither the minimum age nor the history. A password older than the
+//     maximum age (42 days by default) no longer logs on
+//     ("password-expired").
 //   - pwdLastSet semantics: a user who must change the password at next
 //     logon has a zero PasswordLastSet; every other set or change stamps it
 //     with the clock of [DirectoryOptions].Now.
