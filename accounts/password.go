@@ -82,9 +82,6 @@ func (s *Service) SetPassword(ctx context.Context, user, password string) (SyncS
 	if err := s.checkOnlinePassword(ctx, op, u, password); err != nil {
 		return "", err
 	}
-	if err := s.checkNetworkPassword(ctx, op, u, password); err != nil {
-		return "", err
-	}
 	if err := s.do(ctx, op, u.SAMAccountName, func() error { return s.dir.ResetPassword(ctx, u.ID, password, false) }); err != nil {
 		return "", backend.WithOp(err, op, u.SAMAccountName)
 	}
@@ -101,9 +98,6 @@ func (s *Service) ChangePassword(ctx context.Context, user, oldPassword, newPass
 		return "", err
 	}
 	if err := s.checkOnlinePassword(ctx, op, u, newPassword); err != nil {
-		return "", err
-	}
-	if err := s.checkNetworkPassword(ctx, op, u, newPassword); err != nil {
 		return "", err
 	}
 	if err := s.do(ctx, op, u.SAMAccountName, func() error { return s.dir.ChangePassword(ctx, u.ID, oldPassword, newPassword) }); err != nil {

@@ -6,14 +6,30 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-// checkNetworkPassword checks a new network password against the policy
-// that applies to the user in the directory (its fine-grained policy, else
-// the domain's, from Directory.UserPasswordPolicy) before anything is
-// written: the minimum length and the complexity rule. The minimum
-// password age and the history are left to the directory's change, which
-// checks them after the old password, as Active Directory does (so a wrong
-// old password is reported as such), and whose min-age refusal says when
-// the change becomes possible.
+// CheckNetworkPassword checks, without writing anything, a new network
+// password for user (a sAMAccountName, UPN or objectGUID) against the
+// password policy that applies to the user in the directory: its
+// fine-grained policy, else the domain's (Directory.UserPasswordPolicy).
+// It applies the minimum length and the complexity rule (three kinds of
+// characters, and neither the account name nor a part of the user's
+// name), and returns an InvalidArgument error naming the rule
+// (backend.ReasonPasswordLength, ReasonPasswordComplexity,
+// ReasonPasswordContainsName) that says what to do.
+//
+// The minimum password age and the history are not checked here: a
+// user's change is refused by the directory for them after it has checked
+// the old password, as Active Directory does, and its min-age refusal
+// ([backend.ReasonPasswordMinAge]) says when the change becomes possible.
+func (s *Service) CheckNetworkPassword(ctx context.Context, user, password string) error {
+	const op = "accounts: check password"
+	u, err := s.findUser(ctx, op, user)
+	if err != nil {
+		return err
+	}
+	return s.checkNetworkPassword(ctx, op, u, password)
+}
+
+// checkNetworkPassword is CheckNetworkPassword for a user already found.
 func (s *Service) checkNetworkPassword(ctx context.Context, op string, u backend.DirectoryUser, pw string) error {
 	var p backend.PasswordPolicy
 	err := s.do(ctx, op, u.SAMAccountName, func() (err error) {
