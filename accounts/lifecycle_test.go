@@ -162,6 +162,8 @@ func TestPasswordSync(t *testing.T) {
 	require.NoError(t, e.dir.Authenticate(e.ctx, "user001", "New-Secret-2026"))
 	assert.True(t, e.tenant.CheckPassword("user001@contoso.com", "New-Secret-2026"))
 
+	// The user changes it a day later: the domain's minimum password age.
+	e.clock.Advance(24 * time.Hour)
 	state, err = e.svc.ChangePassword(e.ctx, "user001", "New-Secret-2026", "Other-Secret-2027")
 	require.NoError(t, err)
 	assert.Equal(t, accounts.SyncSynced, state)

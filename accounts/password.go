@@ -82,6 +82,9 @@ func (s *Service) SetPassword(ctx context.Context, user, password string) (SyncS
 	if err := s.checkOnlinePassword(ctx, op, u, password); err != nil {
 		return "", err
 	}
+	if err := s.precheckNetworkPassword(ctx, op, u, password); err != nil {
+		return "", err
+	}
 	if err := s.write(ctx, op, ev(AuditResetPassword, audit.SideDirectory, u.SAMAccountName, ""), func() error {
 		return s.dir.ResetPassword(ctx, u.ID, password, false)
 	}); err != nil {
@@ -100,6 +103,9 @@ func (s *Service) ChangePassword(ctx context.Context, user, oldPassword, newPass
 		return "", err
 	}
 	if err := s.checkOnlinePassword(ctx, op, u, newPassword); err != nil {
+		return "", err
+	}
+	if err := s.precheckNetworkPassword(ctx, op, u, newPassword); err != nil {
 		return "", err
 	}
 	if err := s.write(ctx, op, ev(AuditChangePassword, audit.SideDirectory, u.SAMAccountName, ""), func() error {

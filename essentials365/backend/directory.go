@@ -11,6 +11,11 @@ import (
 //
 // Users are addressed by their objectGUID ([GUID]), which never changes;
 // lookups by sAMAccountName and UPN find that GUID.
+//
+// Every name a driver takes (sAMAccountName, userPrincipalName, display,
+// given and surname) and every lookup key is checked with [CheckName]
+// before any I/O: a control character gives InvalidArgument with
+// [ReasonNameCharacters], never a lookup of another user.
 type Directory interface {
 	// Info returns facts about the domain and the server the driver talks to.
 	Info(ctx context.Context) (DomainInfo, error)
@@ -34,6 +39,14 @@ type Directory interface {
 	// password, which must satisfy the domain's password policy
 	// (InvalidArgument with the failed rule otherwise). A taken
 	// sAMAccountName or UPN gives AlreadyExists.
+	//
+	// The user's relative name (CN) is its display name, else its
+	// sAMAccountName. When another object of the container already has
+	// that CN (two people called Jean Martin), the CN becomes the display
+	// name followed by the sAMAccountName in parentheses, "Jean Martin
+	// (jmartin2)", the display name cut so that the CN keeps within 64
+	// characters ([UniqueCN]); the returned user's DN shows the CN used,
+	// and its DisplayName stays as given.
 	CreateUser(ctx context.Context, u NewDirectoryUser) (DirectoryUser, error)
 	// SetEnabled enables or disables the account, keeping its other flags.
 	SetEnabled(ctx context.Context, id GUID, enabled bool) error
@@ -44,11 +57,26 @@ type Directory interface {
 	// whether the user must change it at next logon.
 	ResetPassword(ctx context.Context, id GUID, password string, mustChange bool) error
 	// ChangePassword changes the password as the user does: the old one
-	// must be right (InvalidArgument, rule "old-password", otherwise).
+	// must be right ([ReasonOldPassword] otherwise), the password must be
+	// older than the policy's minimum age unless the user must change it
+	// at next logon ([ReasonPasswordMinAge], whose message says when a
+	// change becomes possible), and the new one must satisfy the policy
+	// and not be in the history ([ReasonPasswordHistory]). The rules are
+	// checked in that order, as Active Directory does.
 	ChangePassword(ctx context.Context, id GUID, oldPassword, newPassword string) error
 	// SetMustChangePassword sets or clears "user must change password at
 	// next logon" without changing the password.
 	SetMustChangePassword(ctx context.Context, id GUID, mustChange bool) error
+
+	// PasswordPolicy returns the domain's password policy: minimum length,
+	// complexity, history length, minimum and maximum age, lockout.
+	PasswordPolicy(ctx context.Context) (PasswordPolicy, error)
+	// UserPasswordPolicy returns the policy that applies to the user id:
+	// its resultant fine-grained policy (msDS-ResultantPSO) when one
+	// applies, with Source set to the policy's DN, else the domain's. A
+	// caller pre-checks a new password with it ([PasswordPolicy.CheckPassword],
+	// [PasswordPolicy.CheckMinAge] against the user's PasswordLastSet).
+	UserPasswordPolicy(ctx context.Context, id GUID) (PasswordPolicy, error)
 
 	// SetOnlineAccount writes the attribute where the user's online
 	// account is recorded; "" clears it.

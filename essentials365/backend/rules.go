@@ -120,23 +120,27 @@ func PasswordContainsName(pw, sam, displayName string) bool {
 const SAMForbidden = `"/\[]:;|=,+*?<>@`
 
 // CheckSAMAccountName applies Active Directory's sAMAccountName rules and
-// names the one that fails: "sam-required", "sam-length" (more than 20
-// characters) or "sam-characters" (a forbidden or control character, or a
-// trailing period).
+// names the one that fails: [ReasonSAMRequired], [ReasonSAMLength] (more
+// than 20 characters) or [ReasonSAMCharacters] (a forbidden character or a
+// trailing period); a control character gives [ReasonNameCharacters], as
+// [CheckName] does for every name.
 func CheckSAMAccountName(op, sam string) error {
+	if err := CheckName(op, sam, "a sAMAccountName", sam); err != nil {
+		return err
+	}
 	if strings.TrimSpace(sam) == "" {
-		return Invalid(op, sam, "sam-required", "a sAMAccountName is required")
+		return Invalid(op, sam, ReasonSAMRequired, "a sAMAccountName is required")
 	}
 	if n := utf8.RuneCountInString(sam); n > 20 {
-		return Invalid(op, sam, "sam-length", "a sAMAccountName has at most 20 characters, not %d", n)
+		return Invalid(op, sam, ReasonSAMLength, "a sAMAccountName has at most 20 characters, not %d", n)
 	}
 	for _, r := range sam {
-		if strings.ContainsRune(SAMForbidden, r) || r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return Invalid(op, sam, "sam-characters", "a sAMAccountName cannot hold %q", r)
+		if strings.ContainsRune(SAMForbidden, r) {
+			return Invalid(op, sam, ReasonSAMCharacters, "a sAMAccountName cannot hold %q", r)
 		}
 	}
 	if strings.HasSuffix(sam, ".") {
-		return Invalid(op, sam, "sam-characters", "a sAMAccountName cannot end with a period")
+		return Invalid(op, sam, ReasonSAMCharacters, "a sAMAccountName cannot end with a period")
 	}
 	return nil
 }

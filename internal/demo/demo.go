@@ -159,8 +159,14 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 	}
 
 	step("4. A new user with a new online account")
-	if _, err := c.svc.CreateUser(ctx, accounts.NewUser{SAMAccountName: c.name("gabriel"), GivenName: "Gabriel", Surname: "Roux", DisplayName: "Gabriel Roux" + c.suffix(),
-		Password: "Soleil-Levant-7", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK"}}}}); err != nil {
+	gabriel, err := c.svc.CreateUser(ctx, accounts.NewUser{SAMAccountName: c.name("gabriel"), GivenName: "Gabriel", Surname: "Roux", DisplayName: "Gabriel Roux" + c.suffix(),
+		Password: "Soleil-Levant-7", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK"}}}})
+	if err != nil {
+		return err
+	}
+	// The administrator asks for a new password at first logon, which also
+	// lets the user change it before the domain's minimum password age.
+	if err := c.dir.SetMustChangePassword(ctx, gabriel.UserID, true); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "  %s created with %s@contoso.com, same password on both\n", c.name("gabriel"), c.name("gabriel"))

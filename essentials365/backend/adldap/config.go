@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -96,16 +97,18 @@ type settings struct {
 	timeout   time.Duration
 	maxConns  int
 	log       *slog.Logger
+	// messages, when set (by tests), counts the requests sent over LDAPS.
+	messages *atomic.Int64
 }
 
 // encrypted reports whether connections are protected by TLS.
 func (s *settings) encrypted() bool { return s.useTLS || s.startTLS }
 
 func (c *Config) settings() (*settings, error) {
-	const op = "adldap: open"
+	const op = backend.OpDirectoryOpen
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Host == "" {
-		return nil, backend.Invalid(op, c.URL, "url", "the URL must look like ldaps://host[:port] or ldap://host[:port]")
+		return nil, backend.Invalid(op, c.URL, ReasonURL, "the URL must look like ldaps://host[:port] or ldap://host[:port]")
 	}
 	s := &settings{
 		user:     c.User,
@@ -125,7 +128,7 @@ func (c *Config) settings() (*settings, error) {
 			port = "636"
 		}
 		if c.StartTLS {
-			return nil, backend.Invalid(op, c.URL, "url", "StartTLS applies to ldap:// URLs only")
+			return nil, backend.Invalid(op, c.URL, ReasonURL, "StartTLS applies to ldap:// URLs only")
 		}
 	case "ldap":
 		s.startTLS = c.StartTLS
@@ -133,14 +136,14 @@ func (c *Config) settings() (*settings, error) {
 			port = "389"
 		}
 	default:
-		return nil, backend.Invalid(op, c.URL, "url", "the URL scheme must be ldaps or ldap")
+		return nil, backend.Invalid(op, c.URL, ReasonURL, "the URL scheme must be ldaps or ldap")
 	}
 	s.addr = joinHostPort(host, port)
 	if c.User == "" || c.Password == "" {
-		return nil, backend.Invalid(op, c.URL, "credentials", "User and Password are required")
+		return nil, backend.Invalid(op, c.URL, ReasonCredentials, "User and Password are required")
 	}
 	if !s.encrypted() && !c.AllowPlaintextBind {
-		return nil, backend.Invalid(op, c.URL, "plaintext-bind",
+		return nil, backend.Invalid(op, c.URL, ReasonPlaintextBind,
 			"refusing to send the password over plain LDAP: use ldaps://, StartTLS, or set AllowPlaintextBind")
 	}
 	if s.encrypted() {
@@ -156,7 +159,7 @@ func (c *Config) settings() (*settings, error) {
 				pool = pool.Clone()
 			}
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, backend.Invalid(op, c.CAFile, "ca-file", "no PEM certificate found in the CA file")
+				return nil, backend.Invalid(op, c.CAFile, ReasonCAFile, "no PEM certificate found in the CA file")
 			}
 		}
 		name := c.ServerName
@@ -174,11 +177,11 @@ func (c *Config) settings() (*settings, error) {
 		s.mapping = DefaultMappingAttribute
 	}
 	if !validAttributeName(s.mapping) {
-		return nil, backend.Invalid(op, s.mapping, "mapping-attribute", "not an LDAP attribute name")
+		return nil, backend.Invalid(op, s.mapping, ReasonMappingAttribute, "not an LDAP attribute name")
 	}
 	switch {
 	case c.PageSize < 0 || c.PageSize > 1<<20:
-		return nil, backend.Invalid(op, c.URL, "page-size", "PageSize must be between 1 and 1048576")
+		return nil, backend.Invalid(op, c.URL, ReasonPageSize, "PageSize must be between 1 and 1048576")
 	case c.PageSize == 0:
 		s.pageSize = DefaultPageSize
 	default:

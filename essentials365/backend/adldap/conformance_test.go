@@ -11,7 +11,10 @@ import (
 )
 
 // sambaHarness shares one driver over the test DC between the subtests.
-type sambaHarness struct{ d *adldap.Directory }
+type sambaHarness struct {
+	d   *adldap.Directory
+	cfg adldap.Config
+}
 
 func (h sambaHarness) MakeDirectory(context.Context, *testing.T) backend.Directory { return h.d }
 
@@ -25,14 +28,23 @@ func (h sambaHarness) Authenticate(ctx context.Context, who, password string) er
 	return h.d.Authenticate(ctx, who, password)
 }
 
+// ApplyPasswordPolicy gives the user a fine-grained password policy as an
+// administrator does: a password settings object applied to a new global
+// security group that holds the user. Both are deleted at cleanup.
+func (h sambaHarness) ApplyPasswordPolicy(ctx context.Context, t *testing.T, id backend.GUID, p backend.PasswordPolicy) string {
+	return applyPSO(ctx, t, h.cfg, h.d, id, p)
+}
+
 func TestConformance(t *testing.T) {
-	d := open(t, config(t))
-	backendtest.RunDirectoryTests(t, sambaHarness{d})
+	cfg := config(t)
+	d := open(t, cfg)
+	backendtest.RunDirectoryTests(t, sambaHarness{d, cfg})
 }
 
 // The account flows end to end: Samba for the directory, the memory tenant
 // for the cloud.
 func TestAccountFlowsOnSamba(t *testing.T) {
-	d := open(t, config(t))
-	accountstest.RunFlows(t, sambaHarness{d}, accountstest.MemoryTenant{})
+	cfg := config(t)
+	d := open(t, cfg)
+	accountstest.RunFlows(t, sambaHarness{d, cfg}, accountstest.MemoryTenant{})
 }

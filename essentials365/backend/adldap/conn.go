@@ -3,9 +3,11 @@ package adldap
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -23,12 +25,65 @@ type pool struct {
 	mu     sync.Mutex
 	idle   []*ldap.Conn
 	closed bool
+	// idleList holds the listing path's idle connections (listing.go).
+	idleList []*listConn
 }
 
 var errClosed = errors.New("adldap: directory closed")
 
 func newPool(s *settings) *pool {
 	return &pool{s: s, sem: make(chan struct{}, s.maxConns)}
+}
+
+// getList returns a bound connection of the listing path: an idle one
+// still open, or a new one. It takes a token of MaxConns.
+func (p *pool) getList(ctx context.Context) (*listConn, error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			<-p.sem
+			return nil, errClosed
+		}
+		var c *listConn
+		if n := len(p.idleList); n > 0 {
+			c = p.idleList[n-1]
+			p.idleList = p.idleList[:n-1]
+		}
+		p.mu.Unlock()
+		if c == nil {
+			break
+		}
+		if c.alive() {
+			return c, nil
+		}
+		p.s.log.Debug("adldap: dropping a closed listing connection")
+		_ = c.nc.Close()
+	}
+	c, err := dialList(ctx, p.s)
+	if err != nil {
+		<-p.sem
+		return nil, err
+	}
+	return c, nil
+}
+
+// putList returns c to the pool, or closes it when broken.
+func (p *pool) putList(c *listConn, broken bool) {
+	p.mu.Lock()
+	if broken || p.closed {
+		p.mu.Unlock()
+		c.close()
+	} else {
+		p.idleList = append(p.idleList, c)
+		p.mu.Unlock()
+	}
+	<-p.sem
 }
 
 // get returns a bound connection: an idle one still open, or a new one.
@@ -86,11 +141,14 @@ func (p *pool) put(c *ldap.Conn, broken bool) {
 
 func (p *pool) close() {
 	p.mu.Lock()
-	idle := p.idle
-	p.idle, p.closed = nil, true
+	idle, idleList := p.idle, p.idleList
+	p.idle, p.idleList, p.closed = nil, nil, true
 	p.mu.Unlock()
 	for _, c := range idle {
 		_ = c.Close()
+	}
+	for _, c := range idleList {
+		c.close()
 	}
 }
 
@@ -122,6 +180,9 @@ func dial(ctx context.Context, s *settings, user, password string) (*ldap.Conn, 
 			return nil, err
 		}
 		nc = tc
+		if s.messages != nil {
+			nc = countingConn{nc, s.messages}
+		}
 	}
 	c := ldap.NewConn(nc, s.useTLS)
 	c.Start()
@@ -129,8 +190,14 @@ func dial(ctx context.Context, s *settings, user, password string) (*ldap.Conn, 
 	stop := context.AfterFunc(dctx, func() { _ = c.Close() })
 	defer stop()
 	if s.startTLS {
-		if err := c.StartTLS(s.tlsConfig.Clone()); err != nil {
+		var verifyErr error
+		if err := c.StartTLS(startTLSConfig(s.tlsConfig, &verifyErr)); err != nil {
 			_ = c.Close()
+			if verifyErr != nil {
+				// go-ldap flattens the handshake error into text; return
+				// the certificate error itself, as over LDAPS.
+				return nil, verifyErr
+			}
 			return nil, err
 		}
 	}
@@ -161,4 +228,46 @@ func (d *Directory) do(ctx context.Context, op, key string, fn func(c *ldap.Conn
 	fired := !stop()
 	d.pool.put(c, fired || isConnError(err))
 	return classify(ctx, err, op, key)
+}
+
+// startTLSConfig returns a copy of base that verifies the server's
+// certificate itself, as crypto/tls would, and keeps the verification
+// error in *verifyErr: go-ldap's StartTLS reports a failed handshake as
+// text only, and the driver classifies a certificate failure as
+// FailedPrecondition ([ReasonTLSCertificate]) whatever the transport.
+func startTLSConfig(base *tls.Config, verifyErr *error) *tls.Config {
+	cfg := base.Clone()
+	if cfg.InsecureSkipVerify {
+		return cfg
+	}
+	cfg.InsecureSkipVerify = true //nolint:gosec // verified below, in VerifyConnection
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			*verifyErr = &tls.CertificateVerificationError{Err: errors.New("the server sent no certificate")}
+			return *verifyErr
+		}
+		opts := x509.VerifyOptions{Roots: base.RootCAs, DNSName: base.ServerName, Intermediates: x509.NewCertPool()}
+		for _, ic := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(ic)
+		}
+		if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+			*verifyErr = &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+			return *verifyErr
+		}
+		return nil
+	}
+	return cfg
+}
+
+// countingConn counts the writes on an LDAPS connection: go-ldap writes
+// each request in one call, so the count is the number of requests. Tests
+// set settings.messages to check how many requests an operation costs.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(b)
 }

@@ -3,10 +3,11 @@ package adldap
 import (
 	"context"
 	"errors"
-	"iter"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-ldap/ldap/v3"
@@ -54,15 +55,25 @@ type Directory struct {
 
 // Open connects to the domain controller, binds, and reads the naming
 // contexts. The connection pool is filled lazily afterwards.
+//
+// Config.BaseDN, when set, must be the naming context of a domain: the
+// Configuration and Schema partitions, application partitions (such as
+// DomainDnsZones), OUs and unknown DNs are refused with InvalidArgument
+// ([ReasonBaseDN]), since users live in the domain partition only.
 func Open(ctx context.Context, cfg Config) (*Directory, error) {
-	const op = "adldap: open"
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
+	return openSettings(ctx, s, cfg.URL)
+}
+
+func openSettings(ctx context.Context, s *settings, url string) (*Directory, error) {
+	const op = backend.OpDirectoryOpen
 	d := &Directory{s: s, pool: newPool(s), baseDN: s.baseDN}
 	var root *ldap.Entry
-	err = d.do(ctx, op, cfg.URL, func(c *ldap.Conn) error {
+	err := d.do(ctx, op, url, func(c *ldap.Conn) error {
+		var err error
 		root, err = readRootDSE(c)
 		return err
 	})
@@ -76,35 +87,67 @@ func Open(ctx context.Context, cfg Config) (*Directory, error) {
 	d.configDN = root.GetAttributeValue("configurationNamingContext")
 	if d.baseDN == "" || d.configDN == "" {
 		d.pool.close()
-		return nil, backend.Errorf(backend.FailedPrecondition, op, cfg.URL, "the server has no default or configuration naming context: not Active Directory")
+		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: url, Reason: ReasonNotActiveDirectory,
+			Msg: "the server has no default or configuration naming context: not Active Directory"}
+	}
+	err = d.do(ctx, op, url, func(c *ldap.Conn) error { return d.readDomain(c, root) })
+	if err != nil {
+		d.pool.close()
+		return nil, err
 	}
 	d.usersDN = s.usersDN
 	if d.usersDN == "" {
 		d.usersDN = "CN=Users," + d.baseDN
 	}
-	err = d.do(ctx, op, cfg.URL, func(c *ldap.Conn) error {
-		res, err := c.Search(ldap.NewSearchRequest("CN=Partitions,"+d.configDN,
-			ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0, false,
-			"(&(objectClass=crossRef)(nCName="+escapeFilter(d.baseDN)+"))",
-			[]string{"dnsRoot", "nETBIOSName"}, nil))
-		if err != nil {
-			return err
-		}
-		if len(res.Entries) == 0 {
-			return backend.Errorf(backend.FailedPrecondition, op, d.baseDN, "no crossRef names this domain")
-		}
-		d.dnsName = res.Entries[0].GetAttributeValue("dnsRoot")
-		d.netbiosName = res.Entries[0].GetAttributeValue("nETBIOSName")
-		return nil
-	})
-	if err != nil {
-		d.pool.close()
-		return nil, err
-	}
 	d.attrs = []string{"objectGUID", "sAMAccountName", "userPrincipalName", "displayName",
 		"givenName", "sn", "mail", "userAccountControl", "pwdLastSet", s.mapping}
 	s.log.Debug("adldap: opened", "base", d.baseDN, "domain", d.dnsName)
 	return d, nil
+}
+
+// crossRef systemFlags bits (MS-ADTS 2.2.14).
+const (
+	crNTDSNC     = 0x1 // the naming context is in this forest
+	crNTDSDomain = 0x2 // ... and is a domain
+)
+
+// readDomain checks that d.baseDN is a domain's naming context, by its
+// crossRef in CN=Partitions, and reads the domain's names from it.
+func (d *Directory) readDomain(c *ldap.Conn, root *ldap.Entry) error {
+	const op = backend.OpDirectoryOpen
+	res, err := c.Search(ldap.NewSearchRequest("CN=Partitions,"+d.configDN,
+		ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0, false,
+		"(&(objectClass=crossRef)(nCName="+escapeFilter(d.baseDN)+"))",
+		[]string{"dnsRoot", "nETBIOSName", "systemFlags", "nCName"}, nil))
+	if err != nil {
+		return err
+	}
+	what := ""
+	switch {
+	case strings.EqualFold(d.baseDN, d.configDN):
+		what = "the Configuration partition"
+	case strings.EqualFold(d.baseDN, root.GetAttributeValue("schemaNamingContext")):
+		what = "the Schema partition"
+	case len(res.Entries) == 0:
+		what = "not the naming context of a partition (an OU, a container or a mistyped DN)"
+	default:
+		flags, _ := strconv.ParseInt(res.Entries[0].GetAttributeValue("systemFlags"), 10, 64)
+		if flags&crNTDSNC == 0 || flags&crNTDSDomain == 0 {
+			what = "an application partition, not a domain"
+		}
+	}
+	if what != "" {
+		return backend.Invalid(op, d.baseDN, ReasonBaseDN,
+			"the base DN is %s: set BaseDN to the domain's naming context (%s), or leave it empty to use it",
+			what, root.GetAttributeValue("defaultNamingContext"))
+	}
+	d.dnsName = res.Entries[0].GetAttributeValue("dnsRoot")
+	d.netbiosName = res.Entries[0].GetAttributeValue("nETBIOSName")
+	// Keep the server's spelling of the DN.
+	if nc := res.Entries[0].GetAttributeValue("nCName"); nc != "" {
+		d.baseDN = nc
+	}
+	return nil
 }
 
 // Close closes the pooled connections. Calls after Close fail with
@@ -124,7 +167,7 @@ func (d *Directory) MappingAttribute() string { return d.s.mapping }
 func readRootDSE(c *ldap.Conn) (*ldap.Entry, error) {
 	res, err := c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases,
 		0, 0, false, "(objectClass=*)", []string{
-			"defaultNamingContext", "configurationNamingContext", "dsServiceName",
+			"defaultNamingContext", "configurationNamingContext", "schemaNamingContext", "dsServiceName",
 			"domainFunctionality", "supportedCapabilities", "highestCommittedUSN",
 		}, nil))
 	if err != nil {
@@ -147,7 +190,7 @@ const (
 // controllers from the nTDSDSA objects under CN=Sites that hold this
 // domain's naming context.
 func (d *Directory) Info(ctx context.Context) (backend.DomainInfo, error) {
-	const op = "directory: info"
+	const op = backend.OpDirectoryInfo
 	info := backend.DomainInfo{DNSName: d.dnsName, NetBIOSName: d.netbiosName, BaseDN: d.baseDN}
 	err := d.do(ctx, op, "", func(c *ldap.Conn) error {
 		root, err := readRootDSE(c)
@@ -184,27 +227,52 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// userAttrs holds the attributes of a user entry the driver reads.
+type userAttrs struct {
+	guid                                 []byte
+	dn, sam, upn, displayName, givenName string
+	surname, mail, online                string
+	uac, pwdLastSet                      int64
+	deleted                              bool // a tombstone (isDeleted)
+}
+
 // toUser converts a search entry.
 func (d *Directory) toUser(e *ldap.Entry) (backend.DirectoryUser, error) {
-	var u backend.DirectoryUser
-	raw := e.GetRawAttributeValue("objectGUID")
-	if len(raw) != len(u.ID) {
-		return u, backend.Errorf(backend.Unknown, "directory: read user", e.DN, "objectGUID has %d bytes, want 16", len(raw))
-	}
-	copy(u.ID[:], raw)
-	u.DN = e.DN
-	u.SAMAccountName = e.GetAttributeValue("sAMAccountName")
-	u.UserPrincipalName = e.GetAttributeValue("userPrincipalName")
-	u.DisplayName = e.GetAttributeValue("displayName")
-	u.GivenName = e.GetAttributeValue("givenName")
-	u.Surname = e.GetAttributeValue("sn")
-	u.Mail = e.GetAttributeValue("mail")
-	u.OnlineAccount = e.GetAttributeValue(d.s.mapping)
 	uac, _ := strconv.ParseInt(e.GetAttributeValue("userAccountControl"), 10, 64)
-	u.Enabled = uac&uacAccountDisable == 0
 	pls, _ := strconv.ParseInt(e.GetAttributeValue("pwdLastSet"), 10, 64)
-	u.MustChangePassword = pls == 0
-	u.PasswordLastSet = fileTime(pls)
+	return userAttrs{
+		guid:        e.GetRawAttributeValue("objectGUID"),
+		dn:          e.DN,
+		sam:         e.GetAttributeValue("sAMAccountName"),
+		upn:         e.GetAttributeValue("userPrincipalName"),
+		displayName: e.GetAttributeValue("displayName"),
+		givenName:   e.GetAttributeValue("givenName"),
+		surname:     e.GetAttributeValue("sn"),
+		mail:        e.GetAttributeValue("mail"),
+		online:      e.GetAttributeValue(d.s.mapping),
+		uac:         uac,
+		pwdLastSet:  pls,
+	}.user()
+}
+
+// user builds the DirectoryUser.
+func (a userAttrs) user() (backend.DirectoryUser, error) {
+	var u backend.DirectoryUser
+	if len(a.guid) != len(u.ID) {
+		return u, backend.Errorf(backend.Unknown, opReadUser, a.dn, "objectGUID has %d bytes, want 16", len(a.guid))
+	}
+	copy(u.ID[:], a.guid)
+	u.DN = a.dn
+	u.SAMAccountName = a.sam
+	u.UserPrincipalName = a.upn
+	u.DisplayName = a.displayName
+	u.GivenName = a.givenName
+	u.Surname = a.surname
+	u.Mail = a.mail
+	u.OnlineAccount = a.online
+	u.Enabled = a.uac&uacAccountDisable == 0
+	u.MustChangePassword = a.pwdLastSet == 0
+	u.PasswordLastSet = fileTime(a.pwdLastSet)
 	return u, nil
 }
 
@@ -250,12 +318,15 @@ func (d *Directory) searchOne(c *ldap.Conn, op, key, filter string) (*ldap.Entry
 
 // GetUser returns the user account with that objectGUID.
 func (d *Directory) GetUser(ctx context.Context, id backend.GUID) (backend.DirectoryUser, error) {
-	return d.findUser(ctx, "directory: get user", id.String(), guidFilter(id))
+	return d.findUser(ctx, backend.OpDirectoryGetUser, id.String(), guidFilter(id))
 }
 
 // GetUserBySAMAccountName finds a user account by sAMAccountName.
 func (d *Directory) GetUserBySAMAccountName(ctx context.Context, sam string) (backend.DirectoryUser, error) {
-	const op = "directory: get user by sAMAccountName"
+	const op = backend.OpDirectoryGetUserBySAM
+	if err := backend.CheckName(op, sam, "a sAMAccountName", sam); err != nil {
+		return backend.DirectoryUser{}, err
+	}
 	if sam == "" {
 		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, sam, "no such user")
 	}
@@ -264,75 +335,14 @@ func (d *Directory) GetUserBySAMAccountName(ctx context.Context, sam string) (ba
 
 // GetUserByUPN finds a user account by userPrincipalName.
 func (d *Directory) GetUserByUPN(ctx context.Context, upn string) (backend.DirectoryUser, error) {
-	const op = "directory: get user by UPN"
+	const op = backend.OpDirectoryGetUserByUPN
+	if err := backend.CheckName(op, upn, "a userPrincipalName", upn); err != nil {
+		return backend.DirectoryUser{}, err
+	}
 	if upn == "" {
 		return backend.DirectoryUser{}, backend.Errorf(backend.NotFound, op, upn, "no such user")
 	}
 	return d.findUser(ctx, op, upn, "(userPrincipalName="+escapeFilter(upn)+")")
-}
-
-// ListUsers streams the domain's user accounts (sAMAccountType
-// SAM_NORMAL_USER_ACCOUNT) except critical system objects (Administrator,
-// Guest, krbtgt), a page at a time with the simple paged results control.
-// One pooled connection is held while iterating.
-func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUser, error] {
-	const op = "directory: list users"
-	return func(yield func(backend.DirectoryUser, error) bool) {
-		stopped := false
-		err := d.do(ctx, op, "", func(c *ldap.Conn) error {
-			return d.searchPaged(c, d.baseDN, listFilter, d.attrs, nil, func(e *ldap.Entry) (bool, error) {
-				u, err := d.toUser(e)
-				if err != nil {
-					return false, err
-				}
-				if !yield(u, nil) {
-					stopped = true
-					return false, nil
-				}
-				return true, nil
-			})
-		})
-		if err != nil && !stopped {
-			yield(backend.DirectoryUser{}, err)
-		}
-	}
-}
-
-// searchPaged runs a paged subtree search under base and calls each for
-// every entry until it returns false. Stopping early abandons the paged
-// search on the server.
-func (d *Directory) searchPaged(c *ldap.Conn, base, filter string, attrs []string, controls []ldap.Control,
-	each func(*ldap.Entry) (bool, error)) error {
-	paging := ldap.NewControlPaging(d.s.pageSize)
-	for {
-		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			filter, attrs, append(append([]ldap.Control(nil), controls...), paging))
-		res, err := c.Search(req)
-		if err != nil {
-			return err
-		}
-		var cookie []byte
-		if ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
-			cookie = ctrl.Cookie
-		}
-		for _, e := range res.Entries {
-			more, err := each(e)
-			if err != nil || !more {
-				if len(cookie) > 0 {
-					// Tell the server to drop the paged search (size 0).
-					paging.PagingSize = 0
-					paging.SetCookie(cookie)
-					req.Controls = append(append([]ldap.Control(nil), controls...), paging)
-					_, _ = c.Search(req)
-				}
-				return err
-			}
-		}
-		if len(cookie) == 0 {
-			return nil
-		}
-		paging.SetCookie(cookie)
-	}
 }
 
 // checkNewUser applies the rules AD enforces on a new user's names before
@@ -342,14 +352,25 @@ func checkNewUser(op string, u backend.NewDirectoryUser) error {
 	if err := backend.CheckSAMAccountName(op, sam); err != nil {
 		return err
 	}
+	for _, f := range []struct{ what, v string }{
+		{"a userPrincipalName", u.UserPrincipalName},
+		{"the display name", u.DisplayName},
+		{"the given name", u.GivenName},
+		{"the surname", u.Surname},
+		{"the online account value", u.OnlineAccount},
+	} {
+		if err := backend.CheckName(op, sam, f.what, f.v); err != nil {
+			return err
+		}
+	}
 	if upn := u.UserPrincipalName; upn != "" {
 		local, suffix, ok := strings.Cut(upn, "@")
 		if !ok || local == "" || suffix == "" || strings.Contains(suffix, "@") {
-			return backend.Invalid(op, upn, "upn-syntax", "a userPrincipalName reads name@suffix")
+			return backend.Invalid(op, upn, backend.ReasonUPNSyntax, "a userPrincipalName reads name@suffix")
 		}
 		for _, r := range upn {
-			if r <= 0x20 || r == 0x7f || r == utf8.RuneError {
-				return backend.Invalid(op, upn, "upn-characters", "a userPrincipalName cannot hold %q", r)
+			if unicode.IsSpace(r) {
+				return backend.Invalid(op, upn, backend.ReasonUPNCharacters, "a userPrincipalName cannot hold %q", r)
 			}
 		}
 	}
@@ -357,20 +378,25 @@ func checkNewUser(op string, u backend.NewDirectoryUser) error {
 	if cn == "" {
 		cn = sam
 	}
-	if utf8.RuneCountInString(cn) > 64 {
-		return backend.Invalid(op, sam, "cn-length", "the common name (display name) is longer than 64 characters")
+	if utf8.RuneCountInString(cn) > backend.MaxCN {
+		return backend.Invalid(op, sam, backend.ReasonCNLength, "the common name (display name) is longer than %d characters", backend.MaxCN)
 	}
 	return nil
 }
+
+// opReadUser is the Op of an entry the driver cannot decode.
+const opReadUser = "directory: read user"
 
 // CreateUser adds the user in UsersDN, named (CN) after its display name or
 // else its sAMAccountName, with its password (the quoted UTF-16LE
 // unicodePwd, so over TLS only), userAccountControl NORMAL_ACCOUNT (plus
 // ACCOUNTDISABLE when u.Disabled) and pwdLastSet 0 when the password must
-// change. The sAMAccountName and UPN are checked to be free first; AD
-// itself refuses a duplicate CN in the container (AlreadyExists).
+// change. The sAMAccountName and UPN are checked to be free first. When
+// another object of UsersDN has the CN, the user is named as
+// [backend.UniqueCN] says ("Jean Martin (jmartin2)"); the returned DN
+// shows the name used.
 func (d *Directory) CreateUser(ctx context.Context, u backend.NewDirectoryUser) (backend.DirectoryUser, error) {
-	const op = "directory: create user"
+	const op = backend.OpDirectoryCreateUser
 	key := u.SAMAccountName
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.DirectoryUser{}, err
@@ -385,12 +411,68 @@ func (d *Directory) CreateUser(ctx context.Context, u backend.NewDirectoryUser) 
 	if cn == "" {
 		cn = u.SAMAccountName
 	}
-	dn := "CN=" + escapeRDNValue(cn) + "," + d.usersDN
+	var out backend.DirectoryUser
+	err := d.do(ctx, op, key, func(c *ldap.Conn) error {
+		if err := d.checkFree(c, op, u); err != nil {
+			return err
+		}
+		err := c.Add(d.addRequest(cn, u))
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
+			// The sAMAccountName and UPN are free: the CN is taken.
+			alt := backend.UniqueCN(cn, u.SAMAccountName)
+			d.s.log.Debug("adldap: common name taken, using another", "cn", cn, "instead", alt)
+			if err = c.Add(d.addRequest(alt, u)); ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
+				return &backend.Error{Kind: backend.AlreadyExists, Op: op, Key: key, Err: err,
+					Msg: fmt.Sprintf("objects named %q and %q exist in %s", cn, alt, d.usersDN)}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		e, err := d.searchOne(c, op, key, "(&"+samNormalUser+"(sAMAccountName="+escapeFilter(u.SAMAccountName)+"))")
+		if err != nil {
+			return err
+		}
+		out, err = d.toUser(e)
+		return err
+	})
+	if err != nil {
+		return backend.DirectoryUser{}, d.passwordError(err, u.Password, u.SAMAccountName, u.DisplayName)
+	}
+	d.s.log.Debug("adldap: user created", "sam", u.SAMAccountName, "dn", out.DN)
+	return out, nil
+}
+
+// checkFree refuses a new user whose sAMAccountName or UPN is taken in the
+// domain (compared case-insensitively, as AD does).
+func (d *Directory) checkFree(c *ldap.Conn, op string, u backend.NewDirectoryUser) error {
+	key := u.SAMAccountName
+	filter := "(sAMAccountName=" + escapeFilter(u.SAMAccountName) + ")"
+	if u.UserPrincipalName != "" {
+		filter = "(|" + filter + "(userPrincipalName=" + escapeFilter(u.UserPrincipalName) + "))"
+	}
+	res, err := c.Search(ldap.NewSearchRequest(d.baseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		1, 0, false, filter, []string{"sAMAccountName", "userPrincipalName"}, nil))
+	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+		return err
+	}
+	if res == nil || len(res.Entries) == 0 {
+		return nil
+	}
+	taken := res.Entries[0]
+	if strings.EqualFold(taken.GetAttributeValue("sAMAccountName"), u.SAMAccountName) {
+		return backend.Errorf(backend.AlreadyExists, op, key, "the sAMAccountName is taken by %s", taken.DN)
+	}
+	return backend.Errorf(backend.AlreadyExists, op, key, "the userPrincipalName %q is taken by %s", u.UserPrincipalName, taken.DN)
+}
+
+// addRequest builds the add of user u named cn in UsersDN.
+func (d *Directory) addRequest(cn string, u backend.NewDirectoryUser) *ldap.AddRequest {
 	uac := uacNormalAccount
 	if u.Disabled {
 		uac |= uacAccountDisable
 	}
-	req := ldap.NewAddRequest(dn, nil)
+	req := ldap.NewAddRequest("CN="+escapeRDNValue(cn)+","+d.usersDN, nil)
 	req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
 	req.Attribute("sAMAccountName", []string{u.SAMAccountName})
 	for _, a := range []struct{ name, value string }{
@@ -409,41 +491,7 @@ func (d *Directory) CreateUser(ctx context.Context, u backend.NewDirectoryUser) 
 	if u.MustChangePassword {
 		req.Attribute("pwdLastSet", []string{"0"})
 	}
-	var out backend.DirectoryUser
-	err := d.do(ctx, op, key, func(c *ldap.Conn) error {
-		// sAMAccountName and UPN must be unique in the domain; check both
-		// (case-insensitively, as AD compares them) before adding.
-		filter := "(sAMAccountName=" + escapeFilter(u.SAMAccountName) + ")"
-		if u.UserPrincipalName != "" {
-			filter = "(|" + filter + "(userPrincipalName=" + escapeFilter(u.UserPrincipalName) + "))"
-		}
-		res, err := c.Search(ldap.NewSearchRequest(d.baseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-			1, 0, false, filter, []string{"sAMAccountName", "userPrincipalName"}, nil))
-		if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
-			return err
-		}
-		if res != nil && len(res.Entries) > 0 {
-			taken := res.Entries[0]
-			if strings.EqualFold(taken.GetAttributeValue("sAMAccountName"), u.SAMAccountName) {
-				return backend.Errorf(backend.AlreadyExists, op, key, "the sAMAccountName is taken by %s", taken.DN)
-			}
-			return backend.Errorf(backend.AlreadyExists, op, key, "the userPrincipalName %q is taken by %s", u.UserPrincipalName, taken.DN)
-		}
-		if err := c.Add(req); err != nil {
-			return err
-		}
-		e, err := d.searchOne(c, op, key, "(&"+samNormalUser+"(sAMAccountName="+escapeFilter(u.SAMAccountName)+"))")
-		if err != nil {
-			return err
-		}
-		out, err = d.toUser(e)
-		return err
-	})
-	if err != nil {
-		return backend.DirectoryUser{}, d.passwordError(err, u.Password, u.SAMAccountName, u.DisplayName)
-	}
-	d.s.log.Debug("adldap: user created", "sam", u.SAMAccountName, "dn", out.DN)
-	return out, nil
+	return req
 }
 
 // needTLS refuses a password write on a connection without TLS.
@@ -481,10 +529,10 @@ func (d *Directory) modifyUser(ctx context.Context, op string, id backend.GUID,
 // SetEnabled flips the ACCOUNTDISABLE bit of userAccountControl, keeping
 // the other bits. Nothing is written when the bit already has that value.
 func (d *Directory) SetEnabled(ctx context.Context, id backend.GUID, enabled bool) error {
-	return d.modifyUser(ctx, "directory: set enabled", id, func(u backend.DirectoryUser, e *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
+	return d.modifyUser(ctx, backend.OpDirectorySetEnabled, id, func(u backend.DirectoryUser, e *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
 		uac, err := strconv.ParseInt(e.GetAttributeValue("userAccountControl"), 10, 64)
 		if err != nil {
-			return false, backend.Errorf(backend.Unknown, "directory: set enabled", id.String(), "unreadable userAccountControl %q", e.GetAttributeValue("userAccountControl"))
+			return false, backend.Errorf(backend.Unknown, backend.OpDirectorySetEnabled, id.String(), "unreadable userAccountControl %q", e.GetAttributeValue("userAccountControl"))
 		}
 		next := uac &^ uacAccountDisable
 		if !enabled {
@@ -501,7 +549,7 @@ func (d *Directory) SetEnabled(ctx context.Context, id backend.GUID, enabled boo
 // DeleteUser deletes the account; AD keeps a tombstone, which Changes
 // reports.
 func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) error {
-	const op = "directory: delete user"
+	const op = backend.OpDirectoryDeleteUser
 	key := id.String()
 	return d.do(ctx, op, key, func(c *ldap.Conn) error {
 		e, err := d.searchOne(c, op, key, "(&"+samNormalUser+guidFilter(id)+")")
@@ -514,7 +562,11 @@ func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) error {
 
 // SetOnlineAccount replaces the mapping attribute, or deletes it for "".
 func (d *Directory) SetOnlineAccount(ctx context.Context, id backend.GUID, value string) error {
-	return d.modifyUser(ctx, "directory: set online account", id, func(u backend.DirectoryUser, _ *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
+	const op = backend.OpDirectorySetOnlineAccount
+	if err := backend.CheckName(op, id.String(), "the online account value", value); err != nil {
+		return err
+	}
+	return d.modifyUser(ctx, op, id, func(u backend.DirectoryUser, _ *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
 		if u.OnlineAccount == value {
 			return false, nil
 		}
@@ -535,10 +587,4 @@ func guidFromBytes(b []byte) (backend.GUID, bool) {
 	}
 	copy(g[:], b)
 	return g, true
-}
-
-// usnOf reads uSNChanged.
-func usnOf(e *ldap.Entry) uint64 {
-	n, _ := strconv.ParseUint(e.GetAttributeValue("uSNChanged"), 10, 64)
-	return n
 }

@@ -19,14 +19,36 @@
 // dns-<host> account, as Entra Connect does; the GetUser methods find any
 // user account, those included. New users are created in Config.UsersDN
 // (default CN=Users), named after their display name (else their
-// sAMAccountName). The online account is recorded in
-// Config.MappingAttribute (default msDS-cloudExtensionAttribute1). Every
-// DN and filter value is escaped (RFC 4514, RFC 4515).
+// sAMAccountName); when another object of the container has that name,
+// the user is named "<display name> (<sAMAccountName>)"
+// ([backend.UniqueCN]) and the returned DN shows it. The online account is
+// recorded in Config.MappingAttribute (default
+// msDS-cloudExtensionAttribute1). Every DN and filter value is escaped
+// (RFC 4514, RFC 4515), and every name and lookup holding a control
+// character is refused before any I/O ([backend.CheckName]): a domain
+// controller would cut the value at a NUL and find another user.
+//
+// Config.BaseDN must be the domain's naming context: Open refuses the
+// Configuration and Schema partitions, application partitions, containers
+// and unknown DNs ([ReasonBaseDN]).
+//
+// # Password policy
+//
+// [Directory.PasswordPolicy] reads the domain's policy from the domain
+// object; [Directory.UserPasswordPolicy] reads the user's
+// msDS-ResultantPSO and the password settings object it names (a
+// fine-grained policy), else the domain's. A user's change refused under
+// the minimum password age (1 day by default) names when the change
+// becomes possible; an administrator's reset, or "must change at next
+// logon", is not subject to it.
 //
 // Changes follows uSNChanged against the server's highestCommittedUSN and
-// reads deleted users with the show-deleted control. USNs belong to one
+// reads deleted users with the show-deleted control, in the same search:
+// on a connection already used, a run costs the rootDSE and one search.
+// A long run (an empty watermark on a large domain) comes in parts of a
+// few pages each (More set), so it is never held in memory at once. USNs belong to one
 // domain controller: point the driver at one DC; a watermark from another
-// DC is refused (FailedPrecondition, rule "watermark-stale").
+// DC is refused (FailedPrecondition, [backend.ReasonWatermarkStale]).
 //
 // # TLS
 //
@@ -35,13 +57,18 @@
 // and even then password writes are refused (FailedPrecondition, rule
 // "tls-required"), since AD accepts unicodePwd over an encrypted connection
 // only. The server certificate is verified against Config.CA and
-// Config.CAFile, or the system roots. Config.InsecureSkipVerify turns
+// Config.CAFile, or the system roots; a certificate that fails is
+// FailedPrecondition with [ReasonTLSCertificate] over LDAPS and StartTLS
+// alike (never retried). Config.InsecureSkipVerify turns
 // verification off; it is an escape hatch for laboratories, never a
 // default.
 //
 // # Errors
 //
-// Errors are *backend.Error values. LDAP result codes map to kinds: 32
+// Errors are *backend.Error values whose Op is the contract's wording
+// (backend.OpDirectoryXxx, the memory directory's too) and whose Reason is
+// a backend.ReasonXxx constant, or one of this package's ReasonXxx for
+// what only this driver decides. LDAP result codes map to kinds: 32
 // NotFound; 68 AlreadyExists; 19 and 53 naming a password rule
 // InvalidArgument with the rule as Reason ("password-length",
 // "password-complexity", "password-contains-name", "password-history",
@@ -69,7 +96,12 @@
 // up to Config.MaxConns bound connections, each used by one call at a time;
 // a call waits for a free connection. Every call is bounded by its context
 // and Config.Timeout: when the context is done during a call, the call's
-// connection is closed, which aborts the request. ListUsers holds one
-// connection while the caller iterates. [Directory.Authenticate] binds on a
+// connection is closed, which aborts the request. ListUsers and Changes
+// run on connections of their own (counted in MaxConns, kept between
+// calls, checked before reuse) that read entries with a small built-in
+// decoder (about one allocation per user, against some 300 through
+// go-ldap), so that a listing costs less client CPU than OpenLDAP's
+// ldapsearch (BenchmarkEnumerate); ListUsers holds its connection while
+// the caller iterates. [Directory.Authenticate] binds on a
 // connection of its own.
 package adldap

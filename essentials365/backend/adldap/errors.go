@@ -14,25 +14,45 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
-// Reasons this driver reports in backend.Error.Reason, beyond the password
-// rules it shares with the memory directory.
+// Reasons of this driver's own; the rules it shares with every directory
+// driver (password rules, logon refusals, name rules, watermarks) are the
+// backend.ReasonXxx constants.
 const (
-	ReasonInvalidCredentials = "invalid-credentials"
-	ReasonAccountDisabled    = "account-disabled"
-	ReasonPasswordMustChange = "password-must-change"
-	ReasonPasswordExpired    = "password-expired"
-	ReasonAccountExpired     = "account-expired"
-	ReasonAccountLocked      = "account-locked"
-	ReasonLogonRestricted    = "logon-restricted"
-	ReasonTLSRequired        = "tls-required"
-	ReasonTLSCertificate     = "tls-certificate"
-
-	ReasonPasswordLength     = "password-length"
-	ReasonPasswordComplexity = "password-complexity"
-	ReasonPasswordHistory    = "password-history"
-	ReasonPasswordMinAge     = "password-min-age"
-	ReasonPasswordPolicy     = "password-policy"
-	ReasonOldPassword        = "old-password"
+	// ReasonTLSRequired (FailedPrecondition): the server or the driver
+	// refuses a bind or a password write without TLS (LDAP results 8 and
+	// 13, or a password write on a plain connection).
+	ReasonTLSRequired backend.Reason = "tls-required"
+	// ReasonTLSCertificate (FailedPrecondition): the server's certificate
+	// is not trusted or does not name the server, over LDAPS and StartTLS
+	// alike; set Config.CA, Config.CAFile or Config.ServerName.
+	ReasonTLSCertificate backend.Reason = "tls-certificate"
+	// ReasonConstraint (InvalidArgument): the server refused a value under
+	// a constraint that is not a password rule (LDAP result 19).
+	ReasonConstraint backend.Reason = "constraint"
+	// ReasonURL (InvalidArgument): Config.URL is not ldaps:// or ldap://
+	// with a host.
+	ReasonURL backend.Reason = "url"
+	// ReasonCredentials (InvalidArgument): Config.User or Config.Password
+	// is empty.
+	ReasonCredentials backend.Reason = "credentials"
+	// ReasonPlaintextBind (InvalidArgument): an ldap:// URL without
+	// StartTLS or AllowPlaintextBind.
+	ReasonPlaintextBind backend.Reason = "plaintext-bind"
+	// ReasonCAFile (InvalidArgument): Config.CAFile holds no PEM
+	// certificate.
+	ReasonCAFile backend.Reason = "ca-file"
+	// ReasonMappingAttribute (InvalidArgument): Config.MappingAttribute is
+	// not an LDAP attribute name.
+	ReasonMappingAttribute backend.Reason = "mapping-attribute"
+	// ReasonPageSize (InvalidArgument): Config.PageSize is out of range.
+	ReasonPageSize backend.Reason = "page-size"
+	// ReasonBaseDN (InvalidArgument): Config.BaseDN is not the naming
+	// context of a domain (the Configuration or Schema partition, an
+	// application partition such as DomainDnsZones, an OU, or unknown).
+	ReasonBaseDN backend.Reason = "base-dn"
+	// ReasonNotActiveDirectory (FailedPrecondition): the server has no
+	// default or configuration naming context.
+	ReasonNotActiveDirectory backend.Reason = "not-active-directory"
 )
 
 // bindDataCode finds the Windows error of a failed bind in the server's
@@ -40,28 +60,28 @@ const (
 var bindDataCode = regexp.MustCompile(`(?i)\bdata ([0-9a-f]{1,8})\b`)
 
 // bindReasons maps the data sub-codes of result 49 to reasons.
-var bindReasons = map[string]string{
-	"525": ReasonInvalidCredentials, // no such user: reported like a wrong password
-	"52e": ReasonInvalidCredentials,
-	"530": ReasonLogonRestricted, // outside logon hours
-	"531": ReasonLogonRestricted, // workstation not allowed
-	"532": ReasonPasswordExpired,
-	"533": ReasonAccountDisabled,
-	"701": ReasonAccountExpired,
-	"773": ReasonPasswordMustChange,
-	"775": ReasonAccountLocked,
+var bindReasons = map[string]backend.Reason{
+	"525": backend.ReasonInvalidCredentials, // no such user: reported like a wrong password
+	"52e": backend.ReasonInvalidCredentials,
+	"530": backend.ReasonLogonRestricted, // outside logon hours
+	"531": backend.ReasonLogonRestricted, // workstation not allowed
+	"532": backend.ReasonPasswordExpired,
+	"533": backend.ReasonAccountDisabled,
+	"701": backend.ReasonAccountExpired,
+	"773": backend.ReasonPasswordMustChange,
+	"775": backend.ReasonAccountLocked,
 }
 
 // bindReason decodes the reason of an invalid-credentials (49) error.
-func bindReason(msg string) string {
+func bindReason(msg string) backend.Reason {
 	m := bindDataCode.FindStringSubmatch(msg)
 	if m == nil {
-		return ReasonInvalidCredentials
+		return backend.ReasonInvalidCredentials
 	}
 	if r, ok := bindReasons[strings.ToLower(strings.TrimLeft(m[1], "0"))]; ok {
 		return r
 	}
-	return ReasonInvalidCredentials
+	return backend.ReasonInvalidCredentials
 }
 
 // passwordReason recognizes a password-policy rejection in the server's
@@ -73,24 +93,24 @@ func bindReason(msg string) string {
 // specified doesn't match"). Windows only gives the Win32 code: 0000052D
 // (ERROR_PASSWORD_RESTRICTION, any policy rule) or 00000056
 // (ERROR_INVALID_PASSWORD, wrong old password).
-func passwordReason(msg string) string {
+func passwordReason(msg string) backend.Reason {
 	m := strings.ToLower(msg)
 	pw := strings.Contains(m, "password")
 	switch {
 	case strings.Contains(m, "old password"):
-		return ReasonOldPassword
+		return backend.ReasonOldPassword
 	case pw && (strings.Contains(m, "too short") || strings.Contains(m, "too long")):
-		return ReasonPasswordLength
+		return backend.ReasonPasswordLength
 	case pw && strings.Contains(m, "complexity"):
-		return ReasonPasswordComplexity
+		return backend.ReasonPasswordComplexity
 	case pw && (strings.Contains(m, "history") || strings.Contains(m, "already used")):
-		return ReasonPasswordHistory
+		return backend.ReasonPasswordHistory
 	case pw && strings.Contains(m, "too young"):
-		return ReasonPasswordMinAge
+		return backend.ReasonPasswordMinAge
 	case strings.HasPrefix(m, "00000056"):
-		return ReasonOldPassword
+		return backend.ReasonOldPassword
 	case strings.HasPrefix(m, "0000052d"), strings.Contains(m, "check_password_restrictions"):
-		return ReasonPasswordPolicy
+		return backend.ReasonPasswordPolicy
 	}
 	return ""
 }
@@ -136,16 +156,16 @@ func classify(ctx context.Context, err error, op, key string) error {
 		e.Kind = backend.AlreadyExists
 	case ldap.LDAPResultConstraintViolation, ldap.LDAPResultUnwillingToPerform:
 		if r := passwordReason(msg); r != "" {
-			e.Kind, e.Reason = backend.InvalidArgument, backend.Reason(r)
+			e.Kind, e.Reason = backend.InvalidArgument, r
 		} else if le.ResultCode == ldap.LDAPResultConstraintViolation {
-			e.Kind, e.Reason = backend.InvalidArgument, "constraint"
+			e.Kind, e.Reason = backend.InvalidArgument, ReasonConstraint
 		} else {
 			e.Kind = backend.FailedPrecondition
 		}
 	case ldap.LDAPResultInsufficientAccessRights:
 		e.Kind = backend.PermissionDenied
 	case ldap.LDAPResultInvalidCredentials:
-		e.Kind, e.Reason = backend.PermissionDenied, backend.Reason(bindReason(msg))
+		e.Kind, e.Reason = backend.PermissionDenied, bindReason(msg)
 	case ldap.LDAPResultStrongAuthRequired, ldap.LDAPResultConfidentialityRequired:
 		e.Kind, e.Reason = backend.FailedPrecondition, ReasonTLSRequired
 	case ldap.LDAPResultBusy, ldap.LDAPResultUnavailable, ldap.LDAPResultTimeLimitExceeded,
@@ -166,7 +186,7 @@ func classify(ctx context.Context, err error, op, key string) error {
 		ldap.LDAPResultConnectError:
 		e.Kind = backend.Unavailable
 	case ldap.ErrorEmptyPassword:
-		e.Kind, e.Reason = backend.PermissionDenied, ReasonInvalidCredentials
+		e.Kind, e.Reason = backend.PermissionDenied, backend.ReasonInvalidCredentials
 	}
 	return e
 }

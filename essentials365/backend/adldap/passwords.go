@@ -13,7 +13,7 @@ import (
 // ResetPassword replaces unicodePwd as an administrator does (history is
 // not checked) and sets pwdLastSet to 0 when the user must change it.
 func (d *Directory) ResetPassword(ctx context.Context, id backend.GUID, password string, mustChange bool) error {
-	const op = "directory: reset password"
+	const op = backend.OpDirectoryResetPassword
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
@@ -37,27 +37,30 @@ func (d *Directory) ResetPassword(ctx context.Context, id backend.GUID, password
 // only when the old value is right and the new one passes the policy,
 // history included.
 func (d *Directory) ChangePassword(ctx context.Context, id backend.GUID, oldPassword, newPassword string) error {
-	const op = "directory: change password"
+	const op = backend.OpDirectoryChangePassword
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
 	if err := d.needTLS(op, id.String()); err != nil {
 		return err
 	}
-	var sam, name string
+	var user backend.DirectoryUser
 	err := d.modifyUser(ctx, op, id, func(u backend.DirectoryUser, _ *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
-		sam, name = u.SAMAccountName, u.DisplayName
+		user = u
 		m.Delete("unicodePwd", []string{encodePassword(oldPassword)})
 		m.Add("unicodePwd", []string{encodePassword(newPassword)})
 		return true, nil
 	})
-	return d.passwordError(err, newPassword, sam, name)
+	if backend.ReasonOf(err) == backend.ReasonPasswordMinAge {
+		return d.minAgeError(ctx, err, user)
+	}
+	return d.passwordError(err, newPassword, user.SAMAccountName, user.DisplayName)
 }
 
 // SetMustChangePassword writes pwdLastSet: 0 to require a change, -1 (AD
 // stores the current time) to clear the requirement.
 func (d *Directory) SetMustChangePassword(ctx context.Context, id backend.GUID, mustChange bool) error {
-	return d.modifyUser(ctx, "directory: set must change password", id, func(u backend.DirectoryUser, _ *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
+	return d.modifyUser(ctx, backend.OpDirectorySetMustChangePassword, id, func(u backend.DirectoryUser, _ *ldap.Entry, m *ldap.ModifyRequest) (bool, error) {
 		if u.MustChangePassword == mustChange {
 			return false, nil
 		}
@@ -77,13 +80,27 @@ func (d *Directory) SetMustChangePassword(ctx context.Context, id backend.GUID, 
 // reason becomes password-contains-name.
 func (d *Directory) passwordError(err error, password, sam, displayName string) error {
 	var be *backend.Error
-	if !errors.As(err, &be) || be.Reason != ReasonPasswordComplexity {
+	if !errors.As(err, &be) || be.Reason != backend.ReasonPasswordComplexity {
 		return err
 	}
 	if backend.PasswordClasses(password) >= 3 && backend.PasswordContainsName(password, sam, displayName) {
-		be.Reason = "password-contains-name"
+		be.Reason = backend.ReasonPasswordContainsName
 	}
 	return err
+}
+
+// minAgeError rewrites a refusal under the minimum password age so that it
+// says when the user can change the password: the user's policy
+// (fine-grained or the domain's) gives the minimum age, its pwdLastSet the
+// start. The server's error stays the cause.
+func (d *Directory) minAgeError(ctx context.Context, err error, u backend.DirectoryUser) error {
+	p, perr := d.UserPasswordPolicy(ctx, u.ID)
+	if perr != nil {
+		return err
+	}
+	e := p.MinAgeError(backend.OpDirectoryChangePassword, u.ID.String(), u.PasswordLastSet)
+	e.Err = errors.Unwrap(err)
+	return e
 }
 
 // Authenticate checks a password with a simple bind on a new connection
@@ -96,13 +113,16 @@ func (d *Directory) passwordError(err error, password, sam, displayName string) 
 // An empty password is refused without a bind, since AD would treat it as
 // an anonymous bind and succeed.
 func (d *Directory) Authenticate(ctx context.Context, samOrUPN, password string) error {
-	const op = "directory: authenticate"
+	const op = backend.OpDirectoryAuthenticate
 	if err := backend.CtxErr(ctx, op); err != nil {
+		return err
+	}
+	if err := backend.CheckName(op, samOrUPN, "the logon name", samOrUPN); err != nil {
 		return err
 	}
 	if samOrUPN == "" || password == "" {
 		return &backend.Error{Kind: backend.PermissionDenied, Op: op, Key: samOrUPN,
-			Reason: ReasonInvalidCredentials, Msg: "the user name or password is empty"}
+			Reason: backend.ReasonInvalidCredentials, Msg: "the user name or password is empty"}
 	}
 	name := samOrUPN
 	if !strings.ContainsAny(name, `@\=`) {

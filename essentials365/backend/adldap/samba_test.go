@@ -29,12 +29,12 @@ const (
 )
 
 // requireKind checks err's kind and reason and returns its *backend.Error.
-func requireKind(t *testing.T, err error, kind backend.Kind, reason string) {
+func requireKind(t *testing.T, err error, kind backend.Kind, reason backend.Reason) {
 	t.Helper()
 	require.Error(t, err)
 	require.Equal(t, kind, backend.KindOf(err), "kind of %v", err)
 	if reason != "" {
-		require.Equal(t, reason, string(backend.ReasonOf(err)), "reason of %v", err)
+		require.Equal(t, reason, backend.ReasonOf(err), "reason of %v", err)
 	}
 }
 
@@ -72,7 +72,7 @@ func TestOpenTLS(t *testing.T) {
 		name   string
 		edit   func(c *adldap.Config)
 		kind   backend.Kind // Unknown: success
-		reason string
+		reason backend.Reason
 	}{
 		{"ldaps with the test CA", func(*adldap.Config) {}, backend.Unknown, ""},
 		{"ldaps with the CA as a pool", func(c *adldap.Config) {
@@ -82,13 +82,16 @@ func TestOpenTLS(t *testing.T) {
 			require.True(t, c.CA.AppendCertsFromPEM(pem))
 			c.CAFile = ""
 		}, backend.Unknown, ""},
-		{"ldaps without the CA", func(c *adldap.Config) { c.CAFile = "" }, backend.FailedPrecondition, "tls-certificate"},
-		{"ldaps with the wrong server name", func(c *adldap.Config) { c.ServerName = "wrong.example" }, backend.FailedPrecondition, "tls-certificate"},
+		{"ldaps without the CA", func(c *adldap.Config) { c.CAFile = "" }, backend.FailedPrecondition, adldap.ReasonTLSCertificate},
+		{"ldaps with the wrong server name", func(c *adldap.Config) { c.ServerName = "wrong.example" }, backend.FailedPrecondition, adldap.ReasonTLSCertificate},
 		{"ldaps skipping verification", func(c *adldap.Config) { c.CAFile, c.InsecureSkipVerify = "", true }, backend.Unknown, ""},
 		{"StartTLS", func(c *adldap.Config) { c.URL, c.StartTLS = ldapURL, true }, backend.Unknown, ""},
-		{"plain LDAP refused by the driver", func(c *adldap.Config) { c.URL = ldapURL }, backend.InvalidArgument, "plaintext-bind"},
-		{"plain LDAP refused by the DC", func(c *adldap.Config) { c.URL, c.AllowPlaintextBind = ldapURL, true }, backend.FailedPrecondition, "tls-required"},
-		{"wrong password", func(c *adldap.Config) { c.Password = "wrong" + c.Password }, backend.PermissionDenied, "invalid-credentials"},
+		{"StartTLS without the CA", func(c *adldap.Config) { c.URL, c.StartTLS, c.CAFile = ldapURL, true, "" }, backend.FailedPrecondition, adldap.ReasonTLSCertificate},
+		{"StartTLS with the wrong server name", func(c *adldap.Config) { c.URL, c.StartTLS, c.ServerName = ldapURL, true, "wrong.example" }, backend.FailedPrecondition, adldap.ReasonTLSCertificate},
+		{"StartTLS skipping verification", func(c *adldap.Config) { c.URL, c.StartTLS, c.CAFile, c.InsecureSkipVerify = ldapURL, true, "", true }, backend.Unknown, ""},
+		{"plain LDAP refused by the driver", func(c *adldap.Config) { c.URL = ldapURL }, backend.InvalidArgument, adldap.ReasonPlaintextBind},
+		{"plain LDAP refused by the DC", func(c *adldap.Config) { c.URL, c.AllowPlaintextBind = ldapURL, true }, backend.FailedPrecondition, adldap.ReasonTLSRequired},
+		{"wrong password", func(c *adldap.Config) { c.Password = "wrong" + c.Password }, backend.PermissionDenied, backend.ReasonInvalidCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,6 +103,11 @@ func TestOpenTLS(t *testing.T) {
 				defer d.Close()
 				_, err = d.Info(t.Context())
 				require.NoError(t, err)
+				// The listing path dials its own connection the same way.
+				for _, err := range d.ListUsers(t.Context()) {
+					require.NoError(t, err)
+					break
+				}
 				return
 			}
 			requireKind(t, err, tc.kind, tc.reason)
@@ -130,6 +138,45 @@ func TestInfoOnDC(t *testing.T) {
 		cfg.BaseDN = ""
 		d := open(t, cfg)
 		assert.True(t, strings.EqualFold(info.BaseDN, d.BaseDN()))
+	})
+}
+
+// TestBaseDN checks that Open refuses a base DN that is not the domain's
+// naming context.
+func TestBaseDN(t *testing.T) {
+	cfg := config(t)
+	c := adminConn(t, cfg)
+	res, err := c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"configurationNamingContext", "schemaNamingContext", "namingContexts"}, nil))
+	require.NoError(t, err)
+	root := res.Entries[0]
+	tests := []struct {
+		name, base string
+	}{
+		{"Configuration partition", root.GetAttributeValue("configurationNamingContext")},
+		{"Schema partition", root.GetAttributeValue("schemaNamingContext")},
+		{"a container of the domain", "CN=Users," + cfg.BaseDN},
+		{"an unknown DN", "DC=nowhere,DC=invalid"},
+	}
+	for _, nc := range root.GetAttributeValues("namingContexts") {
+		if strings.Contains(strings.ToLower(nc), "dnszones") {
+			tests = append(tests, struct{ name, base string }{"application partition " + nc, nc})
+		}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfg
+			c.BaseDN = tc.base
+			_, err := adldap.Open(t.Context(), c)
+			requireKind(t, err, backend.InvalidArgument, adldap.ReasonBaseDN)
+			assert.Contains(t, err.Error(), cfg.BaseDN, "the error names the domain's naming context")
+		})
+	}
+	t.Run("the domain in other case", func(t *testing.T) {
+		c := cfg
+		c.BaseDN = strings.ToLower(cfg.BaseDN)
+		d := open(t, c)
+		assert.True(t, strings.EqualFold(cfg.BaseDN, d.BaseDN()))
 	})
 }
 
@@ -168,10 +215,10 @@ func TestPasswordRulesOnDC(t *testing.T) {
 	tests := []struct {
 		name     string
 		password string
-		reason   string
+		reason   backend.Reason
 	}{
-		{"too short", "Aa1!xY", "password-length"},
-		{"not complex", "abcdefghijk", "password-complexity"},
+		{"too short", "Aa1!xY", backend.ReasonPasswordLength},
+		{"not complex", "abcdefghijk", backend.ReasonPasswordComplexity},
 	}
 	for _, tc := range tests {
 		t.Run("create "+tc.name, func(t *testing.T) {
@@ -185,19 +232,26 @@ func TestPasswordRulesOnDC(t *testing.T) {
 		})
 	}
 	u := newUser(t, d, "e365p", nil)
+	t.Run("change right after creation", func(t *testing.T) {
+		requireKind(t, d.ChangePassword(t.Context(), u.ID, goodPassword, otherPassword), backend.InvalidArgument, backend.ReasonPasswordMinAge)
+	})
+	// "Must change at next logon" lifts the minimum password age (1 day),
+	// so that the history is what refuses.
 	t.Run("change to the current password", func(t *testing.T) {
-		requireKind(t, d.ChangePassword(t.Context(), u.ID, goodPassword, goodPassword), backend.InvalidArgument, "password-history")
+		require.NoError(t, d.SetMustChangePassword(t.Context(), u.ID, true))
+		requireKind(t, d.ChangePassword(t.Context(), u.ID, goodPassword, goodPassword), backend.InvalidArgument, backend.ReasonPasswordHistory)
 	})
 	t.Run("change back to an older password", func(t *testing.T) {
 		require.NoError(t, d.ChangePassword(t.Context(), u.ID, goodPassword, otherPassword))
-		requireKind(t, d.ChangePassword(t.Context(), u.ID, otherPassword, goodPassword), backend.InvalidArgument, "password-history")
+		require.NoError(t, d.SetMustChangePassword(t.Context(), u.ID, true))
+		requireKind(t, d.ChangePassword(t.Context(), u.ID, otherPassword, goodPassword), backend.InvalidArgument, backend.ReasonPasswordHistory)
 	})
 	t.Run("admin reset ignores the history", func(t *testing.T) {
 		require.NoError(t, d.ResetPassword(t.Context(), u.ID, goodPassword, false))
 		require.NoError(t, d.Authenticate(t.Context(), u.SAMAccountName, goodPassword))
 	})
 	t.Run("wrong old password", func(t *testing.T) {
-		requireKind(t, d.ChangePassword(t.Context(), u.ID, thirdPassword, otherPassword), backend.InvalidArgument, "old-password")
+		requireKind(t, d.ChangePassword(t.Context(), u.ID, thirdPassword, otherPassword), backend.InvalidArgument, backend.ReasonOldPassword)
 	})
 }
 
@@ -210,15 +264,16 @@ func TestBindOnDC(t *testing.T) {
 	assert.True(t, must.PasswordLastSet.IsZero())
 
 	tests := []struct {
-		name, login, password, reason string
+		name, login, password string
+		reason                backend.Reason
 	}{
 		{"upn", plain.UserPrincipalName, goodPassword, ""},
 		{"sam", plain.SAMAccountName, goodPassword, ""},
 		{"DOMAIN\\sam", "", goodPassword, ""},
 		{"DN", plain.DN, goodPassword, ""},
-		{"wrong password", plain.SAMAccountName, otherPassword, "invalid-credentials"},
-		{"disabled (533)", disabled.UserPrincipalName, goodPassword, "account-disabled"},
-		{"must change (773)", must.UserPrincipalName, goodPassword, "password-must-change"},
+		{"wrong password", plain.SAMAccountName, otherPassword, backend.ReasonInvalidCredentials},
+		{"disabled (533)", disabled.UserPrincipalName, goodPassword, backend.ReasonAccountDisabled},
+		{"must change (773)", must.UserPrincipalName, goodPassword, backend.ReasonPasswordMustChange},
 	}
 	info, err := d.Info(t.Context())
 	require.NoError(t, err)
@@ -276,9 +331,7 @@ func TestChangesOnDC(t *testing.T) {
 	del := newUser(t, d, prefix, nil)
 	same := newUser(t, d, prefix, nil)
 
-	first, err := d.Changes(t.Context(), "")
-	require.NoError(t, err)
-	require.False(t, first.More)
+	first := drain(t, d, "")
 	seen := map[backend.GUID]bool{}
 	for _, c := range first.Changes {
 		assert.Equal(t, backend.Upserted, c.Type)
@@ -293,8 +346,7 @@ func TestChangesOnDC(t *testing.T) {
 	require.NoError(t, d.SetEnabled(t.Context(), dis.ID, false))
 	require.NoError(t, d.DeleteUser(t.Context(), del.ID))
 
-	next, err := d.Changes(t.Context(), first.Watermark)
-	require.NoError(t, err)
+	next := drain(t, d, first.Watermark)
 	got := map[backend.GUID]backend.DirectoryChange{}
 	for _, c := range next.Changes {
 		if strings.HasPrefix(c.User.SAMAccountName, prefix) {
@@ -311,8 +363,7 @@ func TestChangesOnDC(t *testing.T) {
 	assert.Equal(t, del.SAMAccountName, got[del.ID].User.SAMAccountName)
 	assert.NotContains(t, got, same.ID)
 
-	again, err := d.Changes(t.Context(), next.Watermark)
-	require.NoError(t, err)
+	again := drain(t, d, next.Watermark)
 	for _, c := range again.Changes {
 		assert.False(t, strings.HasPrefix(c.User.SAMAccountName, prefix), "%s reported with nothing new", c.User.SAMAccountName)
 	}
@@ -322,6 +373,24 @@ func TestChangesOnDC(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, []backend.Kind{backend.InvalidArgument, backend.FailedPrecondition}, backend.KindOf(err))
 	})
+}
+
+// drain calls Changes from wm until More is unset and returns every
+// change with the last watermark.
+func drain(t *testing.T, d *adldap.Directory, wm string) backend.DirectoryChanges {
+	t.Helper()
+	var all backend.DirectoryChanges
+	for i := 0; ; i++ {
+		require.Less(t, i, 10000, "Changes keeps setting More")
+		ch, err := d.Changes(t.Context(), wm)
+		require.NoError(t, err)
+		all.Changes = append(all.Changes, ch.Changes...)
+		wm = ch.Watermark
+		if !ch.More {
+			all.Watermark = wm
+			return all
+		}
+	}
 }
 
 func TestContextOnDC(t *testing.T) {
@@ -410,14 +479,24 @@ func TestReconnect(t *testing.T) {
 	host := strings.TrimPrefix(cfg.URL, "ldaps://")
 	p := newProxy(t, host)
 	cfg.URL = "ldaps://" + p.ln.Addr().String()
-	cfg.ServerName = "127.0.0.1"
+	cfg.ServerName, _, _ = net.SplitHostPort(host)
 	cfg.MaxConns = 1
 	d := open(t, cfg)
 	_, err := d.Info(t.Context())
+	require.NoError(t, err)
+	// Leave a listing connection idle too.
+	_, err = d.Changes(t.Context(), "")
 	require.NoError(t, err)
 	p.cut()
 	require.Eventually(t, func() bool {
 		_, err := d.Info(t.Context())
 		return err == nil
 	}, 10*time.Second, 50*time.Millisecond, "the driver reconnects")
+	// The idle listing connection, cut too, is found closed and replaced.
+	_, err = d.Changes(t.Context(), "")
+	require.NoError(t, err)
+	for _, err := range d.ListUsers(t.Context()) {
+		require.NoError(t, err)
+		break
+	}
 }

@@ -2,6 +2,7 @@ package adldap
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -57,41 +58,41 @@ func TestClassify(t *testing.T) {
 		name   string
 		err    error
 		kind   backend.Kind
-		reason string
+		reason backend.Reason
 	}{
 		{"no such object", ldapErr(32, "0000208D: NameErr"), backend.NotFound, ""},
 		{"exists", ldapErr(68, "00000524: UpdErr"), backend.AlreadyExists, ""},
-		{"samba short", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password is too short. It should be equal or longer than 7 characters!"), backend.InvalidArgument, "password-length"},
-		{"samba complexity", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password does not meet the complexity criteria!"), backend.InvalidArgument, "password-complexity"},
-		{"samba history", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password was already used (in history)!"), backend.InvalidArgument, "password-history"},
-		{"samba age", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password is too young to change!"), backend.InvalidArgument, "password-min-age"},
-		{"samba old password", ldapErr(19, "00000056: Constraint violation - check_password_restrictions: The old password specified doesn't match!"), backend.InvalidArgument, "old-password"},
-		{"windows policy", ldapErr(53, "0000052D: SvcErr: DSID-031A1254, problem 5003 (WILL_NOT_PERFORM), data 0"), backend.InvalidArgument, "password-policy"},
-		{"windows old password", ldapErr(19, "00000056: AtrErr: DSID-03191083, #1"), backend.InvalidArgument, "old-password"},
-		{"other constraint", ldapErr(19, "00002082: attribute too long"), backend.InvalidArgument, "constraint"},
+		{"samba short", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password is too short. It should be equal or longer than 7 characters!"), backend.InvalidArgument, backend.ReasonPasswordLength},
+		{"samba complexity", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password does not meet the complexity criteria!"), backend.InvalidArgument, backend.ReasonPasswordComplexity},
+		{"samba history", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password was already used (in history)!"), backend.InvalidArgument, backend.ReasonPasswordHistory},
+		{"samba age", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions: the password is too young to change!"), backend.InvalidArgument, backend.ReasonPasswordMinAge},
+		{"samba old password", ldapErr(19, "00000056: Constraint violation - check_password_restrictions: The old password specified doesn't match!"), backend.InvalidArgument, backend.ReasonOldPassword},
+		{"windows policy", ldapErr(53, "0000052D: SvcErr: DSID-031A1254, problem 5003 (WILL_NOT_PERFORM), data 0"), backend.InvalidArgument, backend.ReasonPasswordPolicy},
+		{"windows old password", ldapErr(19, "00000056: AtrErr: DSID-03191083, #1"), backend.InvalidArgument, backend.ReasonOldPassword},
+		{"other constraint", ldapErr(19, "00002082: attribute too long"), backend.InvalidArgument, ReasonConstraint},
 		{"unwilling", ldapErr(53, "00002077: SvcErr"), backend.FailedPrecondition, ""},
 		{"access", ldapErr(50, "00002098: SecErr"), backend.PermissionDenied, ""},
 		{"busy", ldapErr(51, "busy"), backend.Unavailable, ""},
 		{"unavailable", ldapErr(52, "unavailable"), backend.Unavailable, ""},
-		{"strong auth", ldapErr(8, "BindSimple: Transport encryption required."), backend.FailedPrecondition, "tls-required"},
-		{"52e", ldapErr(49, "80090308: LdapErr: DSID-0C09042A, comment: AcceptSecurityContext error, data 52e, v3839"), backend.PermissionDenied, "invalid-credentials"},
-		{"525", ldapErr(49, "AcceptSecurityContext error, data 525, v893"), backend.PermissionDenied, "invalid-credentials"},
-		{"532", ldapErr(49, "AcceptSecurityContext error, data 532, v893"), backend.PermissionDenied, "password-expired"},
-		{"533", ldapErr(49, "AcceptSecurityContext error, data 533, v893"), backend.PermissionDenied, "account-disabled"},
-		{"701", ldapErr(49, "AcceptSecurityContext error, data 701, v893"), backend.PermissionDenied, "account-expired"},
-		{"773", ldapErr(49, "AcceptSecurityContext error, data 773, v893"), backend.PermissionDenied, "password-must-change"},
-		{"775", ldapErr(49, "AcceptSecurityContext error, data 775, v893"), backend.PermissionDenied, "account-locked"},
-		{"49 without data", ldapErr(49, ""), backend.PermissionDenied, "invalid-credentials"},
+		{"strong auth", ldapErr(8, "BindSimple: Transport encryption required."), backend.FailedPrecondition, ReasonTLSRequired},
+		{"52e", ldapErr(49, "80090308: LdapErr: DSID-0C09042A, comment: AcceptSecurityContext error, data 52e, v3839"), backend.PermissionDenied, backend.ReasonInvalidCredentials},
+		{"525", ldapErr(49, "AcceptSecurityContext error, data 525, v893"), backend.PermissionDenied, backend.ReasonInvalidCredentials},
+		{"532", ldapErr(49, "AcceptSecurityContext error, data 532, v893"), backend.PermissionDenied, backend.ReasonPasswordExpired},
+		{"533", ldapErr(49, "AcceptSecurityContext error, data 533, v893"), backend.PermissionDenied, backend.ReasonAccountDisabled},
+		{"701", ldapErr(49, "AcceptSecurityContext error, data 701, v893"), backend.PermissionDenied, backend.ReasonAccountExpired},
+		{"773", ldapErr(49, "AcceptSecurityContext error, data 773, v893"), backend.PermissionDenied, backend.ReasonPasswordMustChange},
+		{"775", ldapErr(49, "AcceptSecurityContext error, data 775, v893"), backend.PermissionDenied, backend.ReasonAccountLocked},
+		{"49 without data", ldapErr(49, ""), backend.PermissionDenied, backend.ReasonInvalidCredentials},
 		{"network", ldapErr(ldap.ErrorNetwork, "connection closed"), backend.Unavailable, ""},
 		{"net error", &net.OpError{Op: "dial", Err: errors.New("refused")}, backend.Unavailable, ""},
-		{"empty password", ldapErr(ldap.ErrorEmptyPassword, "empty"), backend.PermissionDenied, "invalid-credentials"},
+		{"empty password", ldapErr(ldap.ErrorEmptyPassword, "empty"), backend.PermissionDenied, backend.ReasonInvalidCredentials},
 		{"other", errors.New("strange"), backend.Unknown, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := classify(context.Background(), fmt.Errorf("wrapped: %w", tc.err), "op", "key")
 			assert.Equal(t, tc.kind, backend.KindOf(err), "%v", err)
-			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
+			assert.Equal(t, tc.reason, backend.ReasonOf(err))
 			var le *ldap.Error
 			if errors.As(tc.err, &le) {
 				require.True(t, errors.As(err, &le), "the *ldap.Error stays reachable")
@@ -111,34 +112,43 @@ func TestClassify(t *testing.T) {
 
 func TestPasswordErrorContainsName(t *testing.T) {
 	complexity := func() error {
-		return &backend.Error{Kind: backend.InvalidArgument, Reason: ReasonPasswordComplexity}
+		return &backend.Error{Kind: backend.InvalidArgument, Reason: backend.ReasonPasswordComplexity}
 	}
 	d := &Directory{}
 	tests := []struct {
-		name, pw, sam, display, want string
+		name, pw, sam, display string
+		want                   backend.Reason
 	}{
-		{"sam", "Zz1!JSMITH", "jsmith", "", "password-contains-name"},
-		{"display token", "9!kowalczyk", "x", "Marta Kowalczyk", "password-contains-name"},
-		{"two-letter token", "Jo-Li-7xQ!", "x", "Jo Li", ReasonPasswordComplexity},
-		{"too few classes", "jsmithjsmith", "jsmith", "", ReasonPasswordComplexity},
+		{"sam", "Zz1!JSMITH", "jsmith", "", backend.ReasonPasswordContainsName},
+		{"display token", "9!kowalczyk", "x", "Marta Kowalczyk", backend.ReasonPasswordContainsName},
+		{"two-letter token", "Jo-Li-7xQ!", "x", "Jo Li", backend.ReasonPasswordComplexity},
+		{"too few classes", "jsmithjsmith", "jsmith", "", backend.ReasonPasswordComplexity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, string(backend.ReasonOf(d.passwordError(complexity(), tc.pw, tc.sam, tc.display))))
+			assert.Equal(t, tc.want, backend.ReasonOf(d.passwordError(complexity(), tc.pw, tc.sam, tc.display)))
 		})
 	}
 }
 
 func TestWatermark(t *testing.T) {
-	w := watermark{invocation: "00112233445566778899aabbccddeeff", usn: 4242}
-	got, err := parseWatermark("op", w.String())
-	require.NoError(t, err)
-	assert.Equal(t, w, got)
-	for _, bad := range []string{"", "!!", "%%%garbage%%%", "\x00", "memdir1.5", watermarkPrefix + "!!", watermarkPrefix + "YWJj"} {
+	for _, w := range []watermark{
+		{invocation: "00112233445566778899aabbccddeeff", usn: 4242},
+		{invocation: "00112233445566778899aabbccddeeff", usn: 4242, high: 9000, window: 2000, initial: true},
+		{invocation: "00112233445566778899aabbccddeeff", usn: 0, high: 9000, window: 1},
+	} {
+		got, err := parseWatermark("op", w.String())
+		require.NoError(t, err)
+		assert.Equal(t, w, got)
+	}
+	enc := func(s string) string { return watermarkPrefix + base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	inv := "00112233445566778899aabbccddeeff"
+	for _, bad := range []string{"", "!!", "%%%garbage%%%", "\x00", "memdir1.5", watermarkPrefix + "!!", watermarkPrefix + "YWJj",
+		enc(inv + ":5:4:10:1"), enc(inv + ":5:9:0:1"), enc(inv + ":5:9:10:2"), enc(inv + ":5:9:10"), enc("zz:5")} {
 		t.Run(fmt.Sprintf("%q", bad), func(t *testing.T) {
 			_, err := parseWatermark("op", bad)
 			assert.ErrorIs(t, err, backend.ErrInvalidArgument)
-			assert.Equal(t, "watermark", string(backend.ReasonOf(err)))
+			assert.Equal(t, backend.ReasonWatermark, backend.ReasonOf(err))
 		})
 	}
 }
@@ -155,19 +165,19 @@ func TestConfig(t *testing.T) {
 	tests := []struct {
 		name   string
 		edit   func(c *Config)
-		reason string // "" when valid
+		reason backend.Reason // "" when valid
 	}{
 		{"ldaps", func(*Config) {}, ""},
 		{"StartTLS", func(c *Config) { c.URL, c.StartTLS = "ldap://dc.example", true }, ""},
-		{"plain refused", func(c *Config) { c.URL = "ldap://dc.example" }, "plaintext-bind"},
+		{"plain refused", func(c *Config) { c.URL = "ldap://dc.example" }, ReasonPlaintextBind},
 		{"plain allowed", func(c *Config) { c.URL, c.AllowPlaintextBind = "ldap://dc.example", true }, ""},
-		{"StartTLS on ldaps", func(c *Config) { c.StartTLS = true }, "url"},
-		{"scheme", func(c *Config) { c.URL = "http://dc.example" }, "url"},
-		{"no host", func(c *Config) { c.URL = "ldaps://" }, "url"},
-		{"no password", func(c *Config) { c.Password = "" }, "credentials"},
-		{"bad mapping", func(c *Config) { c.MappingAttribute = "cn)(x" }, "mapping-attribute"},
+		{"StartTLS on ldaps", func(c *Config) { c.StartTLS = true }, ReasonURL},
+		{"scheme", func(c *Config) { c.URL = "http://dc.example" }, ReasonURL},
+		{"no host", func(c *Config) { c.URL = "ldaps://" }, ReasonURL},
+		{"no password", func(c *Config) { c.Password = "" }, ReasonCredentials},
+		{"bad mapping", func(c *Config) { c.MappingAttribute = "cn)(x" }, ReasonMappingAttribute},
 		{"missing CA file", func(c *Config) { c.CAFile = t.TempDir() + "/none.pem" }, ""},
-		{"negative page", func(c *Config) { c.PageSize = -1 }, "page-size"},
+		{"negative page", func(c *Config) { c.PageSize = -1 }, ReasonPageSize},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,7 +190,7 @@ func TestConfig(t *testing.T) {
 			}
 			if tc.reason != "" {
 				assert.ErrorIs(t, err, backend.ErrInvalidArgument)
-				assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
+				assert.Equal(t, tc.reason, backend.ReasonOf(err))
 				return
 			}
 			require.NoError(t, err)
@@ -206,7 +216,7 @@ func TestPasswordWritesNeedTLS(t *testing.T) {
 	d := &Directory{s: s, pool: newPool(s)}
 	ctx := t.Context()
 	_, err = d.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: "x", Password: "Vq9#rT2!wK"})
-	assert.Equal(t, ReasonTLSRequired, string(backend.ReasonOf(err)))
-	assert.Equal(t, ReasonTLSRequired, string(backend.ReasonOf(d.ResetPassword(ctx, backend.NewGUID(), "Vq9#rT2!wK", false))))
-	assert.Equal(t, ReasonTLSRequired, string(backend.ReasonOf(d.ChangePassword(ctx, backend.NewGUID(), "a", "b"))))
+	assert.Equal(t, ReasonTLSRequired, backend.ReasonOf(err))
+	assert.Equal(t, ReasonTLSRequired, (backend.ReasonOf(d.ResetPassword(ctx, backend.NewGUID(), "Vq9#rT2!wK", false))))
+	assert.Equal(t, ReasonTLSRequired, (backend.ReasonOf(d.ChangePassword(ctx, backend.NewGUID(), "a", "b"))))
 }

@@ -28,8 +28,9 @@ type DirectoryHarness interface {
 //
 // Authenticate returns nil when the password is right and the account may
 // log on, and otherwise an error of kind PermissionDenied naming the rule:
-// "invalid-credentials" (unknown user or wrong password, AD's 52e),
-// "account-disabled" (533) or "password-must-change" (773). samOrUPN is a
+// [backend.ReasonInvalidCredentials] (unknown user or wrong password, AD's
+// 52e), [backend.ReasonAccountDisabled] (533) or
+// [backend.ReasonPasswordMustChange] (773). samOrUPN is a
 // userPrincipalName when it holds an "@", a sAMAccountName otherwise.
 type Authenticator interface {
 	Authenticate(ctx context.Context, samOrUPN, password string) error
@@ -38,7 +39,7 @@ type Authenticator interface {
 // PasswordNameRule is an optional interface a [DirectoryHarness]
 // implements to declare whether the domain under test refuses passwords that
 // contain the sAMAccountName or a 3+ character token of the display name
-// (rule "password-contains-name"). Windows domain controllers do; Samba
+// ([backend.ReasonPasswordContainsName]). Windows domain controllers do; Samba
 // does not (it leaves that check to a "check password script"). A harness
 // that does not implement it is held to the rule.
 type PasswordNameRule interface {
@@ -59,9 +60,10 @@ const (
 // It works against a shared, non-empty domain: it creates users named
 // "e365t" plus a random suffix, checks only those, and deletes them when
 // each subtest ends. Against a real domain controller the domain's password
-// policy must be AD's default (length 7, complexity on) with a minimum
-// password age of 0, so that a user can change a password right after it
-// was set.
+// policy must be AD's default (length 7, complexity on; any minimum
+// password age: the suite changes a password right after an
+// administrator's reset with "must change at next logon", as AD allows,
+// and checks the refusal of a change before the minimum age).
 func RunDirectoryTests(t *testing.T, h DirectoryHarness) {
 	t.Helper()
 	tests := []struct {
@@ -72,8 +74,12 @@ func RunDirectoryTests(t *testing.T, h DirectoryHarness) {
 		{"CreateAndGet", testDirCreateAndGet},
 		{"NotFound", testDirNotFound},
 		{"AlreadyExists", testDirAlreadyExists},
+		{"SameDisplayName", testDirSameDisplayName},
+		{"ControlCharacters", testDirControlCharacters},
 		{"InvalidSAMAccountName", testDirInvalidSAM},
 		{"PasswordPolicy", testDirPasswordPolicy},
+		{"ReadPasswordPolicy", testDirReadPolicy},
+		{"MinimumPasswordAge", testDirMinAge},
 		{"EscapedNames", testDirEscapedNames},
 		{"EnableDisable", testDirEnableDisable},
 		{"MustChangePassword", testDirMustChange},
@@ -93,7 +99,7 @@ func RunDirectoryTests(t *testing.T, h DirectoryHarness) {
 			require.NotNil(t, d, "MakeDirectory returned nil")
 			info, err := d.Info(ctx)
 			require.NoError(t, err, "Info")
-			f := &dirFixture{t: t, ctx: ctx, d: d, info: info, nameRule: true}
+			f := &dirFixture{t: t, ctx: ctx, d: d, info: info, nameRule: true, harness: h}
 			if p, ok := h.(PasswordNameRule); ok {
 				f.nameRule = p.EnforcesPasswordNameRule()
 			}
@@ -114,8 +120,11 @@ type dirFixture struct {
 	d    backend.Directory
 	info backend.DomainInfo
 	auth Authenticator // nil when neither harness nor directory can bind
-	// nameRule is set when the domain enforces "password-contains-name".
+	// nameRule is set when the domain enforces
+	// backend.ReasonPasswordContainsName.
 	nameRule bool
+	// harness is the harness, for its optional capabilities.
+	harness DirectoryHarness
 }
 
 // upn returns local@<the domain's DNS name>.
@@ -291,8 +300,6 @@ func testDirAlreadyExists(t *testing.T, f *dirFixture) {
 		{"sam in other case", func(u *backend.NewDirectoryUser) { u.SAMAccountName = strings.ToUpper(first.SAMAccountName) }},
 		{"same upn", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = first.UserPrincipalName }},
 		{"upn in other case", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = strings.ToUpper(first.UserPrincipalName) }},
-		// The display name is the user's CN in CN=Users, unique there.
-		{"same display name", func(u *backend.NewDirectoryUser) { u.DisplayName = first.DisplayName }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,18 +322,18 @@ func testDirInvalidSAM(t *testing.T, f *dirFixture) {
 	tests := []struct {
 		name   string
 		sam    string
-		reason string
+		reason backend.Reason
 	}{
-		{"empty", "", "sam-required"},
-		{"21 characters", UniqueName("e365tlong") + "abcd", "sam-length"},
-		{"ends with period", UniqueName("e365t") + ".", "sam-characters"},
+		{"empty", "", backend.ReasonSAMRequired},
+		{"21 characters", UniqueName("e365tlong") + "abcd", backend.ReasonSAMLength},
+		{"ends with period", UniqueName("e365t") + ".", backend.ReasonSAMCharacters},
 	}
 	for _, c := range `"/\[]:;|=,+*?<>@` {
 		tests = append(tests, struct {
 			name   string
 			sam    string
-			reason string
-		}{"holds " + string(c), "e365" + string(c) + UniqueName(""), "sam-characters"})
+			reason backend.Reason
+		}{"holds " + string(c), "e365" + string(c) + UniqueName(""), backend.ReasonSAMCharacters})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -356,15 +363,15 @@ func testDirPasswordPolicy(t *testing.T, f *dirFixture) {
 		sam         string
 		displayName string
 		password    string
-		reason      string // "" when the password is accepted
+		reason      backend.Reason // "" when the password is accepted
 	}{
-		{"six characters", "", "", "Aa1!xY", "password-length"},
-		{"lower case only", "", "", "abcdefghijk", "password-complexity"},
-		{"two kinds", "", "", "abcdefGHIJK", "password-complexity"},
-		{"digits and symbols", "", "", "1234!@#$%^", "password-complexity"},
-		{"contains sam", "e365p" + suffix, "", "Zz1!E365P" + strings.ToUpper(suffix), "password-contains-name"},
-		{"contains display name token", "", "Marta Kowalczyk " + suffix, "9!kowalczyk", "password-contains-name"},
-		{"contains token after comma", "", "Brzęczyszczykiewicz,Grzegorz " + suffix, "Grzegorz#2x", "password-contains-name"},
+		{"six characters", "", "", "Aa1!xY", backend.ReasonPasswordLength},
+		{"lower case only", "", "", "abcdefghijk", backend.ReasonPasswordComplexity},
+		{"two kinds", "", "", "abcdefGHIJK", backend.ReasonPasswordComplexity},
+		{"digits and symbols", "", "", "1234!@#$%^", backend.ReasonPasswordComplexity},
+		{"contains sam", "e365p" + suffix, "", "Zz1!E365P" + strings.ToUpper(suffix), backend.ReasonPasswordContainsName},
+		{"contains display name token", "", "Marta Kowalczyk " + suffix, "9!kowalczyk", backend.ReasonPasswordContainsName},
+		{"contains token after comma", "", "Brzęczyszczykiewicz,Grzegorz " + suffix, "Grzegorz#2x", backend.ReasonPasswordContainsName},
 		{"two-letter tokens ignored", "", "Jo Li " + suffix, "Jo-Li-7xQ!", ""},
 		{"three kinds", "", "", "Abcdefg1", ""},
 		{"upper, digits, symbols", "", "", "ABC-123-XYZ", ""},
@@ -389,7 +396,7 @@ func testDirPasswordPolicy(t *testing.T, f *dirFixture) {
 				require.NoError(t, err)
 				return
 			}
-			if tc.reason == "password-contains-name" && !f.nameRule {
+			if tc.reason == backend.ReasonPasswordContainsName && !f.nameRule {
 				t.Skip("the harness declares that the domain does not enforce password-contains-name")
 			}
 			dirRequireKind(t, err, backend.InvalidArgument, tc.reason)
@@ -400,20 +407,26 @@ func testDirPasswordPolicy(t *testing.T, f *dirFixture) {
 
 	u := f.create(f.newUser())
 	t.Run("reset checks the policy", func(t *testing.T) {
-		dirRequireKind(t, f.d.ResetPassword(f.ctx, u.ID, "Aa1!", false), backend.InvalidArgument, "password-length")
-		dirRequireKind(t, f.d.ResetPassword(f.ctx, u.ID, "abcdefghijk", false), backend.InvalidArgument, "password-complexity")
+		dirRequireKind(t, f.d.ResetPassword(f.ctx, u.ID, "Aa1!", false), backend.InvalidArgument, backend.ReasonPasswordLength)
+		dirRequireKind(t, f.d.ResetPassword(f.ctx, u.ID, "abcdefghijk", false), backend.InvalidArgument, backend.ReasonPasswordComplexity)
 	})
 	t.Run("reset checks the name rule", func(t *testing.T) {
 		f.needNameRule(t)
 		err := f.d.ResetPassword(f.ctx, u.ID, "Zz1!"+u.SAMAccountName, false)
-		dirRequireKind(t, err, backend.InvalidArgument, "password-contains-name")
+		dirRequireKind(t, err, backend.InvalidArgument, backend.ReasonPasswordContainsName)
 	})
 	t.Run("change checks the policy", func(t *testing.T) {
-		dirRequireKind(t, f.d.ChangePassword(f.ctx, u.ID, dirPassword1, "abcdefghijk"), backend.InvalidArgument, "password-complexity")
+		// "Must change at next logon" lifts the minimum password age, so
+		// that the policy itself is what refuses.
+		require.NoError(t, f.d.ResetPassword(f.ctx, u.ID, dirPassword1, true))
+		dirRequireKind(t, f.d.ChangePassword(f.ctx, u.ID, dirPassword1, "abcdefghijk"), backend.InvalidArgument, backend.ReasonPasswordComplexity)
 	})
 	if f.auth != nil {
 		t.Run("rejected passwords did not take", func(t *testing.T) {
-			require.NoError(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, dirPassword1))
+			// The right password of a user who must change it is refused
+			// with password-must-change, a wrong one with
+			// invalid-credentials.
+			dirRequireKind(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, dirPassword1), backend.PermissionDenied, backend.ReasonPasswordMustChange)
 		})
 	}
 }
@@ -535,9 +548,12 @@ func testDirPasswords(t *testing.T, f *dirFixture) {
 	})
 	t.Run("change with wrong old password", func(t *testing.T) {
 		err := f.d.ChangePassword(f.ctx, u.ID, dirPassword1, dirPassword3)
-		dirRequireKind(t, err, backend.InvalidArgument, "old-password")
+		dirRequireKind(t, err, backend.InvalidArgument, backend.ReasonOldPassword)
 	})
 	t.Run("change", func(t *testing.T) {
+		// An administrator's reset with "must change at next logon" lets
+		// the user change the password at once, whatever the minimum age.
+		require.NoError(t, f.d.ResetPassword(f.ctx, u.ID, dirPassword2, true))
 		require.NoError(t, f.d.ChangePassword(f.ctx, u.ID, dirPassword2, dirPassword3))
 		got := f.get(u.ID)
 		assert.False(t, got.MustChangePassword)
@@ -550,7 +566,7 @@ func testDirPasswords(t *testing.T, f *dirFixture) {
 	t.Run("only the newest password logs on", func(t *testing.T) {
 		require.NoError(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, dirPassword3))
 		for _, old := range []string{dirPassword1, dirPassword2} {
-			dirRequireKind(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, old), backend.PermissionDenied, "invalid-credentials")
+			dirRequireKind(t, f.auth.Authenticate(f.ctx, u.SAMAccountName, old), backend.PermissionDenied, backend.ReasonInvalidCredentials)
 		}
 	})
 }
@@ -569,19 +585,19 @@ func testDirAuthenticate(t *testing.T, f *dirFixture) {
 		name     string
 		login    string
 		password string
-		reason   string // "" for success
+		reason   backend.Reason // "" for success
 	}{
 		{"sam", plain.SAMAccountName, dirPassword1, ""},
 		{"sam other case", strings.ToUpper(plain.SAMAccountName), dirPassword1, ""},
 		{"upn", plain.UserPrincipalName, dirPassword1, ""},
-		{"wrong password", plain.SAMAccountName, dirPassword2, "invalid-credentials"},
-		{"password in other case", plain.SAMAccountName, strings.ToLower(dirPassword1), "invalid-credentials"},
-		{"empty password", plain.SAMAccountName, "", "invalid-credentials"},
-		{"unknown user", UniqueName("e365t"), dirPassword1, "invalid-credentials"},
-		{"disabled", disabled.SAMAccountName, dirPassword1, "account-disabled"},
-		{"disabled wrong password", disabled.SAMAccountName, dirPassword2, "invalid-credentials"},
-		{"must change", must.SAMAccountName, dirPassword1, "password-must-change"},
-		{"must change wrong password", must.SAMAccountName, dirPassword2, "invalid-credentials"},
+		{"wrong password", plain.SAMAccountName, dirPassword2, backend.ReasonInvalidCredentials},
+		{"password in other case", plain.SAMAccountName, strings.ToLower(dirPassword1), backend.ReasonInvalidCredentials},
+		{"empty password", plain.SAMAccountName, "", backend.ReasonInvalidCredentials},
+		{"unknown user", UniqueName("e365t"), dirPassword1, backend.ReasonInvalidCredentials},
+		{"disabled", disabled.SAMAccountName, dirPassword1, backend.ReasonAccountDisabled},
+		{"disabled wrong password", disabled.SAMAccountName, dirPassword2, backend.ReasonInvalidCredentials},
+		{"must change", must.SAMAccountName, dirPassword1, backend.ReasonPasswordMustChange},
+		{"must change wrong password", must.SAMAccountName, dirPassword2, backend.ReasonInvalidCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -648,7 +664,7 @@ func testDirDelete(t *testing.T, f *dirFixture) {
 	}
 	if f.auth != nil {
 		t.Run("cannot log on", func(t *testing.T) {
-			dirRequireKind(t, f.auth.Authenticate(f.ctx, nu.SAMAccountName, dirPassword1), backend.PermissionDenied, "invalid-credentials")
+			dirRequireKind(t, f.auth.Authenticate(f.ctx, nu.SAMAccountName, dirPassword1), backend.PermissionDenied, backend.ReasonInvalidCredentials)
 		})
 	}
 	t.Run("names can be reused", func(t *testing.T) {
@@ -807,7 +823,7 @@ func testDirMalformedWatermark(t *testing.T, f *dirFixture) {
 	for _, w := range []string{"%%%garbage%%%", "!!", "\x00"} {
 		t.Run(w, func(t *testing.T) {
 			_, err := f.d.Changes(f.ctx, w)
-			dirRequireKind(t, err, backend.InvalidArgument, "watermark")
+			dirRequireKind(t, err, backend.InvalidArgument, backend.ReasonWatermark)
 		})
 	}
 }

@@ -31,7 +31,7 @@ func UniqueName(prefix string) string {
 
 // dirRequireKind fails the test unless err has the given kind and, when
 // reason is not "", names that rule.
-func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason string) {
+func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason backend.Reason) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got nil error, want kind %v", kind)
@@ -43,7 +43,7 @@ func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason string) {
 		t.Fatalf("errors.Is(%v, sentinel of %v) = false", err, kind)
 	}
 	if reason != "" {
-		if got := backend.ReasonOf(err); string(got) != reason {
+		if got := backend.ReasonOf(err); got != reason {
 			t.Fatalf("got error %v with rule %q, want rule %q", err, got, reason)
 		}
 	}

@@ -139,12 +139,12 @@ func zoneTestOutside(t *testing.T, h ZoneHarness) {
 	out := backend.DNSRecord{Name: "www.not-" + z.Name(), Type: backend.DNSTypeTXT, Text: "x"}
 	inside := backend.DNSRecord{Name: UniqueName("in") + "." + z.Name(), Type: backend.DNSTypeTXT, Text: "x"}
 	err := z.Update(ctx, nil, []backend.DNSRecord{inside, out})
-	dirRequireKind(t, err, backend.InvalidArgument, string(backend.ReasonZoneOutside))
+	dirRequireKind(t, err, backend.InvalidArgument, backend.ReasonZoneOutside)
 	got, err := z.Records(ctx, inside.Name)
 	require.NoError(t, err)
 	assert.Empty(t, got, "a refused update changes nothing")
 	_, err = z.Records(ctx, out.Name)
-	dirRequireKind(t, err, backend.InvalidArgument, string(backend.ReasonZoneOutside))
+	dirRequireKind(t, err, backend.InvalidArgument, backend.ReasonZoneOutside)
 }
 
 func zoneTestCNAME(t *testing.T, h ZoneHarness) {
@@ -156,7 +156,7 @@ func zoneTestCNAME(t *testing.T, h ZoneHarness) {
 	other := backend.DNSRecord{Name: UniqueName("other") + "." + z.Name(), Type: backend.DNSTypeTXT, Text: "x"}
 	cname := backend.DNSRecord{Name: name, Type: backend.DNSTypeCNAME, Target: "autodiscover.outlook.com"}
 	err := z.Update(ctx, nil, []backend.DNSRecord{other, cname})
-	dirRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonZoneCNAMEConflict))
+	dirRequireKind(t, err, backend.FailedPrecondition, backend.ReasonZoneCNAMEConflict)
 	got, err := z.Records(ctx, name, other.Name)
 	require.NoError(t, err)
 	zoneRequireSame(t, h, []backend.DNSRecord{txt}, got)
@@ -174,7 +174,7 @@ func zoneTestWholeZone(t *testing.T, h ZoneHarness) {
 	require.NoError(t, z.Update(ctx, nil, []backend.DNSRecord{rec}))
 	all, err := z.Records(ctx)
 	if h.NoTransfer {
-		dirRequireKind(t, err, backend.Unimplemented, string(backend.ReasonZoneTransferRefused))
+		dirRequireKind(t, err, backend.Unimplemented, backend.ReasonZoneTransferRefused)
 	} else {
 		require.NoError(t, err)
 		assert.True(t, slices.ContainsFunc(all, rec.Same), "the whole zone lists %s", rec)

@@ -2,18 +2,13 @@ package memory
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
+	"fmt"
 	"iter"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -22,8 +17,8 @@ import (
 var _ backend.Directory = (*Directory)(nil)
 
 // DirectoryOptions configures a [Directory]. The zero value (or a nil
-// pointer) gives a single-DC domain "contoso.local" answered by a domain
-// controller.
+// pointer) gives an empty single-DC domain "contoso.local" answered by a
+// domain controller, with Windows' default password policy.
 type DirectoryOptions struct {
 	// DNSName is the domain's DNS name; default "contoso.local".
 	DNSName string
@@ -39,7 +34,19 @@ type DirectoryOptions struct {
 	// FunctionalLevel is the domain functional level Info reports; default
 	// 4 (Windows Server 2008 R2, what Samba provisions by default).
 	FunctionalLevel int
-	// Now is the clock used for PasswordLastSet; default time.Now.
+	// PasswordPolicy is the domain's password policy; nil gives Windows'
+	// default domain policy ([backend.DefaultPasswordPolicy]: 7 characters,
+	// complexity, 24 remembered passwords, a minimum age of 1 day). Give
+	// a policy with MinAge 0 to let users change a password more than
+	// once a day.
+	PasswordPolicy *backend.PasswordPolicy
+	// Users are created, in order, when the directory is made, as
+	// CreateUser would (the same rules apply; their passwords are set at
+	// the clock's time). A seed that breaks a rule is a programming error:
+	// NewDirectory panics with the rule.
+	Users []backend.NewDirectoryUser
+	// Now is the clock used for PasswordLastSet and the minimum password
+	// age; default time.Now.
 	Now func() time.Time
 	// Logger receives debug records of every write; default discards.
 	Logger *slog.Logger
@@ -48,12 +55,9 @@ type DirectoryOptions struct {
 	PageSize int
 }
 
-// dirHistoryLength is how many passwords a user's history keeps, the
-// current one included (AD's default pwdHistoryLength).
-const dirHistoryLength = 24
-
-// dirMaxCN is the longest common name (rangeUpper of cn) AD accepts.
-const dirMaxCN = 64
+// dirMaxHistory is the most passwords a user's history keeps (AD's
+// highest pwdHistoryLength).
+const dirMaxHistory = 24
 
 // dirEntry is one user object, live or deleted (a tombstone).
 type dirEntry struct {
@@ -63,6 +67,9 @@ type dirEntry struct {
 	user    backend.DirectoryUser
 	salt    [16]byte
 	history [][32]byte // hashes of recent passwords, the current one last
+	// pso is the fine-grained policy that applies to the user, nil for
+	// the domain's.
+	pso *backend.PasswordPolicy
 }
 
 // dirLogItem records that the object id was written at change number usn.
@@ -74,8 +81,8 @@ type dirLogItem struct {
 
 // Directory is an in-memory Active Directory domain implementing
 // [backend.Directory]. It keeps AD's rules for account names, UPNs, the
-// default password policy, account flags and change tracking (see the
-// package documentation).
+// password policy, account flags and change tracking (see the package
+// documentation).
 //
 // It embeds the fault injector and call log: FailNext, AddFault,
 // ClearFaults, Calls, ResetCalls and CountCalls, with operations named
@@ -86,6 +93,7 @@ type Directory struct {
 	recorder
 
 	info     backend.DomainInfo
+	policy   backend.PasswordPolicy
 	now      func() time.Time
 	log      *slog.Logger
 	pageSize int
@@ -104,9 +112,23 @@ type Directory struct {
 	reqs dirRequirements // settable requirement facts (requirements.go)
 }
 
-// NewDirectory returns an empty in-memory domain. A nil opts gives the
-// defaults described on [DirectoryOptions].
+// NewDirectory returns an in-memory domain holding the seed users of
+// opts. A nil opts gives the defaults described on [DirectoryOptions].
 func NewDirectory(opts *DirectoryOptions) *Directory {
+	d := newDirectory(opts)
+	d.recorder = newRecorder("Directory", dirOps()...)
+	if opts != nil {
+		for _, u := range opts.Users {
+			if _, err := d.createUser(u); err != nil {
+				panic(fmt.Sprintf("memory: NewDirectory: seed user %q: %v", u.SAMAccountName, err))
+			}
+		}
+	}
+	return d
+}
+
+// newDirectory returns an empty in-memory domain configured by opts.
+func newDirectory(opts *DirectoryOptions) *Directory {
 	var o DirectoryOptions
 	if opts != nil {
 		o = *opts
@@ -128,6 +150,11 @@ func NewDirectory(opts *DirectoryOptions) *Directory {
 	}
 	if o.FunctionalLevel <= 0 {
 		o.FunctionalLevel = 4
+	}
+	policy := backend.DefaultPasswordPolicy()
+	if o.PasswordPolicy != nil {
+		policy = *o.PasswordPolicy
+		policy.Source = ""
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -152,6 +179,7 @@ func NewDirectory(opts *DirectoryOptions) *Directory {
 			ServerIsDomainController: !o.NotDomainController,
 			FunctionalLevel:          o.FunctionalLevel,
 		},
+		policy:   policy,
 		now:      o.Now,
 		log:      o.Logger,
 		pageSize: o.PageSize,
@@ -172,9 +200,9 @@ func (d *Directory) dirEnter(ctx context.Context, op, eop, key string) error {
 
 // Info returns the domain's facts as configured by [DirectoryOptions].
 func (d *Directory) Info(ctx context.Context) (info backend.DomainInfo, err error) {
-	const op, eop = "Info", "directory: info"
-	defer func() { d.record(op, "", err) }()
-	if err = d.dirEnter(ctx, op, eop, ""); err != nil {
+	const op = OpInfo
+	defer func() { d.record(string(op), "", err) }()
+	if err = d.dirEnterOp(ctx, op, ""); err != nil {
 		return backend.DomainInfo{}, err
 	}
 	return d.info, nil
@@ -184,18 +212,18 @@ func (d *Directory) Info(ctx context.Context) (info backend.DomainInfo, err erro
 // a time under the lock. Users created during iteration after the current
 // position are seen; users deleted before they are reached are not.
 func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUser, error] {
-	const op, eop = "ListUsers", "directory: list users"
+	const op = OpListUsers
 	return func(yield func(backend.DirectoryUser, error) bool) {
 		var err error
-		defer func() { d.record(op, "", err) }()
-		if err = d.dirEnter(ctx, op, eop, ""); err != nil {
+		defer func() { d.record(string(op), "", err) }()
+		if err = d.dirEnterOp(ctx, op, ""); err != nil {
 			yield(backend.DirectoryUser{}, err)
 			return
 		}
 		var after uint64
 		page := make([]backend.DirectoryUser, 0, d.pageSize)
 		for {
-			if err = backend.CtxErr(ctx, eop); err != nil {
+			if err = backend.CtxErr(ctx, dirErrOp(op)); err != nil {
 				yield(backend.DirectoryUser{}, err)
 				return
 			}
@@ -238,15 +266,15 @@ func compareUint(a, b uint64) int {
 
 // GetUser returns the user with that objectGUID, or NotFound.
 func (d *Directory) GetUser(ctx context.Context, id backend.GUID) (u backend.DirectoryUser, err error) {
-	const op, eop = "GetUser", "directory: get user"
+	const op = OpGetUser
 	key := id.String()
-	defer func() { d.record(op, key, err) }()
-	if err = d.dirEnter(ctx, op, eop, key); err != nil {
+	defer func() { d.record(string(op), key, err) }()
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return u, err
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	e, err := d.dirLive(eop, id)
+	e, err := d.dirLive(op, id)
 	if err != nil {
 		return u, err
 	}
@@ -254,330 +282,58 @@ func (d *Directory) GetUser(ctx context.Context, id backend.GUID) (u backend.Dir
 }
 
 // GetUserBySAMAccountName finds a user by sAMAccountName, ignoring case.
+// A name holding a control character is refused (InvalidArgument,
+// [backend.ReasonNameCharacters]).
 func (d *Directory) GetUserBySAMAccountName(ctx context.Context, sam string) (u backend.DirectoryUser, err error) {
-	const op, eop = "GetUserBySAMAccountName", "directory: get user by sAMAccountName"
-	defer func() { d.record(op, sam, err) }()
-	if err = d.dirEnter(ctx, op, eop, sam); err != nil {
+	const op = OpGetUserBySAMAccountName
+	defer func() { d.record(string(op), sam, err) }()
+	if err = d.dirEnterOp(ctx, op, sam); err != nil {
+		return u, err
+	}
+	if err = backend.CheckName(dirErrOp(op), sam, "a sAMAccountName", sam); err != nil {
 		return u, err
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	e, ok := d.bySAM[dirFold(sam)]
 	if !ok {
-		return u, backend.Errorf(backend.NotFound, eop, sam, "no user has this sAMAccountName")
+		return u, backend.Errorf(backend.NotFound, dirErrOp(op), sam, "no user has this sAMAccountName")
 	}
 	return e.user, nil
 }
 
-// GetUserByUPN finds a user by userPrincipalName, ignoring case.
+// GetUserByUPN finds a user by userPrincipalName, ignoring case. A name
+// holding a control character is refused (InvalidArgument,
+// [backend.ReasonNameCharacters]).
 func (d *Directory) GetUserByUPN(ctx context.Context, upn string) (u backend.DirectoryUser, err error) {
-	const op, eop = "GetUserByUPN", "directory: get user by UPN"
-	defer func() { d.record(op, upn, err) }()
-	if err = d.dirEnter(ctx, op, eop, upn); err != nil {
+	const op = OpGetUserByUPN
+	defer func() { d.record(string(op), upn, err) }()
+	if err = d.dirEnterOp(ctx, op, upn); err != nil {
+		return u, err
+	}
+	if err = backend.CheckName(dirErrOp(op), upn, "a userPrincipalName", upn); err != nil {
 		return u, err
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	e, ok := d.byUPN[dirFold(upn)]
 	if !ok || upn == "" {
-		return u, backend.Errorf(backend.NotFound, eop, upn, "no user has this userPrincipalName")
+		return u, backend.Errorf(backend.NotFound, dirErrOp(op), upn, "no user has this userPrincipalName")
 	}
 	return e.user, nil
-}
-
-// CreateUser creates a user after checking the account-name, UPN, name
-// uniqueness and password rules.
-func (d *Directory) CreateUser(ctx context.Context, nu backend.NewDirectoryUser) (u backend.DirectoryUser, err error) {
-	const op, eop = "CreateUser", "directory: create user"
-	key := nu.SAMAccountName
-	defer func() { d.record(op, key, err) }()
-	if err = d.dirEnter(ctx, op, eop, key); err != nil {
-		return u, err
-	}
-	if err = backend.CheckSAMAccountName(eop, nu.SAMAccountName); err != nil {
-		return u, err
-	}
-	if nu.UserPrincipalName != "" {
-		if err = dirCheckUPN(eop, nu.UserPrincipalName); err != nil {
-			return u, err
-		}
-	}
-	cn := nu.DisplayName
-	if cn == "" {
-		cn = nu.SAMAccountName
-	}
-	if utf8.RuneCountInString(cn) > dirMaxCN {
-		return u, backend.Invalid(eop, key, "cn-length", "the common name (display name) is longer than %d characters", dirMaxCN)
-	}
-	if err = dirCheckPassword(eop, key, nu.Password, nu.SAMAccountName, nu.DisplayName); err != nil {
-		return u, err
-	}
-	dn := "CN=" + dirEscapeRDN(cn) + ",CN=Users," + d.info.BaseDN
-
-	e := &dirEntry{user: backend.DirectoryUser{
-		ID:                backend.NewGUID(),
-		DN:                dn,
-		SAMAccountName:    nu.SAMAccountName,
-		UserPrincipalName: nu.UserPrincipalName,
-		DisplayName:       nu.DisplayName,
-		GivenName:         nu.GivenName,
-		Surname:           nu.Surname,
-		Enabled:           !nu.Disabled,
-		OnlineAccount:     nu.OnlineAccount,
-	}}
-	_, _ = rand.Read(e.salt[:])
-	e.history = [][32]byte{dirHash(e.salt, nu.Password)}
-
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.bySAM[dirFold(nu.SAMAccountName)]; ok {
-		return u, backend.Errorf(backend.AlreadyExists, eop, key, "the sAMAccountName is taken")
-	}
-	if nu.UserPrincipalName != "" {
-		if _, ok := d.byUPN[dirFold(nu.UserPrincipalName)]; ok {
-			return u, backend.Errorf(backend.AlreadyExists, eop, key, "the userPrincipalName %q is taken", nu.UserPrincipalName)
-		}
-	}
-	if _, ok := d.byCN[dirFold(dn)]; ok {
-		return u, backend.Errorf(backend.AlreadyExists, eop, key, "an object named %q exists in CN=Users", cn)
-	}
-	for d.objects[e.user.ID] != nil { // a GUID collision is not going to happen, but stay correct
-		e.user.ID = backend.NewGUID()
-	}
-	if nu.MustChangePassword {
-		e.user.MustChangePassword = true
-	} else {
-		e.user.PasswordLastSet = d.dirNow()
-	}
-	d.seq++
-	e.seq = d.seq
-	d.objects[e.user.ID] = e
-	d.bySAM[dirFold(nu.SAMAccountName)] = e
-	if nu.UserPrincipalName != "" {
-		d.byUPN[dirFold(nu.UserPrincipalName)] = e
-	}
-	d.byCN[dirFold(dn)] = e
-	d.order = append(d.order, e)
-	d.dirTouch(e)
-	d.log.Debug("directory: user created", "sam", nu.SAMAccountName, "id", e.user.ID.String())
-	return e.user, nil
-}
-
-// SetEnabled enables or disables the account.
-func (d *Directory) SetEnabled(ctx context.Context, id backend.GUID, enabled bool) error {
-	return d.dirUpdate(ctx, "SetEnabled", "directory: set enabled", id, func(e *dirEntry) (bool, error) {
-		if e.user.Enabled == enabled {
-			return false, nil
-		}
-		e.user.Enabled = enabled
-		return true, nil
-	})
-}
-
-// DeleteUser deletes the account, leaving a tombstone for Changes.
-func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) (err error) {
-	const op, eop = "DeleteUser", "directory: delete user"
-	key := id.String()
-	defer func() { d.record(op, key, err) }()
-	if err = d.dirEnter(ctx, op, eop, key); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	e, err := d.dirLive(eop, id)
-	if err != nil {
-		return err
-	}
-	delete(d.bySAM, dirFold(e.user.SAMAccountName))
-	if e.user.UserPrincipalName != "" {
-		delete(d.byUPN, dirFold(e.user.UserPrincipalName))
-	}
-	delete(d.byCN, dirFold(e.user.DN))
-	if i, ok := slices.BinarySearchFunc(d.order, e.seq, func(x *dirEntry, seq uint64) int {
-		return compareUint(x.seq, seq)
-	}); ok {
-		d.order = slices.Delete(d.order, i, i+1)
-	}
-	e.deleted = true
-	e.history = nil
-	e.user = backend.DirectoryUser{
-		ID:                e.user.ID,
-		DN:                e.user.DN,
-		SAMAccountName:    e.user.SAMAccountName,
-		UserPrincipalName: e.user.UserPrincipalName,
-		DisplayName:       e.user.DisplayName,
-	}
-	d.dirTouch(e)
-	d.log.Debug("directory: user deleted", "id", key)
-	return nil
-}
-
-// ResetPassword sets a password as an administrator does: the policy is
-// checked, the history is not.
-func (d *Directory) ResetPassword(ctx context.Context, id backend.GUID, password string, mustChange bool) error {
-	const eop = "directory: reset password"
-	return d.dirUpdate(ctx, "ResetPassword", eop, id, func(e *dirEntry) (bool, error) {
-		if err := dirCheckPassword(eop, e.user.SAMAccountName, password, e.user.SAMAccountName, e.user.DisplayName); err != nil {
-			return false, err
-		}
-		e.dirSetPassword(password)
-		d.dirSetMustChange(e, mustChange, true)
-		return true, nil
-	})
-}
-
-// ChangePassword changes the password as the user does: the old password
-// must be right, and the new one must satisfy the policy and differ from
-// the last 24.
-func (d *Directory) ChangePassword(ctx context.Context, id backend.GUID, oldPassword, newPassword string) error {
-	const eop = "directory: change password"
-	return d.dirUpdate(ctx, "ChangePassword", eop, id, func(e *dirEntry) (bool, error) {
-		if !e.dirPasswordIs(oldPassword) {
-			return false, backend.Invalid(eop, e.user.SAMAccountName, "old-password", "the old password is wrong")
-		}
-		if err := dirCheckPassword(eop, e.user.SAMAccountName, newPassword, e.user.SAMAccountName, e.user.DisplayName); err != nil {
-			return false, err
-		}
-		h := dirHash(e.salt, newPassword)
-		for _, old := range e.history {
-			if subtle.ConstantTimeCompare(old[:], h[:]) == 1 {
-				return false, backend.Invalid(eop, e.user.SAMAccountName, "password-history", "the new password was used recently")
-			}
-		}
-		e.dirSetPassword(newPassword)
-		d.dirSetMustChange(e, false, true)
-		return true, nil
-	})
-}
-
-// SetMustChangePassword sets or clears "must change password at next
-// logon". Clearing it stamps PasswordLastSet with the current time, as
-// writing pwdLastSet -1 does in AD.
-func (d *Directory) SetMustChangePassword(ctx context.Context, id backend.GUID, mustChange bool) error {
-	return d.dirUpdate(ctx, "SetMustChangePassword", "directory: set must change password", id, func(e *dirEntry) (bool, error) {
-		if e.user.MustChangePassword == mustChange {
-			return false, nil
-		}
-		d.dirSetMustChange(e, mustChange, false)
-		return true, nil
-	})
-}
-
-// SetOnlineAccount writes the online-account attribute; "" clears it.
-func (d *Directory) SetOnlineAccount(ctx context.Context, id backend.GUID, value string) error {
-	return d.dirUpdate(ctx, "SetOnlineAccount", "directory: set online account", id, func(e *dirEntry) (bool, error) {
-		if e.user.OnlineAccount == value {
-			return false, nil
-		}
-		e.user.OnlineAccount = value
-		return true, nil
-	})
-}
-
-// Changes returns the users written since the watermark, oldest change
-// first, each once with its latest state; deleted users come as
-// tombstones. An empty watermark returns every current user.
-func (d *Directory) Changes(ctx context.Context, watermark string) (out backend.DirectoryChanges, err error) {
-	const op, eop = "Changes", "directory: changes"
-	defer func() { d.record(op, watermark, err) }()
-	if err = d.dirEnter(ctx, op, eop, watermark); err != nil {
-		return out, err
-	}
-	var from uint64
-	if watermark != "" {
-		if from, err = dirParseWatermark(eop, watermark); err != nil {
-			return out, err
-		}
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if from > d.usn {
-		return out, backend.Invalid(eop, watermark, "watermark", "the watermark is not from this directory")
-	}
-	i, _ := slices.BinarySearchFunc(d.changes, from+1, func(it dirLogItem, usn uint64) int {
-		return compareUint(it.usn, usn)
-	})
-	last := from
-	for ; i < len(d.changes); i++ {
-		it := d.changes[i]
-		e := d.objects[it.id]
-		if e == nil || e.usn != it.usn {
-			continue // stale: the object was written again later
-		}
-		if watermark == "" && e.deleted {
-			continue
-		}
-		if len(out.Changes) == d.pageSize {
-			out.More = true
-			break
-		}
-		c := backend.DirectoryChange{Type: backend.Upserted, User: e.user}
-		if e.deleted {
-			c.Type = backend.Deleted
-		}
-		out.Changes = append(out.Changes, c)
-		last = it.usn
-	}
-	if !out.More {
-		last = d.usn
-	}
-	out.Watermark = dirFormatWatermark(last)
-	return out, nil
-}
-
-// Authenticate checks a password as an LDAP simple bind does: a wrong
-// password (or unknown user) gives PermissionDenied with rule
-// "invalid-credentials"; a right password on a disabled account
-// "account-disabled"; on an account that must change its password
-// "password-must-change". samOrUPN is a UPN when it holds an "@", a
-// sAMAccountName otherwise (optionally as DOMAIN\name).
-func (d *Directory) Authenticate(ctx context.Context, samOrUPN, password string) (err error) {
-	const op, eop = "Authenticate", "directory: authenticate"
-	defer func() { d.record(op, samOrUPN, err) }()
-	if err = d.dirEnter(ctx, op, eop, samOrUPN); err != nil {
-		return err
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	var e *dirEntry
-	if strings.Contains(samOrUPN, "@") {
-		e = d.byUPN[dirFold(samOrUPN)]
-	} else {
-		name := samOrUPN
-		if dom, rest, ok := strings.Cut(samOrUPN, `\`); ok {
-			if !strings.EqualFold(dom, d.info.NetBIOSName) && !strings.EqualFold(dom, d.info.DNSName) {
-				name = ""
-			} else {
-				name = rest
-			}
-		}
-		if name != "" {
-			e = d.bySAM[dirFold(name)]
-		}
-	}
-	if e == nil || password == "" || !e.dirPasswordIs(password) {
-		return &backend.Error{Kind: backend.PermissionDenied, Op: eop, Key: samOrUPN, Reason: "invalid-credentials", Msg: "the user name or password is wrong"}
-	}
-	if !e.user.Enabled {
-		return &backend.Error{Kind: backend.PermissionDenied, Op: eop, Key: samOrUPN, Reason: "account-disabled", Msg: "the account is disabled"}
-	}
-	if e.user.MustChangePassword {
-		return &backend.Error{Kind: backend.PermissionDenied, Op: eop, Key: samOrUPN, Reason: "password-must-change", Msg: "the user must change the password before logging on"}
-	}
-	return nil
 }
 
 // dirUpdate runs f on the live user id under the write lock; when f
 // reports a change, the user's change number moves.
-func (d *Directory) dirUpdate(ctx context.Context, op, eop string, id backend.GUID, f func(*dirEntry) (bool, error)) (err error) {
+func (d *Directory) dirUpdate(ctx context.Context, op Op, id backend.GUID, f func(*dirEntry) (bool, error)) (err error) {
 	key := id.String()
-	defer func() { d.record(op, key, err) }()
-	if err = d.dirEnter(ctx, op, eop, key); err != nil {
+	defer func() { d.record(string(op), key, err) }()
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	e, err := d.dirLive(eop, id)
+	e, err := d.dirLive(op, id)
 	if err != nil {
 		return err
 	}
@@ -587,16 +343,16 @@ func (d *Directory) dirUpdate(ctx context.Context, op, eop string, id backend.GU
 	}
 	if changed {
 		d.dirTouch(e)
-		d.log.Debug("directory: user modified", "op", op, "id", key)
+		d.log.Debug("directory: user modified", "op", string(op), "id", key)
 	}
 	return nil
 }
 
 // dirLive returns the live entry id. The caller holds d.mu.
-func (d *Directory) dirLive(eop string, id backend.GUID) (*dirEntry, error) {
+func (d *Directory) dirLive(op Op, id backend.GUID) (*dirEntry, error) {
 	e := d.objects[id]
 	if e == nil || e.deleted {
-		return nil, backend.Errorf(backend.NotFound, eop, id.String(), "no user has this objectGUID")
+		return nil, backend.Errorf(backend.NotFound, dirErrOp(op), id.String(), "no user has this objectGUID")
 	}
 	return e, nil
 }
@@ -623,95 +379,8 @@ func (d *Directory) dirNow() time.Time {
 	return d.now().UTC().Truncate(100 * time.Nanosecond)
 }
 
-// dirSetMustChange applies pwdLastSet semantics: 0 when the user must
-// change the password, otherwise now (when stamp is set or the flag was on).
-func (d *Directory) dirSetMustChange(e *dirEntry, mustChange, stamp bool) {
-	if mustChange {
-		e.user.MustChangePassword = true
-		e.user.PasswordLastSet = time.Time{}
-		return
-	}
-	if stamp || e.user.MustChangePassword {
-		e.user.PasswordLastSet = d.dirNow()
-	}
-	e.user.MustChangePassword = false
-}
-
-func (e *dirEntry) dirSetPassword(password string) {
-	e.history = append(e.history, dirHash(e.salt, password))
-	if len(e.history) > dirHistoryLength {
-		e.history = slices.Delete(e.history, 0, len(e.history)-dirHistoryLength)
-	}
-}
-
-func (e *dirEntry) dirPasswordIs(password string) bool {
-	if len(e.history) == 0 {
-		return false
-	}
-	h := dirHash(e.salt, password)
-	cur := e.history[len(e.history)-1]
-	return subtle.ConstantTimeCompare(cur[:], h[:]) == 1
-}
-
-func dirHash(salt [16]byte, password string) [32]byte {
-	h := sha256.New()
-	h.Write(salt[:])
-	h.Write([]byte(password))
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
-
 // dirFold folds a name for case-insensitive comparison.
 func dirFold(s string) string { return strings.ToLower(s) }
-
-const dirWatermarkPrefix = "memdir1."
-
-func dirFormatWatermark(usn uint64) string {
-	return dirWatermarkPrefix + strconv.FormatUint(usn, 36)
-}
-
-func dirParseWatermark(eop, w string) (uint64, error) {
-	rest, ok := strings.CutPrefix(w, dirWatermarkPrefix)
-	if !ok || rest == "" {
-		return 0, backend.Invalid(eop, w, "watermark", "the watermark is malformed")
-	}
-	n, err := strconv.ParseUint(rest, 36, 64)
-	if err != nil {
-		return 0, backend.Invalid(eop, w, "watermark", "the watermark is malformed")
-	}
-	return n, nil
-}
-
-// dirCheckUPN checks that upn reads name@suffix.
-func dirCheckUPN(eop, upn string) error {
-	local, suffix, ok := strings.Cut(upn, "@")
-	if !ok || local == "" || suffix == "" || strings.Contains(suffix, "@") {
-		return backend.Invalid(eop, upn, "upn-syntax", "a userPrincipalName reads name@suffix")
-	}
-	for _, r := range upn {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError || unicode.IsSpace(r) {
-			return backend.Invalid(eop, upn, "upn-characters", "a userPrincipalName cannot hold %q", r)
-		}
-	}
-	return nil
-}
-
-// dirCheckPassword applies AD's default password policy: length,
-// complexity, and not containing the account name or display-name tokens.
-func dirCheckPassword(eop, key, password, sam, displayName string) error {
-	if utf8.RuneCountInString(password) < 7 {
-		return backend.Invalid(eop, key, "password-length", "a password has at least 7 characters")
-	}
-	if backend.PasswordClasses(password) < 3 {
-		return backend.Invalid(eop, key, "password-complexity",
-			"a password holds characters of 3 kinds: upper case, lower case, digits, symbols")
-	}
-	if backend.PasswordContainsName(password, sam, displayName) {
-		return backend.Invalid(eop, key, "password-contains-name", "a password cannot contain the account name or part of the user's name")
-	}
-	return nil
-}
 
 // dirEscapeRDN escapes an attribute value for a DN as RFC 4514 says.
 func dirEscapeRDN(v string) string {

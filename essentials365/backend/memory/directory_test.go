@@ -18,10 +18,26 @@ import (
 )
 
 // dirHarness makes a fresh memory directory for every subtest.
-type dirHarness struct{ opts *memory.DirectoryOptions }
+type dirHarness struct {
+	opts *memory.DirectoryOptions
+	d    *memory.Directory
+}
 
-func (h dirHarness) MakeDirectory(context.Context, *testing.T) backend.Directory {
-	return memory.NewDirectory(h.opts)
+func (h *dirHarness) MakeDirectory(context.Context, *testing.T) backend.Directory {
+	h.d = memory.NewDirectory(h.opts)
+	return h.d
+}
+
+// ApplyPasswordPolicy implements backendtest.FineGrainedPolicies.
+func (h *dirHarness) ApplyPasswordPolicy(ctx context.Context, t *testing.T, id backend.GUID, p backend.PasswordPolicy) string {
+	return applyPolicy(ctx, t, h.d, id, p)
+}
+
+func applyPolicy(ctx context.Context, t *testing.T, d *memory.Directory, id backend.GUID, p backend.PasswordPolicy) string {
+	p.Source = "CN=e365 test PSO,CN=Password Settings Container,CN=System,DC=contoso,DC=local"
+	require.NoError(t, d.SetFineGrainedPolicy(ctx, id, &p))
+	t.Cleanup(func() { _ = d.SetFineGrainedPolicy(context.Background(), id, nil) })
+	return p.Source
 }
 
 func TestDirectoryConformance(t *testing.T) {
@@ -34,7 +50,7 @@ func TestDirectoryConformance(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			backendtest.RunDirectoryTests(t, dirHarness{tc.opts})
+			backendtest.RunDirectoryTests(t, &dirHarness{opts: tc.opts})
 		})
 	}
 }
@@ -59,6 +75,11 @@ func TestDirectoryConformanceShared(t *testing.T) {
 type sharedHarness struct{ d *memory.Directory }
 
 func (h sharedHarness) MakeDirectory(context.Context, *testing.T) backend.Directory { return h.d }
+
+// ApplyPasswordPolicy implements backendtest.FineGrainedPolicies.
+func (h sharedHarness) ApplyPasswordPolicy(ctx context.Context, t *testing.T, id backend.GUID, p backend.PasswordPolicy) string {
+	return applyPolicy(ctx, t, h.d, id, p)
+}
 
 const dirGoodPassword = "Vq9#rT2!wK"
 
@@ -130,6 +151,10 @@ func TestDirectoryDN(t *testing.T) {
 		{"specials", `x\y"z<a>;`, "xyz", `CN=x\\y\"z\<a\>\;,CN=Users,DC=contoso,DC=local`},
 		{"leading and trailing space", " pad ", "pad", `CN=\ pad\ ,CN=Users,DC=contoso,DC=local`},
 		{"filter characters", "*)(cn=*", "star", `CN=*)(cn=*,CN=Users,DC=contoso,DC=local`},
+		{"taken display name", "Ann Lee", "annl2", `CN=Ann Lee (annl2),CN=Users,DC=contoso,DC=local`},
+		{"taken in other case", "ANN LEE", "annl3", `CN=ANN LEE (annl3),CN=Users,DC=contoso,DC=local`},
+		{"taken sAMAccountName as CN", "", "annl4", `CN=annl4,CN=Users,DC=contoso,DC=local`},
+		{"taken with a comma", "O'Brien, Zoë (Sales)", "zob2", `CN=O'Brien\, Zoë (Sales) (zob2),CN=Users,DC=contoso,DC=local`},
 	}
 	d := memory.NewDirectory(nil)
 	for _, tc := range tests {
@@ -149,20 +174,18 @@ func TestDirectoryRules(t *testing.T) {
 		name   string
 		modify func(u *backend.NewDirectoryUser)
 		kind   backend.Kind
-		reason string
+		reason backend.Reason
 	}{
-		{"upn without at", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "nobody" }, backend.InvalidArgument, "upn-syntax"},
-		{"upn without suffix", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "nobody@" }, backend.InvalidArgument, "upn-syntax"},
-		{"upn without name", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "@contoso.local" }, backend.InvalidArgument, "upn-syntax"},
-		{"upn with two ats", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "a@b@contoso.local" }, backend.InvalidArgument, "upn-syntax"},
-		{"upn with space", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "a b@contoso.local" }, backend.InvalidArgument, "upn-characters"},
-		{"sam of spaces", func(u *backend.NewDirectoryUser) { u.SAMAccountName = "   " }, backend.InvalidArgument, "sam-required"},
-		{"sam with control character", func(u *backend.NewDirectoryUser) { u.SAMAccountName = "a\tb" }, backend.InvalidArgument, "sam-characters"},
-		{"sam of 21 runes", func(u *backend.NewDirectoryUser) { u.SAMAccountName = strings.Repeat("é", 21) }, backend.InvalidArgument, "sam-length"},
-		{"common name too long", func(u *backend.NewDirectoryUser) { u.DisplayName = long }, backend.InvalidArgument, "cn-length"},
-		{"same display name", func(u *backend.NewDirectoryUser) { u.DisplayName = "Taken Name" }, backend.AlreadyExists, ""},
-		{"same display name other case", func(u *backend.NewDirectoryUser) { u.DisplayName = "TAKEN NAME" }, backend.AlreadyExists, ""},
-		{"caseless letters only", func(u *backend.NewDirectoryUser) { u.Password = "日本語日本語日本" }, backend.InvalidArgument, "password-complexity"},
+		{"upn without at", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "nobody" }, backend.InvalidArgument, backend.ReasonUPNSyntax},
+		{"upn without suffix", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "nobody@" }, backend.InvalidArgument, backend.ReasonUPNSyntax},
+		{"upn without name", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "@contoso.local" }, backend.InvalidArgument, backend.ReasonUPNSyntax},
+		{"upn with two ats", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "a@b@contoso.local" }, backend.InvalidArgument, backend.ReasonUPNSyntax},
+		{"upn with space", func(u *backend.NewDirectoryUser) { u.UserPrincipalName = "a b@contoso.local" }, backend.InvalidArgument, backend.ReasonUPNCharacters},
+		{"sam of spaces", func(u *backend.NewDirectoryUser) { u.SAMAccountName = "   " }, backend.InvalidArgument, backend.ReasonSAMRequired},
+		{"sam with control character", func(u *backend.NewDirectoryUser) { u.SAMAccountName = "a\tb" }, backend.InvalidArgument, backend.ReasonNameCharacters},
+		{"sam of 21 runes", func(u *backend.NewDirectoryUser) { u.SAMAccountName = strings.Repeat("é", 21) }, backend.InvalidArgument, backend.ReasonSAMLength},
+		{"common name too long", func(u *backend.NewDirectoryUser) { u.DisplayName = long }, backend.InvalidArgument, backend.ReasonCNLength},
+		{"caseless letters only", func(u *backend.NewDirectoryUser) { u.Password = "日本語日本語日本" }, backend.InvalidArgument, backend.ReasonPasswordComplexity},
 		{"caseless letters digit symbol", func(u *backend.NewDirectoryUser) { u.Password = "日本語パス1!" }, backend.Unknown, ""},
 		{"accented upper lower digit", func(u *backend.NewDirectoryUser) { u.Password = "ÄÖÜäöü12" }, backend.Unknown, ""},
 		{"seven characters", func(u *backend.NewDirectoryUser) { u.Password = "Aa1!Bb2" }, backend.Unknown, ""},
@@ -186,7 +209,7 @@ func TestDirectoryRules(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Equal(t, tc.kind, backend.KindOf(err), "%v", err)
-			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)), "%v", err)
+			assert.Equal(t, tc.reason, backend.ReasonOf(err), "%v", err)
 			assert.NotContains(t, err.Error(), u.Password, "errors never show the password")
 		})
 	}
@@ -194,16 +217,18 @@ func TestDirectoryRules(t *testing.T) {
 
 func TestDirectoryPasswordHistory(t *testing.T) {
 	ctx := t.Context()
-	d := memory.NewDirectory(nil)
+	p := backend.DefaultPasswordPolicy()
+	p.MinAge = 0
+	d := memory.NewDirectory(&memory.DirectoryOptions{PasswordPolicy: &p})
 	u, err := d.CreateUser(ctx, dirNewUser("hist"))
 	require.NoError(t, err)
 
 	err = d.ChangePassword(ctx, u.ID, dirGoodPassword, dirGoodPassword)
-	assert.Equal(t, "password-history", string(backend.ReasonOf(err)), "%v", err)
+	assert.Equal(t, backend.ReasonPasswordHistory, backend.ReasonOf(err), "%v", err)
 
 	require.NoError(t, d.ChangePassword(ctx, u.ID, dirGoodPassword, "Second#Pw1"))
 	err = d.ChangePassword(ctx, u.ID, "Second#Pw1", dirGoodPassword)
-	assert.Equal(t, "password-history", string(backend.ReasonOf(err)), "an older password is remembered: %v", err)
+	assert.Equal(t, backend.ReasonPasswordHistory, backend.ReasonOf(err), "an older password is remembered: %v", err)
 
 	// Cycling through 24 other passwords makes the first usable again.
 	cur := "Second#Pw1"
@@ -226,15 +251,15 @@ func TestDirectoryAuthenticateForms(t *testing.T) {
 	require.NoError(t, err)
 	tests := []struct {
 		login  string
-		reason string
+		reason backend.Reason
 	}{
 		{"forms", ""},
 		{`CONTOSO\forms`, ""},
 		{`contoso.local\FORMS`, ""},
 		{"forms@contoso.local", ""},
 		{"FORMS@CONTOSO.LOCAL", ""},
-		{`FABRIKAM\forms`, "invalid-credentials"},
-		{"forms@fabrikam.com", "invalid-credentials"},
+		{`FABRIKAM\forms`, backend.ReasonInvalidCredentials},
+		{"forms@fabrikam.com", backend.ReasonInvalidCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.login, func(t *testing.T) {
@@ -244,7 +269,7 @@ func TestDirectoryAuthenticateForms(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, backend.ErrPermissionDenied)
-			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
+			assert.Equal(t, tc.reason, backend.ReasonOf(err))
 		})
 	}
 }
@@ -473,7 +498,7 @@ func TestDirectoryChangesPaging(t *testing.T) {
 		other := memory.NewDirectory(nil)
 		_, err := other.Changes(ctx, ch.Watermark)
 		assert.ErrorIs(t, err, backend.ErrInvalidArgument)
-		assert.Equal(t, "watermark", string(backend.ReasonOf(err)))
+		assert.Equal(t, backend.ReasonWatermark, backend.ReasonOf(err))
 	})
 
 	t.Run("many rewrites stay correct", func(t *testing.T) {

@@ -10,24 +10,36 @@
 //
 // [Directory] keeps what a Windows or Samba domain controller enforces:
 //
+//   - Names: no control characters (NUL, CR, LF, other C0 codes, DEL) nor
+//     bytes that are not UTF-8 in any name or lookup ("name-characters",
+//     backend.CheckName), the same check as the LDAP driver's.
 //   - sAMAccountName: required ("sam-required"), at most 20 characters
-//     ("sam-length"), none of " / \ [ ] : ; | = , + * ? < > @ nor control
-//     characters, and not ending with a period ("sam-characters"); unique
-//     regardless of case (AlreadyExists).
-//   - userPrincipalName: optional; name@suffix ("upn-syntax", no spaces or
-//     control characters "upn-characters"); unique regardless of case.
+//     ("sam-length"), none of " / \ [ ] : ; | = , + * ? < > @ and not
+//     ending with a period ("sam-characters"); unique regardless of case
+//     (AlreadyExists).
+//   - userPrincipalName: optional; name@suffix ("upn-syntax", no spaces
+//     "upn-characters"); unique regardless of case.
 //   - The user's DN is CN=<display name, or sAMAccountName>,CN=Users,<base>,
-//     escaped as RFC 4514 says; two users cannot share it (AlreadyExists), and
-//     the common name has at most 64 characters ("cn-length").
-//   - The default password policy: at least 7 characters
-//     ("password-length"); characters of 3 kinds among upper case, lower
-//     case, digits, symbols and letters without case ("password-complexity");
-//     not containing the sAMAccountName nor any 3+ character token of the
-//     display name split at , . - _ # tab and space
-//     ("password-contains-name", Windows' rule: Samba checks it only through
-//     a "check password script"). A user's change must also differ from the
-//     last 24 passwords ("password-history"); an administrator's reset is not
-//     checked against the history. The minimum password age is 0.
+//     escaped as RFC 4514 says; when that CN is taken, the user is named
+//     "<display name> (<sAMAccountName>)" (backend.UniqueCN); the common name
+//     has at most 64 characters ("cn-length").
+//   - The password policy, Windows' default domain policy unless
+//     [DirectoryOptions].PasswordPolicy says otherwise, and per user a
+//     fine-grained one ([Directory.SetFineGrainedPolicy]): a minimum length
+//     ("password-length"); with complexity, characters of 3 kinds among
+//     upper case, lower case, digits, symbols and letters without case
+//     ("password-complexity") and not containing the sAMAccountName nor any
+//     3+ character token of the display name split at , . - _ # tab and
+//     space ("password-contains-name", Windows' rule: Samba checks it only
+//     through a "check password script"). A user's change is checked in
+//     AD's order: the old password ("old-password"), the minimum age, 1
+//     day by default, lifted when the user must change the password at
+//     next logon ("password-min-age", saying when the change becomes
+//     possible), the rules above, then the history of 24 passwords
+//     ("password-history"). An administrator's reset is checked against
+//     neither the minimum age nor the history. A password older than the
+//     maximum age (42 days by default) no longer logs on
+//     ("password-expired").
 //   - pwdLastSet semantics: a user who must change the password at next
 //     logon has a zero PasswordLastSet; every other set or change stamps it
 //     with the clock of [DirectoryOptions].Now.
