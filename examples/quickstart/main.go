@@ -68,6 +68,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	switch {
+	case *prefix != "" && !*useLDAP:
+		return errors.New("-prefix goes with -ldap (the in-memory directory is the program's own)")
+	case len(*prefix) > 8:
+		return fmt.Errorf("-prefix %q: at most 8 characters, so that user names fit in Active Directory's 20", *prefix)
+	case *prefix == "" && *useLDAP:
+		b := make([]byte, 2)
+		_, _ = rand.Read(b)
+		*prefix = "qs" + hex.EncodeToString(b) + "-"
+	}
 	work := *out
 	if work == "" {
 		tmp, err := os.MkdirTemp("", "essentials365-quickstart-")
@@ -81,14 +91,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	clk := &clock{}
 	c := &company{w: w, clock: clk, workDir: work}
 	if *useLDAP {
-		if *prefix == "" {
-			b := make([]byte, 2)
-			_, _ = rand.Read(b)
-			*prefix = "qs" + hex.EncodeToString(b) + "-"
-		}
-		if len(*prefix) > 8 {
-			return fmt.Errorf("-prefix %q: at most 8 characters, so that user names fit in Active Directory's 20", *prefix)
-		}
 		dir, err := openLDAP(ctx, getenv)
 		if err != nil {
 			return err
@@ -98,9 +100,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 		// Delete the users this run created, even when it fails half way.
 		defer c.cleanup(context.WithoutCancel(ctx))
 	} else {
-		if *prefix != "" {
-			return errors.New("-prefix goes with -ldap (the in-memory directory is the program's own)")
-		}
 		c.dir = memory.NewDirectory(&memory.DirectoryOptions{DNSName: "contoso.local", Now: clk.Now})
 	}
 	return c.lifecycle(ctx)
