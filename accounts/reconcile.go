@@ -178,9 +178,22 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 	}
 	p := &ReconcilePlan{from: from, fromExists: exists, FirstRun: !exists}
 	p.Full = o.Full || !exists
-	managed, err := s.managedRecords(ctx, op)
-	if err != nil {
-		return nil, err
+	// A full run reads every managed record; an incremental one counts
+	// them (the guards' base) and reads those of the changed users only.
+	var (
+		managed      map[backend.GUID]managedRecord
+		managedCount int
+	)
+	if p.Full {
+		if managed, err = s.managedRecords(ctx, op); err != nil {
+			return nil, err
+		}
+	} else {
+		keys, err := s.store.List(ctx, keyManaged)
+		if err != nil {
+			return nil, backend.WithOp(err, op, keyManaged)
+		}
+		managed, managedCount = map[backend.GUID]managedRecord{}, len(keys)
 	}
 	pending, err := s.store.List(ctx, keyPending)
 	if err != nil {
@@ -193,11 +206,13 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 	if err != nil {
 		return nil, err
 	}
-	seen := map[backend.GUID]bool{}   // in a change, upserted or deleted
-	listed := map[backend.GUID]bool{} // upserted by a full run
-	managedIDs := map[backend.GUID]bool{}
-	for g := range managed {
-		managedIDs[g] = true
+	seen := map[backend.GUID]bool{}       // in a change, upserted or deleted
+	listed := map[backend.GUID]bool{}     // upserted by a full run
+	managedIDs := map[backend.GUID]bool{} // full: every managed; incremental: newly managed
+	if p.Full {
+		for g := range managed {
+			managedIDs[g] = true
+		}
 	}
 	watermark := ""
 	if !p.Full {
@@ -212,6 +227,12 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 		for _, c := range ch.Changes {
 			p.Examined++
 			seen[c.User.ID] = true
+			_, wasManaged := managed[c.User.ID]
+			if !p.Full {
+				if wasManaged, err = s.loadManaged(ctx, op, managed, c.User.ID); err != nil {
+					return nil, err
+				}
+			}
 			if c.Type == backend.Deleted {
 				s.planDeleted(p, idx, managed, c.User)
 				continue
@@ -220,7 +241,7 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 				p.DirectoryUsers++
 				listed[c.User.ID] = true
 			}
-			if s.planUpserted(p, idx, managed, c.User) {
+			if s.planUpserted(p, idx, managed, c.User) && (p.Full || !wasManaged) {
 				managedIDs[c.User.ID] = true
 			}
 		}
@@ -230,7 +251,7 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 		}
 	}
 	p.next = watermark
-	p.Managed = len(managedIDs)
+	p.Managed = managedCount + len(managedIDs)
 	if p.Full {
 		for g := range managedIDs {
 			if listed[g] {
@@ -533,4 +554,26 @@ func (s *Service) Reconcile(ctx context.Context, opts *ReconcileOptions) (*Recon
 		return nil, err
 	}
 	return s.ApplyReconcile(ctx, p, opts)
+}
+
+// loadManaged reads the managed record of user g into managed, and reports
+// whether there is one. A record that cannot be read is an error.
+func (s *Service) loadManaged(ctx context.Context, op string, managed map[backend.GUID]managedRecord, g backend.GUID) (bool, error) {
+	if _, ok := managed[g]; ok {
+		return true, nil
+	}
+	k := keyManaged + g.String()
+	b, err := s.store.Get(ctx, k)
+	if backend.KindOf(err) == backend.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, backend.WithOp(err, op, k)
+	}
+	var r managedRecord
+	if err := json.Unmarshal(b, &r); err != nil || r.OnlineUserID == "" {
+		return false, stateCorrupt(op, k, err)
+	}
+	managed[g] = r
+	return true, nil
 }
