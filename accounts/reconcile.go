@@ -451,7 +451,9 @@ func (s *Service) ApplyReconcile(ctx context.Context, p *ReconcilePlan, opts *Re
 			// One re-read of every account the plan changes: the delta
 			// since the plan (or, for a tenant without one, a GET each).
 			var err error
-			if idx, err = s.onlineIndexLocked(ctx, op, false); err != nil {
+			if s.recon.noDelta {
+				idx = newOnlineIndex()
+			} else if idx, err = s.onlineIndexLocked(ctx, op, false); err != nil {
 				return rep, err
 			}
 		}

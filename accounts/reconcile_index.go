@@ -88,6 +88,8 @@ func (e onlineEntry) onlineUser(id string) backend.OnlineUser {
 type reconIndex struct {
 	mu  sync.Mutex
 	idx *onlineIndex
+	// noDelta is set once the tenant answered that it has no delta query.
+	noDelta bool
 }
 
 // onlineIndexLocked returns the index brought up to date. A full run, or
@@ -104,17 +106,18 @@ func (s *Service) onlineIndexLocked(ctx context.Context, op string, full bool) (
 			return cur, nil
 		}
 		switch backend.KindOf(err) {
-		case backend.InvalidArgument, backend.NotFound, backend.FailedPrecondition:
-			// the token was refused: rebuild below
-		default:
+		case backend.Throttled, backend.Unavailable, backend.Canceled, backend.PermissionDenied:
 			s.recon.idx = nil // partly followed: rebuild next time
 			return nil, err
 		}
+		// Anything else is a token the tenant refused (Graph answers 410
+		// Gone for an expired one): one full round below.
 	}
 	s.recon.idx = nil
 	idx := newOnlineIndex()
 	err := s.followDelta(ctx, op, idx, "")
 	if backend.KindOf(err) == backend.Unimplemented {
+		s.recon.noDelta = true
 		idx = newOnlineIndex()
 		for u, lerr := range s.tenant.ListUsers(ctx) {
 			if lerr != nil {
