@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -23,27 +24,11 @@ import (
 func TestIncrementalReconcileCostsTheChanges(t *testing.T) {
 	const n = 10000
 	ctx := t.Context()
-	dir := memory.NewDirectory(&memory.DirectoryOptions{PageSize: 1000})
-	mem := memory.NewTenant(&memory.TenantOptions{PageSize: 999})
-	require.NoError(t, mem.AddVerifiedDomain("contoso.com", true))
-	users := make([]backend.DirectoryUser, n)
-	onlineIDs := make([]string, n)
-	for i := range n {
-		sam := fmt.Sprintf("u%06d", i)
-		u, err := dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: sam, DisplayName: "User " + sam, Password: "Welcome-2026!", Disabled: i == 7})
-		require.NoError(t, err)
-		ou, err := mem.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: sam + "@contoso.com", DisplayName: u.DisplayName,
-			Password: "Cloud-Pw-2026!x", ImmutableID: u.ID.ImmutableID(), Disabled: i == 7})
-		require.NoError(t, err)
-		require.NoError(t, dir.SetOnlineAccount(ctx, u.ID, accounts.Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: accounts.MappingAssigned}.String()))
-		users[i], onlineIDs[i] = u, ou.ID
-	}
+	dir, mem, users, onlineIDs := seedMapped(t, n)
 	emu := m365emulator.New(mem, nil)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	graph, err := graphtenant.New(graphtenant.Config{Credential: graphtenant.StaticToken("emulator"), BaseURL: srv.URL + "/v1.0",
-		PageSize: 999, RateLimit: pacer.Config{Disabled: true}})
-	require.NoError(t, err)
+	graph := newGraph(t, srv.URL)
 	svc, err := accounts.New(dir, graph, nil)
 	require.NoError(t, err)
 
@@ -98,4 +83,37 @@ func TestIncrementalReconcileCostsTheChanges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, rep.Examined)
 	assert.LessOrEqual(t, emu.Stats().Requests, int64(1))
+}
+
+// seedMapped builds n users in a memory directory, each with its online
+// account in a memory tenant (anchored, mapped); user 7 is disabled on
+// both sides.
+func seedMapped(tb testing.TB, n int) (*memory.Directory, *memory.Tenant, []backend.DirectoryUser, []string) {
+	tb.Helper()
+	ctx := context.Background()
+	dir := memory.NewDirectory(&memory.DirectoryOptions{PageSize: 1000})
+	mem := memory.NewTenant(&memory.TenantOptions{PageSize: 999})
+	require.NoError(tb, mem.AddVerifiedDomain("contoso.com", true))
+	users := make([]backend.DirectoryUser, n)
+	onlineIDs := make([]string, n)
+	for i := range n {
+		sam := fmt.Sprintf("u%06d", i)
+		u, err := dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: sam, DisplayName: "User " + sam, Password: "Welcome-2026!", Disabled: i == 7})
+		require.NoError(tb, err)
+		ou, err := mem.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: sam + "@contoso.com", DisplayName: u.DisplayName,
+			Password: "Cloud-Pw-2026!x", ImmutableID: u.ID.ImmutableID(), Disabled: i == 7})
+		require.NoError(tb, err)
+		require.NoError(tb, dir.SetOnlineAccount(ctx, u.ID, accounts.Mapping{ID: ou.ID, UPN: ou.UserPrincipalName, State: accounts.MappingAssigned}.String()))
+		users[i], onlineIDs[i] = u, ou.ID
+	}
+	return dir, mem, users, onlineIDs
+}
+
+// newGraph returns the Graph driver for an emulator at url, paging at 999.
+func newGraph(tb testing.TB, url string) *graphtenant.Tenant {
+	tb.Helper()
+	g, err := graphtenant.New(graphtenant.Config{Credential: graphtenant.StaticToken("emulator"), BaseURL: url + "/v1.0",
+		PageSize: 999, RateLimit: pacer.Config{Disabled: true}})
+	require.NoError(tb, err)
+	return g
 }
