@@ -82,7 +82,7 @@
 //
 // A reconcile costs what changed, not the size of the tenant. The Service
 // keeps a compact index of the tenant's online accounts (object id →
-// userPrincipalName, anchor, sign-in; about 100 bytes an account), fed by
+// userPrincipalName, anchor, sign-in; about 230 bytes an account), fed by
 // the tenant's delta query (backend.Tenant.Changes, Graph's users/delta):
 //
 //   - a full run, and the first run of a Service (a new process), read the
