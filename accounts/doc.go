@@ -55,7 +55,7 @@
 //
 // A reconcile is planned (PlanReconcile writes nothing) and then applied
 // (ApplyReconcile checks the guards again, re-reads each account before
-// changing it, and refuses a plan another run overtook, ReasonPlanStale).
+// changing it, through the tenant's delta query, and refuses a plan another run overtook, ReasonPlanStale).
 // The guards are on by default (Options.Guards); each stops the run before
 // any write, with a FailedPrecondition error that says what would have
 // happened and which option lets it through:
@@ -77,6 +77,32 @@
 //
 // No reconcile removes a licence (a disabled user keeps its licence and
 // data); licences are removed one user at a time (Unassign, SetLicenses).
+//
+// # Cost of a reconcile
+//
+// A reconcile costs what changed, not the size of the tenant. The Service
+// keeps a compact index of the tenant's online accounts (object id →
+// userPrincipalName, anchor, sign-in; about 230 bytes an account), fed by
+// the tenant's delta query (backend.Tenant.Changes, Graph's users/delta):
+//
+//   - a full run, and the first run of a Service (a new process), read the
+//     whole tenant once, as a full delta round at Graph's largest page
+//     (999 where the tenant takes a page size, backend.PagedChanges; give
+//     the Graph driver Config.PageSize 999);
+//   - an incremental run reads the directory's changes and the tenant's
+//     changes since the last run: with nothing else changed, one delta
+//     request in PlanReconcile, and one in ApplyReconcile to re-read the
+//     accounts it changes before changing them (none when there is nothing
+//     to change), then one request per write. There is no listing of the
+//     tenant and no read per account;
+//   - a delta token the tenant no longer accepts (Graph keeps them for a
+//     limited time) costs one full round; a tenant without a delta query
+//     (Unimplemented) is listed on every run and each account re-read
+//     before it is changed.
+//
+// The index lives in the Service, not in the local state: it is a copy of
+// the tenant, never a source of decisions on its own, and is rebuilt when
+// in doubt. Reconciles of one Service run one at a time.
 //
 // # Local state
 //

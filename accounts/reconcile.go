@@ -89,9 +89,13 @@ type ReconcilePlan struct {
 	newManaged []managedLink
 }
 
+// managedLink is an account a plan records as managed: only what the
+// record needs, so a first run over many users stays small.
 type managedLink struct {
-	user backend.DirectoryUser
-	ou   backend.OnlineUser
+	userID       backend.GUID
+	user         string // sAMAccountName
+	onlineUserID string
+	onlineID     string
 }
 
 // ReconcileReport says what ApplyReconcile did.
@@ -174,24 +178,41 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 	}
 	p := &ReconcilePlan{from: from, fromExists: exists, FirstRun: !exists}
 	p.Full = o.Full || !exists
-	managed, err := s.managedRecords(ctx, op)
-	if err != nil {
-		return nil, err
+	// A full run reads every managed record; an incremental one counts
+	// them (the guards' base) and reads those of the changed users only.
+	var (
+		managed      map[backend.GUID]managedRecord
+		managedCount int
+	)
+	if p.Full {
+		if managed, err = s.managedRecords(ctx, op); err != nil {
+			return nil, err
+		}
+	} else {
+		keys, err := s.store.List(ctx, keyManaged)
+		if err != nil {
+			return nil, backend.WithOp(err, op, keyManaged)
+		}
+		managed, managedCount = map[backend.GUID]managedRecord{}, len(keys)
 	}
 	pending, err := s.store.List(ctx, keyPending)
 	if err != nil {
 		return nil, backend.WithOp(err, op, keyPending)
 	}
 	p.PendingPasswords = len(pending)
-	idx, err := s.indexTenant(ctx, op)
+	s.recon.mu.Lock()
+	defer s.recon.mu.Unlock()
+	idx, err := s.onlineIndexLocked(ctx, op, p.Full)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[backend.GUID]bool{}   // in a change, upserted or deleted
-	listed := map[backend.GUID]bool{} // upserted by a full run
-	managedIDs := map[backend.GUID]bool{}
-	for g := range managed {
-		managedIDs[g] = true
+	seen := map[backend.GUID]bool{}       // in a change, upserted or deleted
+	listed := map[backend.GUID]bool{}     // upserted by a full run
+	managedIDs := map[backend.GUID]bool{} // full: every managed; incremental: newly managed
+	if p.Full {
+		for g := range managed {
+			managedIDs[g] = true
+		}
 	}
 	watermark := ""
 	if !p.Full {
@@ -206,6 +227,12 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 		for _, c := range ch.Changes {
 			p.Examined++
 			seen[c.User.ID] = true
+			_, wasManaged := managed[c.User.ID]
+			if !p.Full {
+				if wasManaged, err = s.loadManaged(ctx, op, managed, c.User.ID); err != nil {
+					return nil, err
+				}
+			}
 			if c.Type == backend.Deleted {
 				s.planDeleted(p, idx, managed, c.User)
 				continue
@@ -214,7 +241,7 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 				p.DirectoryUsers++
 				listed[c.User.ID] = true
 			}
-			if s.planUpserted(p, idx, managed, c.User) {
+			if s.planUpserted(p, idx, managed, c.User) && (p.Full || !wasManaged) {
 				managedIDs[c.User.ID] = true
 			}
 		}
@@ -224,7 +251,7 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 		}
 	}
 	p.next = watermark
-	p.Managed = len(managedIDs)
+	p.Managed = managedCount + len(managedIDs)
 	if p.Full {
 		for g := range managedIDs {
 			if listed[g] {
@@ -241,17 +268,18 @@ func (s *Service) PlanReconcile(ctx context.Context, opts *ReconcileOptions) (*R
 
 // planUpserted plans the sign-in of a user's mapped online account. It
 // reports whether the user has a managed online account.
-func (s *Service) planUpserted(p *ReconcilePlan, idx tenantIndex, managed map[backend.GUID]managedRecord, u backend.DirectoryUser) bool {
+func (s *Service) planUpserted(p *ReconcilePlan, idx *onlineIndex, managed map[backend.GUID]managedRecord, u backend.DirectoryUser) bool {
 	m, err := ParseMapping(u.OnlineAccount)
 	if err != nil || m.ID == "" {
 		return false // not linked through this SDK: not ours to follow
 	}
-	ou, ok := idx.byID[m.ID]
+	e, ok := idx.get(m.ID)
 	if !ok {
 		p.Notices = append(p.Notices, ReconcileNotice{OnlineID: m.UPN, OnlineUserID: m.ID,
 			Detail: "the user " + u.SAMAccountName + " records this online account, but it no longer exists (deleted in the portal?): bring it back with Restore, or Assign another"})
 		return false
 	}
+	ou := e.onlineUser(m.ID)
 	if ou.ImmutableID != u.ID.ImmutableID() {
 		detail := "the user " + u.SAMAccountName + " records this online account, but the account carries another user's anchor; left alone: check the mapping"
 		if ou.ImmutableID == "" {
@@ -261,7 +289,7 @@ func (s *Service) planUpserted(p *ReconcilePlan, idx tenantIndex, managed map[ba
 		return false
 	}
 	if r, ok := managed[u.ID]; !ok || r.OnlineUserID != ou.ID {
-		p.newManaged = append(p.newManaged, managedLink{user: u, ou: ou})
+		p.newManaged = append(p.newManaged, managedLink{userID: u.ID, user: u.SAMAccountName, onlineUserID: ou.ID, onlineID: ou.UserPrincipalName})
 	}
 	want := u.Enabled && m.State == MappingAssigned
 	if ou.AccountEnabled != want {
@@ -280,14 +308,17 @@ func (s *Service) planUpserted(p *ReconcilePlan, idx tenantIndex, managed map[ba
 
 // planDeleted plans the deletion of a deleted user's online account, when
 // the SDK manages it.
-func (s *Service) planDeleted(p *ReconcilePlan, idx tenantIndex, managed map[backend.GUID]managedRecord, u backend.DirectoryUser) {
+func (s *Service) planDeleted(p *ReconcilePlan, idx *onlineIndex, managed map[backend.GUID]managedRecord, u backend.DirectoryUser) {
 	anchor := u.ID.ImmutableID()
 	r, isManaged := managed[u.ID]
 	m, _ := ParseMapping(u.OnlineAccount)
-	ou, ok := idx.byID[r.OnlineUserID]
+	id := r.OnlineUserID
+	e, ok := idx.get(id)
 	if !ok {
-		ou, ok = idx.byImmutable[anchor]
+		id, ok = idx.byAnchor[anchor]
+		e = idx.byID[id]
 	}
+	ou := e.onlineUser(id)
 	if !ok || ou.ImmutableID != anchor {
 		return // no online account, or not this user's
 	}
@@ -307,7 +338,7 @@ func (s *Service) planDeleted(p *ReconcilePlan, idx tenantIndex, managed map[bac
 // planOrphans finds, on a full run, the managed online accounts whose user
 // is gone, and reports accounts anchored to users this directory does not
 // have.
-func (s *Service) planOrphans(ctx context.Context, op string, p *ReconcilePlan, idx tenantIndex, managed map[backend.GUID]managedRecord, seen map[backend.GUID]bool) error {
+func (s *Service) planOrphans(ctx context.Context, op string, p *ReconcilePlan, idx *onlineIndex, managed map[backend.GUID]managedRecord, seen map[backend.GUID]bool) error {
 	planned := map[string]bool{}
 	for _, a := range p.Actions {
 		planned[a.OnlineUserID] = true
@@ -316,7 +347,8 @@ func (s *Service) planOrphans(ctx context.Context, op string, p *ReconcilePlan, 
 		if seen[g] {
 			continue
 		}
-		ou, ok := idx.byID[r.OnlineUserID]
+		e, ok := idx.get(r.OnlineUserID)
+		ou := e.onlineUser(r.OnlineUserID)
 		if !ok || ou.ImmutableID != g.ImmutableID() || planned[ou.ID] {
 			continue
 		}
@@ -331,7 +363,8 @@ func (s *Service) planOrphans(ctx context.Context, op string, p *ReconcilePlan, 
 		p.Actions = append(p.Actions, ReconcileAction{Type: ReconcileDelete, UserID: g, User: r.User, OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
 			Why: "the user no longer exists in the directory"})
 	}
-	for imm, ou := range idx.byImmutable {
+	for imm, id := range idx.byAnchor {
+		ou := idx.byID[id].onlineUser(id)
 		g, err := backend.GUIDFromImmutableID(imm)
 		if err != nil {
 			p.Notices = append(p.Notices, ReconcileNotice{OnlineID: ou.UserPrincipalName, OnlineUserID: ou.ID,
@@ -354,7 +387,8 @@ func (s *Service) planOrphans(ctx context.Context, op string, p *ReconcilePlan, 
 // guards again under opts and stops before any write when one fires (the
 // report lists what would have changed, the error says what to do). Then
 // it retries the pending password updates, re-reads each account before
-// changing it (an action that no longer applies is skipped), and moves the
+// changing it (all of them with one delta query of the tenant; an action
+// that no longer applies is skipped), and moves the
 // watermark only when every change went through, so a failed one is seen
 // again next run. A plan made before another run applied is refused
 // (ReasonPlanStale).
@@ -396,19 +430,34 @@ func (s *Service) ApplyReconcile(ctx context.Context, p *ReconcilePlan, opts *Re
 
 	failed := false
 	for _, l := range p.newManaged {
-		if err := s.recordManaged(ctx, op, l.user, l.ou); err != nil {
+		u := backend.DirectoryUser{ID: l.userID, SAMAccountName: l.user}
+		ou := backend.OnlineUser{ID: l.onlineUserID, UserPrincipalName: l.onlineID}
+		if err := s.recordManaged(ctx, op, u, ou); err != nil {
 			failed = true
-			r := &ItemResult{User: l.user.SAMAccountName, OnlineID: l.ou.UserPrincipalName, OnlineUserID: l.ou.ID}
+			r := &ItemResult{User: l.user, OnlineID: l.onlineID, OnlineUserID: l.onlineUserID}
 			r.setError(err)
 			rep.Failures = append(rep.Failures, r)
 		}
 	}
+	s.recon.mu.Lock()
+	defer s.recon.mu.Unlock()
+	var idx *onlineIndex
 	for _, a := range p.Actions {
 		if a.Type == ReconcileDelete && p.FirstRun && !o.AllowFirstRunDeletions {
 			rep.HeldDeletions = append(rep.HeldDeletions, a.OnlineID)
 			continue
 		}
-		done, err := s.applyAction(ctx, op, a)
+		if idx == nil {
+			// One re-read of every account the plan changes: the delta
+			// since the plan (or, for a tenant without one, a GET each).
+			var err error
+			if s.recon.noDelta {
+				idx = newOnlineIndex()
+			} else if idx, err = s.onlineIndexLocked(ctx, op, false); err != nil {
+				return rep, err
+			}
+		}
+		done, err := s.applyAction(ctx, op, idx, a)
 		if err != nil {
 			failed = true
 			r := &ItemResult{User: a.User, OnlineID: a.OnlineID, OnlineUserID: a.OnlineUserID}
@@ -439,21 +488,33 @@ func (s *Service) ApplyReconcile(ctx context.Context, p *ReconcilePlan, opts *Re
 	return rep, pw.err
 }
 
-// applyAction re-reads the account and its user and makes one change; it
-// reports false when the change no longer applies.
-func (s *Service) applyAction(ctx context.Context, op string, a ReconcileAction) (bool, error) {
-	ou, err := s.getOnline(ctx, op, a.OnlineUserID)
-	if backend.KindOf(err) == backend.NotFound {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
+// applyAction checks the account as re-read (idx, refreshed since the
+// plan, or a GET when the tenant has no delta query) and re-reads its user,
+// and makes one change; it reports false when the change no longer
+// applies.
+func (s *Service) applyAction(ctx context.Context, op string, idx *onlineIndex, a ReconcileAction) (bool, error) {
+	var ou backend.OnlineUser
+	if idx.watermark != "" {
+		e, ok := idx.get(a.OnlineUserID)
+		if !ok {
+			return false, nil
+		}
+		ou = e.onlineUser(a.OnlineUserID)
+	} else {
+		var err error
+		ou, err = s.getOnline(ctx, op, a.OnlineUserID)
+		if backend.KindOf(err) == backend.NotFound {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
 	}
 	if ou.ImmutableID != a.UserID.ImmutableID() {
 		return false, nil // re-linked since the plan: not this user's any more
 	}
 	var u backend.DirectoryUser
-	err = s.do(ctx, op, a.User, func() (e error) { u, e = s.dir.GetUser(ctx, a.UserID); return })
+	err := s.do(ctx, op, a.User, func() (e error) { u, e = s.dir.GetUser(ctx, a.UserID); return })
 	if a.Type == ReconcileDelete {
 		if backend.KindOf(err) != backend.NotFound {
 			return false, err // the user is back (or cannot be read): keep
@@ -461,6 +522,7 @@ func (s *Service) applyAction(ctx context.Context, op string, a ReconcileAction)
 		if err := s.deleteOnline(ctx, op, a.User, ou); err != nil {
 			return false, err
 		}
+		idx.remove(ou.ID)
 		_ = s.forgetManaged(ctx, op, a.UserID, a.User, a.OnlineID)
 		_ = s.store.Delete(ctx, keySync+a.UserID.String())
 		return true, nil
@@ -476,7 +538,11 @@ func (s *Service) applyAction(ctx context.Context, op string, a ReconcileAction)
 	if ou.AccountEnabled == want || want != (a.Type == ReconcileEnable) {
 		return false, nil
 	}
-	return true, s.setEnabledOnline(ctx, op, u.SAMAccountName, ou, want)
+	if err := s.setEnabledOnline(ctx, op, u.SAMAccountName, ou, want); err != nil {
+		return false, err
+	}
+	idx.setEnabled(ou.ID, want)
+	return true, nil
 }
 
 // Reconcile plans and applies in one call: it makes the online accounts
@@ -490,4 +556,26 @@ func (s *Service) Reconcile(ctx context.Context, opts *ReconcileOptions) (*Recon
 		return nil, err
 	}
 	return s.ApplyReconcile(ctx, p, opts)
+}
+
+// loadManaged reads the managed record of user g into managed, and reports
+// whether there is one. A record that cannot be read is an error.
+func (s *Service) loadManaged(ctx context.Context, op string, managed map[backend.GUID]managedRecord, g backend.GUID) (bool, error) {
+	if _, ok := managed[g]; ok {
+		return true, nil
+	}
+	k := keyManaged + g.String()
+	b, err := s.store.Get(ctx, k)
+	if backend.KindOf(err) == backend.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, backend.WithOp(err, op, k)
+	}
+	var r managedRecord
+	if err := json.Unmarshal(b, &r); err != nil || r.OnlineUserID == "" {
+		return false, stateCorrupt(op, k, err)
+	}
+	managed[g] = r
+	return true, nil
 }

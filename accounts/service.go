@@ -80,6 +80,8 @@ type Service struct {
 	opts   Options
 	// userLocks serializes the password updates of each user.
 	userLocks sync.Map
+	// recon is the compact online index reconciles keep between runs.
+	recon reconIndex
 }
 
 // New returns a Service over a directory and a tenant.
