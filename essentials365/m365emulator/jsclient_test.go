@@ -1,0 +1,294 @@
+package m365emulator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/essentials365/m365emulator"
+)
+
+// jsSummary is what testdata/jsclient/check.js prints.
+type jsSummary struct {
+	Client string `json:"client"`
+	Users  struct {
+		IDs              []string `json:"ids"`
+		TopPages         []int    `json:"topPages"`
+		MaxPageSizePages []int    `json:"maxPageSizePages"`
+	} `json:"users"`
+	Organization struct {
+		ID              string   `json:"id"`
+		DisplayName     string   `json:"displayName"`
+		VerifiedDomains []string `json:"verifiedDomains"`
+		DefaultDomain   string   `json:"defaultDomain"`
+	} `json:"organization"`
+	SubscribedSkus []struct {
+		SkuID         string `json:"skuId"`
+		SkuPartNumber string `json:"skuPartNumber"`
+		Enabled       int    `json:"enabled"`
+		Consumed      int    `json:"consumed"`
+	} `json:"subscribedSkus"`
+	Created struct {
+		ID                string `json:"id"`
+		UserPrincipalName string `json:"userPrincipalName"`
+		DisplayName       string `json:"displayName"`
+		UsageLocation     string `json:"usageLocation"`
+		SkuID             string `json:"skuId"`
+	} `json:"created"`
+	Delta struct {
+		Round1      []string `json:"round1"`
+		Round1Pages []int    `json:"round1Pages"`
+		Round2      []string `json:"round2"`
+	} `json:"delta"`
+	Batch struct {
+		Status       map[string]int `json:"status"`
+		NotFoundCode string         `json:"notFoundCode"`
+	} `json:"batch"`
+	Domains []struct {
+		ID         string   `json:"id"`
+		IsVerified bool     `json:"isVerified"`
+		IsDefault  bool     `json:"isDefault"`
+		Records    []string `json:"records"`
+	} `json:"domains"`
+}
+
+// TestOfficialJavaScriptClient runs Microsoft's JavaScript Graph client
+// (@microsoft/microsoft-graph-client, the version pinned in
+// testdata/jsclient/package-lock.json), unmodified, against the emulator
+// served over TLS with a generated authority, and checks what it read and
+// wrote against the memory tenant: paging with $top and with Prefer:
+// odata.maxpagesize through PageIterator, users delta to the end and again
+// from the deltaLink after a change, organization (list and by id),
+// subscribedSkus, a user created, licensed and patched, a JSON batch
+// through BatchRequestContent and BatchResponseContent, and the domains'
+// serviceConfigurationRecords.
+//
+// Node.js and npm are optional tools here, not parts of the SDK: without
+// them, or when "npm ci" cannot reach the npm registry, the test skips,
+// with E365_REQUIRE_INTEGRATION=1 too (a Go-only CI machine must not fail
+// for want of Node). Wherever Node runs, a failed run fails the test,
+// whatever that variable says.
+func TestOfficialJavaScriptClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs npm and node: skipped with -short")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the official JavaScript Graph client cannot run (install Node.js 18 or later)")
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Skip("npm is not installed: the official JavaScript Graph client cannot be installed (install npm with Node.js)")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+
+	// Install the pinned client into a temporary copy of testdata/jsclient.
+	dir := t.TempDir()
+	for _, f := range []string{"package.json", "package-lock.json", "check.js"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", "jsclient", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), raw, 0o600))
+	}
+	install := exec.CommandContext(ctx, npm, "ci", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund")
+	install.Dir = dir
+	if out, err := install.CombinedOutput(); err != nil {
+		ping := exec.CommandContext(ctx, npm, "ping")
+		ping.Dir = dir
+		if pout, perr := ping.CombinedOutput(); perr != nil {
+			t.Skipf("the npm registry is unreachable, so the official client cannot be installed: %v\n%s\n%s", err, out, pout)
+		}
+		t.Fatalf("npm ci failed although the registry answers (is package-lock.json in step with package.json?): %v\n%s", err, out)
+	}
+
+	tenant := jsTenant()
+	cert, err := m365emulator.NewTLSCertificate(nil, time.Now(), 0)
+	require.NoError(t, err)
+	caFile := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, cert.CAPEM, 0o600))
+	const token = "js-client-check-token"
+	srv := httptest.NewUnstartedServer(m365emulator.New(tenant, &m365emulator.Options{Token: token}))
+	srv.TLS = cert.Config()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	// What the tenant holds before the client writes.
+	seedIDs := userIDs(t, tenant)
+	skusBefore, err := tenant.SubscribedSKUs(t.Context())
+	require.NoError(t, err)
+
+	const pageSize = 2
+	run := exec.CommandContext(ctx, node, "check.js")
+	run.Dir = dir
+	run.Env = append(os.Environ(),
+		"GRAPH_BASE_URL="+srv.URL,
+		"GRAPH_TOKEN="+token,
+		fmt.Sprintf("GRAPH_PAGE_SIZE=%d", pageSize),
+		"NODE_EXTRA_CA_CERTS="+caFile,
+	)
+	var stderr strings.Builder
+	run.Stderr = &stderr
+	out, err := run.Output()
+	require.NoError(t, err, "the official client failed against the emulator:\n%s", stderr.String())
+	var sum jsSummary
+	require.NoError(t, json.Unmarshal(out, &sum), "summary: %s", out)
+	t.Logf("@microsoft/microsoft-graph-client %s", sum.Client)
+	assert.Equal(t, "3.0.7", sum.Client, "the client version installed is not the one package.json pins")
+
+	// Paging: every seeded user once, in pages of at most pageSize.
+	assert.Equal(t, seedIDs, sum.Users.IDs)
+	wantPages := (len(seedIDs) + pageSize - 1) / pageSize
+	for name, pages := range map[string][]int{"$top": sum.Users.TopPages, "odata.maxpagesize": sum.Users.MaxPageSizePages, "delta": sum.Delta.Round1Pages} {
+		assert.Len(t, pages, wantPages, "%s pages %v", name, pages)
+		total := 0
+		for _, n := range pages {
+			assert.LessOrEqual(t, n, pageSize, "%s pages %v", name, pages)
+			total += n
+		}
+		assert.Equal(t, len(seedIDs), total, "%s pages %v", name, pages)
+	}
+	assert.Equal(t, seedIDs, sum.Delta.Round1)
+	assert.Contains(t, sum.Delta.Round2, sum.Created.ID)
+	assert.NotContains(t, sum.Delta.Round2, seedIDs[0], "an unchanged user came back in the second delta round")
+
+	// Organization.
+	org, err := tenant.Organization(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, org.ID, sum.Organization.ID)
+	assert.Equal(t, org.DisplayName, sum.Organization.DisplayName)
+	domains, err := tenant.Domains(t.Context())
+	require.NoError(t, err)
+	var verified []string
+	for _, d := range domains {
+		if d.IsVerified {
+			verified = append(verified, d.Name)
+		}
+		if d.IsDefault {
+			assert.Equal(t, d.Name, sum.Organization.DefaultDomain)
+		}
+	}
+	slices.Sort(verified)
+	assert.Equal(t, verified, sum.Organization.VerifiedDomains)
+
+	// SKUs as they were before the licence was assigned.
+	require.Len(t, sum.SubscribedSkus, len(skusBefore))
+	for _, s := range skusBefore {
+		i := slices.IndexFunc(sum.SubscribedSkus, func(g struct {
+			SkuID         string `json:"skuId"`
+			SkuPartNumber string `json:"skuPartNumber"`
+			Enabled       int    `json:"enabled"`
+			Consumed      int    `json:"consumed"`
+		}) bool {
+			return g.SkuID == s.SKUID
+		})
+		if assert.GreaterOrEqual(t, i, 0, "SKU %s not listed", s.SKUID) {
+			g := sum.SubscribedSkus[i]
+			assert.Equal(t, s.PartNumber, g.SkuPartNumber)
+			assert.Equal(t, s.Enabled, g.Enabled)
+			assert.Equal(t, s.Consumed, g.Consumed)
+		}
+	}
+
+	// The user the client created, licensed and patched.
+	u, err := tenant.GetUser(t.Context(), sum.Created.ID)
+	require.NoError(t, err)
+	assert.Equal(t, sum.Created.UserPrincipalName, u.UserPrincipalName)
+	assert.Equal(t, sum.Created.DisplayName, u.DisplayName)
+	assert.Equal(t, "BE", u.UsageLocation)
+	assert.True(t, slices.ContainsFunc(u.AssignedLicenses, func(l backend.AssignedLicense) bool { return l.SKUID == sum.Created.SkuID }),
+		"licence %s not assigned in the tenant: %+v", sum.Created.SkuID, u.AssignedLicenses)
+
+	// The batch.
+	assert.Equal(t, map[string]int{"1": 200, "2": 200, "3": 204, "4": 404}, sum.Batch.Status)
+	assert.Equal(t, "Request_ResourceNotFound", sum.Batch.NotFoundCode)
+
+	// Domains and their service configuration records.
+	require.Len(t, sum.Domains, len(domains))
+	for _, d := range domains {
+		i := slices.IndexFunc(sum.Domains, func(g struct {
+			ID         string   `json:"id"`
+			IsVerified bool     `json:"isVerified"`
+			IsDefault  bool     `json:"isDefault"`
+			Records    []string `json:"records"`
+		}) bool {
+			return g.ID == d.Name
+		})
+		if !assert.GreaterOrEqual(t, i, 0, "domain %s not listed", d.Name) {
+			continue
+		}
+		g := sum.Domains[i]
+		assert.Equal(t, d.IsVerified, g.IsVerified, d.Name)
+		assert.Equal(t, d.IsDefault, g.IsDefault, d.Name)
+		if !d.IsVerified {
+			continue
+		}
+		recs, err := tenant.ServiceConfigurationRecords(t.Context(), d.Name)
+		require.NoError(t, err)
+		want := make([]string, 0, len(recs))
+		for _, r := range recs {
+			want = append(want, strings.ToLower(string(r.Type)+" "+r.Name))
+		}
+		got := make([]string, 0, len(g.Records))
+		for _, r := range g.Records {
+			got = append(got, strings.ToLower(r))
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		assert.Equal(t, want, got, "serviceConfigurationRecords of %s", d.Name)
+		if d.Name == "contoso.com" {
+			assert.NotEmpty(t, got, "contoso.com has no service records")
+		}
+	}
+}
+
+// jsTenant is a memory tenant with five users (more than two pages of
+// two), a verified default domain, an unverified one and a SKU with free
+// seats.
+func jsTenant() *memory.Tenant {
+	const skuID = "00000000-0000-4000-8000-0000000000e3"
+	users := make([]memory.UserSeed, 0, 5)
+	for i := range 5 {
+		users = append(users, memory.UserSeed{User: backend.NewOnlineUser{
+			UserPrincipalName: fmt.Sprintf("js%d@contoso.com", i),
+			DisplayName:       fmt.Sprintf("JS User %d", i),
+			MailNickname:      fmt.Sprintf("js%d", i),
+			UsageLocation:     "FR",
+			Password:          testPassword,
+		}})
+	}
+	users[0].Licenses = []backend.LicenseAssignment{{SKUID: skuID}}
+	return memory.NewTenant(&memory.TenantOptions{
+		TenantID:      testTenantID,
+		DisplayName:   "Contoso",
+		InitialDomain: "contoso.onmicrosoft.com",
+		Domains:       []memory.DomainSeed{{Name: "contoso.com", Default: true}, {Name: "fabrikam.com", Unverified: true}},
+		SKUs: []backend.SKU{{SKUID: skuID, PartNumber: "ENTERPRISEPACK", Enabled: 5,
+			ServicePlans: []backend.ServicePlan{{ID: e3PlanExchange, Name: "EXCHANGE_S_ENTERPRISE"}}}},
+		Users: users,
+	})
+}
+
+// userIDs lists the tenant's user ids, sorted.
+func userIDs(t *testing.T, tn *memory.Tenant) []string {
+	t.Helper()
+	var ids []string
+	for u, err := range tn.ListUsers(t.Context()) {
+		require.NoError(t, err)
+		ids = append(ids, u.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
