@@ -114,13 +114,49 @@ func TestOfficialJavaScriptClient(t *testing.T) {
 		t.Fatalf("npm ci failed although the registry answers (is package-lock.json in step with package.json?): %v\n%s", err, out)
 	}
 
+	t.Run("default answers", func(t *testing.T) {
+		runJSClient(t, node, dir, &m365emulator.Options{}, nil)
+	})
+	// The documented variants of Graph's answers (delta links to
+	// /users/microsoft.graph.delta(), record types without '#', batch
+	// answers in any order) and 429/503 answers the client's RetryHandler
+	// must retry, honouring Retry-After.
+	t.Run("variants and retries", func(t *testing.T) {
+		opts := &m365emulator.Options{
+			DeltaLinks:     m365emulator.DeltaLinksQualified,
+			RecordTypes:    m365emulator.ODataTypesBare,
+			ShuffleBatch:   true,
+			ZeroRetryAfter: true,
+			Seed:           7,
+		}
+		faults := []m365emulator.ScriptedFault{
+			{Method: "GET", PathPrefix: "/users", Kind: m365emulator.FaultThrottle, Count: 2},
+			{Method: "GET", PathPrefix: "/users/delta", Kind: m365emulator.FaultUnavailable},
+			{Method: "GET", PathPrefix: "/organization", Kind: m365emulator.FaultThrottle},
+			{Method: "POST", PathPrefix: "/users", Kind: m365emulator.FaultUnavailable},
+			{Method: "PATCH", PathPrefix: "/users", Kind: m365emulator.FaultThrottle},
+		}
+		st := runJSClient(t, node, dir, opts, faults)
+		assert.Equal(t, int64(4), st.Throttled, "429s answered (each retried by the client)")
+		assert.Equal(t, int64(2), st.Unavailable, "503s answered (each retried by the client)")
+	})
+}
+
+// runJSClient serves a fresh tenant over TLS with opts (and the token the
+// script sends), queues faults, runs check.js from dir and checks its
+// summary against the tenant. It returns the emulator's counters.
+func runJSClient(t *testing.T, node, dir string, opts *m365emulator.Options, faults []m365emulator.ScriptedFault) m365emulator.Stats {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	tenant := jsTenant()
 	cert, err := m365emulator.NewTLSCertificate(nil, time.Now(), 0)
 	require.NoError(t, err)
-	caFile := filepath.Join(dir, "ca.pem")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, cert.CAPEM, 0o600))
 	const token = "js-client-check-token"
-	srv := httptest.NewUnstartedServer(m365emulator.New(tenant, &m365emulator.Options{Token: token}))
+	opts.Token = token
+	emu := m365emulator.New(tenant, opts)
+	srv := httptest.NewUnstartedServer(emu)
 	srv.TLS = cert.Config()
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -129,6 +165,7 @@ func TestOfficialJavaScriptClient(t *testing.T) {
 	seedIDs := userIDs(t, tenant)
 	skusBefore, err := tenant.SubscribedSKUs(t.Context())
 	require.NoError(t, err)
+	emu.Script(faults...)
 
 	const pageSize = 2
 	run := exec.CommandContext(ctx, node, "check.js")
@@ -252,6 +289,7 @@ func TestOfficialJavaScriptClient(t *testing.T) {
 			assert.NotEmpty(t, got, "contoso.com has no service records")
 		}
 	}
+	return emu.Stats()
 }
 
 // jsTenant is a memory tenant with five users (more than two pages of
