@@ -27,6 +27,7 @@ type jsSummary struct {
 	Users  struct {
 		IDs              []string `json:"ids"`
 		TopPages         []int    `json:"topPages"`
+		SkipTokenPages   []int    `json:"skipTokenPages"`
 		MaxPageSizePages []int    `json:"maxPageSizePages"`
 	} `json:"users"`
 	Organization struct {
@@ -188,7 +189,7 @@ func runJSClient(t *testing.T, node, dir string, opts *m365emulator.Options, fau
 	// Paging: every seeded user once, in pages of at most pageSize.
 	assert.Equal(t, seedIDs, sum.Users.IDs)
 	wantPages := (len(seedIDs) + pageSize - 1) / pageSize
-	for name, pages := range map[string][]int{"$top": sum.Users.TopPages, "odata.maxpagesize": sum.Users.MaxPageSizePages, "delta": sum.Delta.Round1Pages} {
+	for name, pages := range map[string][]int{"$top": sum.Users.TopPages, "$skipToken": sum.Users.SkipTokenPages, "odata.maxpagesize": sum.Users.MaxPageSizePages, "delta": sum.Delta.Round1Pages} {
 		assert.Len(t, pages, wantPages, "%s pages %v", name, pages)
 		total := 0
 		for _, n := range pages {

@@ -121,6 +121,24 @@ async function main() {
   check(JSON.stringify(iterTop.ids) === JSON.stringify(byTop.ids), "users PageIterator",
     "PageIterator and the nextLinks listed different users");
 
+  // The same through the client's own query builder: .top() and
+  // .skipToken() (which writes "$skipToken") with the token of each link.
+  const byBuilder = { sizes: [], ids: [] };
+  for (let tok = null; ; ) {
+    let req = client.api("/users").top(pageSize);
+    if (tok !== null) req = req.skipToken(tok);
+    const page = await step("users .skipToken()", () => req.get());
+    byBuilder.sizes.push(page.value.length);
+    for (const u of page.value) byBuilder.ids.push(u.id);
+    check(byBuilder.sizes.length <= byTop.sizes.length, "users .skipToken()", "more pages than the nextLinks gave: $skipToken ignored?");
+    const next = page["@odata.nextLink"];
+    if (!next) break;
+    tok = new URL(next).searchParams.get("$skiptoken") || new URL(next).searchParams.get("$skipToken");
+    check(tok, "users .skipToken()", `no $skiptoken in ${next}`);
+  }
+  check(JSON.stringify(byBuilder.ids) === JSON.stringify(byTop.ids), "users .skipToken()",
+    "the builder's pages listed other users than the nextLinks");
+
   // The same with Prefer: odata.maxpagesize, carried to every page.
   const prefer = { Prefer: `odata.maxpagesize=${pageSize}` };
   const prefFirst = await step("users maxpagesize", () => client.api("/users").headers(prefer).get());
@@ -136,6 +154,7 @@ async function main() {
   summary.users = {
     ids: byTop.ids.slice().sort(),
     topPages: byTop.sizes,
+    skipTokenPages: byBuilder.sizes,
     maxPageSizePages: byPref.sizes,
   };
 
