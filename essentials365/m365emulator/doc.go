@@ -22,13 +22,13 @@
 //	                                     $select, $skiptoken, $deltatoken; $top ignored as Graph does
 //	GET    /directory/deletedItems/microsoft.graph.user (also graph.user, the form msgraph-sdk-go sends)
 //	POST   /directory/deletedItems/{id}/restore
-//	GET    /subscribedSkus, /subscribedSkus/{id}
-//	GET    /organization, /organization/{id}
-//	GET    /domains, /domains/{name}
+//	GET    /subscribedSkus, /subscribedSkus/{id}    $select
+//	GET    /organization, /organization/{id}        $select
+//	GET    /domains, /domains/{name}                $select
 //	POST   /domains                      201; needs a backend.DomainAdmin
 //	DELETE /domains/{name}               204
 //	GET    /domains/{name}/verificationDnsRecords
-//	GET    /domains/{name}/serviceConfigurationRecords
+//	GET    /domains/{name}/serviceConfigurationRecords  $select
 //	POST   /domains/{name}/verify        200 with availabilityStatus
 //	POST   /$batch                       up to 20 requests, fully parallel or fully sequential
 //
@@ -36,6 +36,12 @@
 // and is the only form for a userPrincipalName starting with '$'
 // (/users/$x@y.com is refused as Graph refuses it). The routes are one
 // table (routes.go); adding an endpoint is one line and its handler.
+//
+// Names of query options are read in any case ($skipToken, as the Graph
+// SDKs' request builders write it, is $skiptoken). $select on the
+// organization, SKUs, domains and records keeps the selected properties
+// (and @odata.type) and names them in @odata.context; a property the type
+// lacks is 400.
 //
 // The $filter forms understood on users are userPrincipalName, id, mail,
 // displayName and onPremisesImmutableId with eq, and startswith on

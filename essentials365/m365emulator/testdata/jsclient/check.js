@@ -84,6 +84,15 @@ async function iterate(client, first, requestOptions) {
   return { ids, deltaLink: it.getDeltaLink() };
 }
 
+// onlySelected checks that an entity holds the selected properties and no
+// other (annotations aside).
+function onlySelected(step, entity, selected) {
+  const extra = Object.keys(entity).filter((k) => !k.startsWith("@") && !selected.includes(k));
+  check(extra.length === 0, step, `$select ignored: unselected properties ${extra.join(", ")}`);
+  const missing = selected.filter((k) => !(k in entity));
+  check(missing.length === 0, step, `selected properties missing: ${missing.join(", ")}`);
+}
+
 function unique(step, ids) {
   check(new Set(ids).size === ids.length, step, `a user came twice: ${JSON.stringify(ids)}`);
 }
@@ -183,6 +192,11 @@ async function main() {
   const orgByID = await step("organization/{id}", () => client.api(`/organization/${org.id}`).get());
   check(orgByID.id === org.id && orgByID.displayName === org.displayName, "organization/{id}",
     `answered ${orgByID.id} "${orgByID.displayName}" for ${org.id} "${org.displayName}"`);
+  const orgSelected = await step("organization/{id} $select", () =>
+    client.api(`/organization/${org.id}`).select(["id", "verifiedDomains"]).get(),
+  );
+  onlySelected("organization/{id} $select", orgSelected, ["id", "verifiedDomains"]);
+  check(orgSelected.id === org.id, "organization/{id} $select", `answered ${orgSelected.id}`);
   const defaultDomain = (org.verifiedDomains || []).find((d) => d.isDefault);
   check(defaultDomain, "organization", "no default verified domain");
   summary.organization = {
@@ -193,8 +207,13 @@ async function main() {
   };
 
   // Subscribed SKUs.
-  const skus = await step("subscribedSkus", () => client.api("/subscribedSkus").get());
+  // Subscribed SKUs support only $select (the List subscribedSkus page).
+  const skuSelect = ["id", "skuId", "skuPartNumber", "prepaidUnits", "consumedUnits"];
+  const skus = await step("subscribedSkus", () => client.api("/subscribedSkus").select(skuSelect).get());
   check(Array.isArray(skus.value) && skus.value.length > 0, "subscribedSkus", "no SKU");
+  for (const s of skus.value) onlySelected("subscribedSkus $select", s, skuSelect);
+  const skuByID = await step("subscribedSkus/{id}", () => client.api(`/subscribedSkus/${skus.value[0].id}`).get());
+  check(skuByID.skuId === skus.value[0].skuId, "subscribedSkus/{id}", `answered ${skuByID.skuId}`);
   summary.subscribedSkus = skus.value
     .map((s) => ({ skuId: s.skuId, skuPartNumber: s.skuPartNumber, enabled: s.prepaidUnits.enabled, consumed: s.consumedUnits }))
     .sort((a, b) => a.skuId.localeCompare(b.skuId));
@@ -276,7 +295,9 @@ async function main() {
   summary.batch = { status, notFoundCode: b4.error.code };
 
   // Domains and their service configuration records.
-  const domains = await step("domains", () => client.api("/domains").get());
+  const domainSelect = ["id", "isVerified", "isDefault"];
+  const domains = await step("domains", () => client.api("/domains").select(domainSelect).get());
+  for (const d of domains.value) onlySelected("domains $select", d, domainSelect);
   summary.domains = [];
   for (const d of domains.value) {
     const entry = { id: d.id, isVerified: d.isVerified, isDefault: d.isDefault, records: [] };
