@@ -69,7 +69,10 @@
 // Microsoft's Graph clients follow only https paging links. Serve the
 // emulator over TLS with a certificate of your own, or one from
 // [NewTLSCertificate], whose authority ([TLSCertificate].CAPEM) the client
-// trusts; links then use https.
+// trusts; links then use https. The package's tests run Microsoft's
+// JavaScript Graph client (@microsoft/microsoft-graph-client, unmodified,
+// testdata/jsclient) against the emulator so served, when Node.js is
+// installed.
 //
 // # Errors
 //

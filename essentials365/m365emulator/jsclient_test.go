@@ -53,6 +53,9 @@ type jsSummary struct {
 		Round1      []string `json:"round1"`
 		Round1Pages []int    `json:"round1Pages"`
 		Round2      []string `json:"round2"`
+		// Round3Removed holds the created user's id when the round after
+		// its deletion reported it.
+		Round3Removed []string `json:"round3Removed"`
 	} `json:"delta"`
 	Batch struct {
 		Status       map[string]int `json:"status"`
@@ -71,11 +74,12 @@ type jsSummary struct {
 // testdata/jsclient/package-lock.json), unmodified, against the emulator
 // served over TLS with a generated authority, and checks what it read and
 // wrote against the memory tenant: paging with $top and with Prefer:
-// odata.maxpagesize through PageIterator, users delta to the end and again
-// from the deltaLink after a change, organization (list and by id),
-// subscribedSkus, a user created, licensed and patched, a JSON batch
-// through BatchRequestContent and BatchResponseContent, and the domains'
-// serviceConfigurationRecords.
+// odata.maxpagesize through PageIterator and with the .skipToken()
+// builder, users delta to the end and again from the deltaLink after a
+// change and after a deletion (@removed), organization (list and by id)
+// and subscribedSkus with $select, a user created, licensed, patched,
+// deleted and restored, a JSON batch through BatchRequestContent and
+// BatchResponseContent, and the domains' serviceConfigurationRecords.
 //
 // Node.js and npm are optional tools here, not parts of the SDK: without
 // them, or when "npm ci" cannot reach the npm registry, the test skips,
@@ -201,6 +205,7 @@ func runJSClient(t *testing.T, node, dir string, opts *m365emulator.Options, fau
 	assert.Equal(t, seedIDs, sum.Delta.Round1)
 	assert.Contains(t, sum.Delta.Round2, sum.Created.ID)
 	assert.NotContains(t, sum.Delta.Round2, seedIDs[0], "an unchanged user came back in the second delta round")
+	assert.Equal(t, []string{sum.Created.ID}, sum.Delta.Round3Removed, "the deleted user in the third delta round")
 
 	// Organization.
 	org, err := tenant.Organization(t.Context())

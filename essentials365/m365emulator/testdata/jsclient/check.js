@@ -16,7 +16,8 @@
 //
 // It writes to the tenant: it creates one user (check-<random>@<the
 // default domain>), licenses it with the first SKU that has a free seat,
-// and renames it. Run it against a throwaway tenant only.
+// renames it, deletes and restores it. Run it against a throwaway tenant
+// only.
 "use strict";
 
 const {
@@ -54,12 +55,16 @@ async function step(name, fn) {
 async function pageThrough(client, first, headers) {
   const sizes = [];
   const ids = [];
+  const items = [];
   let page = first;
   for (;;) {
     sizes.push(page.value.length);
-    for (const u of page.value) ids.push(u.id);
+    for (const u of page.value) {
+      ids.push(u.id);
+      items.push(u);
+    }
     const next = page["@odata.nextLink"];
-    if (!next) return { sizes, ids, deltaLink: page["@odata.deltaLink"] };
+    if (!next) return { sizes, ids, items, deltaLink: page["@odata.deltaLink"] };
     check(next.startsWith("https://"), "paging", `@odata.nextLink is not an https URL: ${next}`);
     let req = client.api(next);
     if (headers) req = req.headers(headers);
@@ -258,7 +263,26 @@ async function main() {
   const round2 = await step("delta round 2 pages", () => pageThrough(client, round2First, prefer));
   check(round2.ids.includes(created.id), "delta round 2", `the created user ${created.id} is missing: ${round2.ids}`);
   check(typeof round2.deltaLink === "string", "delta round 2", "no @odata.deltaLink at the end");
-  summary.delta = { round1: round1.ids.slice().sort(), round1Pages: round1.sizes, round2: round2.ids.slice().sort() };
+
+  // Delete the user: the next round reports it @removed ("changed" while
+  // it can be restored, the user-delta page); then restore it.
+  await step("delete user", () => client.api(`/users/${created.id}`).delete());
+  const deleted = await step("deletedItems", () => client.api("/directory/deletedItems/microsoft.graph.user").get());
+  check(deleted.value.some((u) => u.id === created.id), "deletedItems", `${created.id} is not among the deleted users`);
+  const round3First = await step("delta round 3", () => client.api(round2.deltaLink).get());
+  const round3 = await step("delta round 3 pages", () => pageThrough(client, round3First));
+  const removed = round3.items.find((u) => u.id === created.id);
+  check(removed && removed["@removed"] && removed["@removed"].reason === "changed", "delta round 3",
+    `the deleted user is not reported @removed (reason changed): ${JSON.stringify(removed)}`);
+  const restored = await step("restore", () => client.api(`/directory/deletedItems/${created.id}/restore`).post({}));
+  check(restored.id === created.id, "restore", `restored ${restored.id}`);
+  await step("get restored user", () => client.api(`/users/${created.id}`).get());
+  summary.delta = {
+    round1: round1.ids.slice().sort(),
+    round1Pages: round1.sizes,
+    round2: round2.ids.slice().sort(),
+    round3Removed: round3.ids.filter((id) => id === created.id),
+  };
 
   // A JSON batch through the client's helpers. The requests' URLs name the
   // host without the version: BatchRequestContent 3.0.7 strips only the
