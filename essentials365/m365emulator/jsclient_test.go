@@ -108,10 +108,13 @@ func TestOfficialJavaScriptClient(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), raw, 0o600))
 	}
-	install := exec.CommandContext(ctx, npm, "ci", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund")
+	// npm's own retries take minutes to give up on an unreachable
+	// registry; one short retry is enough to tell.
+	fetch := []string{"--fetch-retries=1", "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=3000", "--fetch-timeout=15000"}
+	install := exec.CommandContext(ctx, npm, append([]string{"ci", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"}, fetch...)...)
 	install.Dir = dir
 	if out, err := install.CombinedOutput(); err != nil {
-		ping := exec.CommandContext(ctx, npm, "ping")
+		ping := exec.CommandContext(ctx, npm, append([]string{"ping"}, fetch...)...)
 		ping.Dir = dir
 		if pout, perr := ping.CombinedOutput(); perr != nil {
 			t.Skipf("the npm registry is unreachable, so the official client cannot be installed: %v\n%s\n%s", err, out, pout)
