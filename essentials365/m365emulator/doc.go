@@ -12,7 +12,8 @@
 //
 // Under /v1.0:
 //
-//	GET    /users                        $select, $filter, $top, paging with $skiptoken
+//	GET    /users                        $select, $filter, $top, paging with $skiptoken;
+//	                                     $count=true with ConsistencyLevel: eventual
 //	POST   /users                        201 with the user
 //	GET    /users/{id|userPrincipalName} $select
 //	PATCH  /users/{id|userPrincipalName} 204
@@ -46,7 +47,7 @@
 // The $filter forms understood on users are userPrincipalName, id, mail,
 // displayName and onPremisesImmutableId with eq, and startswith on
 // userPrincipalName, displayName and mail. Any other filter, and any query
-// option the emulator does not implement ($orderby, $count, $search,
+// option the emulator does not implement ($orderby, $search,
 // $expand, ...), is answered 400 with Graph's error shape: never ignored.
 //
 // Without $select, users carry Graph's default property set; accountEnabled,

@@ -28,6 +28,7 @@ type jsSummary struct {
 		IDs              []string `json:"ids"`
 		TopPages         []int    `json:"topPages"`
 		SkipTokenPages   []int    `json:"skipTokenPages"`
+		Count            int      `json:"count"`
 		MaxPageSizePages []int    `json:"maxPageSizePages"`
 	} `json:"users"`
 	Organization struct {
@@ -75,7 +76,7 @@ type jsSummary struct {
 // served over TLS with a generated authority, and checks what it read and
 // wrote against the memory tenant: paging with $top and with Prefer:
 // odata.maxpagesize through PageIterator and with the .skipToken()
-// builder, users delta to the end and again from the deltaLink after a
+// builder, @odata.count with ConsistencyLevel: eventual, users delta to the end and again from the deltaLink after a
 // change and after a deletion (@removed), organization (list and by id)
 // and subscribedSkus with $select, a user created, licensed, patched,
 // deleted and restored, a JSON batch through BatchRequestContent and
@@ -195,6 +196,7 @@ func runJSClient(t *testing.T, node, dir string, opts *m365emulator.Options, fau
 
 	// Paging: every seeded user once, in pages of at most pageSize.
 	assert.Equal(t, seedIDs, sum.Users.IDs)
+	assert.Equal(t, len(seedIDs), sum.Users.Count, "@odata.count")
 	wantPages := (len(seedIDs) + pageSize - 1) / pageSize
 	for name, pages := range map[string][]int{"$top": sum.Users.TopPages, "$skipToken": sum.Users.SkipTokenPages, "odata.maxpagesize": sum.Users.MaxPageSizePages, "delta": sum.Delta.Round1Pages} {
 		assert.Len(t, pages, wantPages, "%s pages %v", name, pages)

@@ -153,6 +153,14 @@ async function main() {
   check(JSON.stringify(byBuilder.ids) === JSON.stringify(byTop.ids), "users .skipToken()",
     "the builder's pages listed other users than the nextLinks");
 
+  // $count=true with ConsistencyLevel: eventual (the advanced-query page)
+  // counts every user on every page.
+  const counted = await step("users $count", () =>
+    client.api("/users").header("ConsistencyLevel", "eventual").count(true).top(pageSize).get(),
+  );
+  check(counted["@odata.count"] === byTop.ids.length, "users $count",
+    `@odata.count is ${counted["@odata.count"]}, the pages listed ${byTop.ids.length} users`);
+
   // The same with Prefer: odata.maxpagesize, carried to every page.
   const prefer = { Prefer: `odata.maxpagesize=${pageSize}` };
   const prefFirst = await step("users maxpagesize", () => client.api("/users").headers(prefer).get());
@@ -169,6 +177,7 @@ async function main() {
     ids: byTop.ids.slice().sort(),
     topPages: byTop.sizes,
     skipTokenPages: byBuilder.sizes,
+    count: counted["@odata.count"],
     maxPageSizePages: byPref.sizes,
   };
 
