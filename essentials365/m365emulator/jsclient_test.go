@@ -76,11 +76,14 @@ type jsSummary struct {
 // served over TLS with a generated authority, and checks what it read and
 // wrote against the memory tenant: paging with $top and with Prefer:
 // odata.maxpagesize through PageIterator and with the .skipToken()
-// builder, @odata.count with ConsistencyLevel: eventual, users delta to the end and again from the deltaLink after a
-// change and after a deletion (@removed), organization (list and by id)
-// and subscribedSkus with $select, a user created, licensed, patched,
-// deleted and restored, a JSON batch through BatchRequestContent and
-// BatchResponseContent, and the domains' serviceConfigurationRecords.
+// builder, @odata.count with ConsistencyLevel: eventual, users delta to
+// the end and again from the deltaLink after a change and after a
+// deletion (@removed), organization (list and by id) and subscribedSkus
+// with $select, a user created, licensed, patched, deleted and restored,
+// a JSON batch through BatchRequestContent and BatchResponseContent, and
+// the domains (with $select) and their serviceConfigurationRecords. It
+// runs once against the default answers and once against the documented
+// variants with 429 and 503 answers the client must retry.
 //
 // Node.js and npm are optional tools here, not parts of the SDK: without
 // them, or when "npm ci" cannot reach the npm registry, the test skips,
