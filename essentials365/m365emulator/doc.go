@@ -12,7 +12,8 @@
 //
 // Under /v1.0:
 //
-//	GET    /users                        $select, $filter, $top, paging with $skiptoken
+//	GET    /users                        $select, $filter, $top, paging with $skiptoken;
+//	                                     $count=true with ConsistencyLevel: eventual
 //	POST   /users                        201 with the user
 //	GET    /users/{id|userPrincipalName} $select
 //	PATCH  /users/{id|userPrincipalName} 204
@@ -22,13 +23,13 @@
 //	                                     $select, $skiptoken, $deltatoken; $top ignored as Graph does
 //	GET    /directory/deletedItems/microsoft.graph.user (also graph.user, the form msgraph-sdk-go sends)
 //	POST   /directory/deletedItems/{id}/restore
-//	GET    /subscribedSkus, /subscribedSkus/{id}
-//	GET    /organization, /organization/{id}
-//	GET    /domains, /domains/{name}
+//	GET    /subscribedSkus, /subscribedSkus/{id}    $select
+//	GET    /organization, /organization/{id}        $select
+//	GET    /domains, /domains/{name}                $select
 //	POST   /domains                      201; needs a backend.DomainAdmin
 //	DELETE /domains/{name}               204
 //	GET    /domains/{name}/verificationDnsRecords
-//	GET    /domains/{name}/serviceConfigurationRecords
+//	GET    /domains/{name}/serviceConfigurationRecords  $select
 //	POST   /domains/{name}/verify        200 with availabilityStatus
 //	POST   /$batch                       up to 20 requests, fully parallel or fully sequential
 //
@@ -37,10 +38,16 @@
 // (/users/$x@y.com is refused as Graph refuses it). The routes are one
 // table (routes.go); adding an endpoint is one line and its handler.
 //
+// Names of query options are read in any case ($skipToken, as the Graph
+// SDKs' request builders write it, is $skiptoken). $select on the
+// organization, SKUs, domains and records keeps the selected properties
+// (and @odata.type) and names them in @odata.context; a property the type
+// lacks is 400.
+//
 // The $filter forms understood on users are userPrincipalName, id, mail,
 // displayName and onPremisesImmutableId with eq, and startswith on
 // userPrincipalName, displayName and mail. Any other filter, and any query
-// option the emulator does not implement ($orderby, $count, $search,
+// option the emulator does not implement ($orderby, $search,
 // $expand, ...), is answered 400 with Graph's error shape: never ignored.
 //
 // Without $select, users carry Graph's default property set; accountEnabled,
@@ -63,7 +70,10 @@
 // Microsoft's Graph clients follow only https paging links. Serve the
 // emulator over TLS with a certificate of your own, or one from
 // [NewTLSCertificate], whose authority ([TLSCertificate].CAPEM) the client
-// trusts; links then use https.
+// trusts; links then use https. The package's tests run Microsoft's
+// JavaScript Graph client (@microsoft/microsoft-graph-client, unmodified,
+// testdata/jsclient) against the emulator so served, when Node.js is
+// installed.
 //
 // # Errors
 //

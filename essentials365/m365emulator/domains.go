@@ -41,7 +41,8 @@ func (s *Server) listOrganization(ctx context.Context, req *request, _ string) *
 		})
 	}
 	s.organizationSync(ctx, &w)
-	return &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#organization", Value: []wireOrganization{w}}}
+	return s.selectProps(req, &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#organization", Value: []wireOrganization{w}}},
+		"organization", organizationProps)
 }
 
 // listSKUs serves GET /subscribedSkus.
@@ -57,18 +58,23 @@ func (s *Server) listSKUs(ctx context.Context, req *request, _ string) *response
 	for _, k := range skus {
 		values = append(values, skuJSON(k, org))
 	}
-	return &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#subscribedSkus", Value: values}}
+	return s.selectProps(req, &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#subscribedSkus", Value: values}},
+		"subscribedSku", skuProps)
 }
 
 // getSKU serves GET /subscribedSkus/{id}.
 func (s *Server) getSKU(ctx context.Context, req *request, key string) *response {
+	if r := s.rejectParams(req, "$select"); r != nil {
+		return r
+	}
 	skus, org, resp := s.skus(ctx, req)
 	if resp != nil {
 		return resp
 	}
 	for _, k := range skus {
 		if strings.EqualFold(k.ID, key) {
-			return &response{status: http.StatusOK, body: withContext(skuJSON(k, org), req.base+"/$metadata#subscribedSkus/$entity")}
+			return s.selectProps(req, &response{status: http.StatusOK, body: withContext(skuJSON(k, org), req.base+"/$metadata#subscribedSkus/$entity")},
+				"subscribedSku", skuProps)
 		}
 	}
 	return s.errorResponse(req, route{family: "skus", key: key}, backend.Errorf(backend.NotFound, "", key, "no such subscribed sku"))
@@ -110,7 +116,8 @@ func (s *Server) listDomains(ctx context.Context, req *request, _ string) *respo
 	for _, d := range domains {
 		values = append(values, domainJSON(d, domains))
 	}
-	return &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#domains", Value: values}}
+	return s.selectProps(req, &response{status: http.StatusOK, body: collection{Context: req.base + "/$metadata#domains", Value: values}},
+		"domain", domainProps)
 }
 
 // findDomain returns the domain named name, or a NotFound error.
@@ -129,11 +136,15 @@ func (s *Server) findDomain(ctx context.Context, name string) (backend.Domain, [
 
 // getDomain serves GET /domains/{id} ("Get domain", api/domain-get).
 func (s *Server) getDomain(ctx context.Context, req *request, key string) *response {
+	if r := s.rejectParams(req, "$select"); r != nil {
+		return r
+	}
 	d, all, err := s.findDomain(ctx, key)
 	if err != nil {
 		return s.errorResponse(req, route{family: "domains", key: key}, err)
 	}
-	return &response{status: http.StatusOK, body: withContext(domainJSON(d, all), req.base+"/$metadata#domains/$entity")}
+	return s.selectProps(req, &response{status: http.StatusOK, body: withContext(domainJSON(d, all), req.base+"/$metadata#domains/$entity")},
+		"domain", domainProps)
 }
 
 // admin returns the tenant's DomainAdmin, or the 501 answer when it has
@@ -392,6 +403,6 @@ func (s *Server) records(_ context.Context, req *request, key, set string, get f
 	for _, r := range recs {
 		values = append(values, s.dnsRecordJSON(r))
 	}
-	return &response{status: http.StatusOK, body: collection{
-		Context: req.base + "/$metadata#domains('" + key + "')/" + set, Value: values}}
+	return s.selectProps(req, &response{status: http.StatusOK, body: collection{
+		Context: req.base + "/$metadata#domains('" + key + "')/" + set, Value: values}}, "domainDnsRecord", dnsRecordProps)
 }

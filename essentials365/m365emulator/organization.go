@@ -12,7 +12,12 @@ import (
 // (https://learn.microsoft.com/graph/api/organization-get): the tenant's
 // organization as an entity, 404 for another id.
 func (s *Server) getOrganization(ctx context.Context, req *request, key string) *response {
-	resp := s.listOrganization(ctx, req, "")
+	if r := s.rejectParams(req, "$select"); r != nil {
+		return r
+	}
+	whole := *req // the organization with every property, $select applied below
+	whole.rawQuery = ""
+	resp := s.listOrganization(ctx, &whole, "")
 	if resp.status != http.StatusOK {
 		return resp
 	}
@@ -33,5 +38,5 @@ func (s *Server) getOrganization(ctx context.Context, req *request, key string) 
 		return s.fail(req, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf(msgNotFound, key), nil)
 	}
 	org["@odata.context"] = req.base + "/$metadata#organization/$entity"
-	return &response{status: http.StatusOK, body: org}
+	return s.selectProps(req, &response{status: http.StatusOK, body: org}, "organization", organizationProps)
 }

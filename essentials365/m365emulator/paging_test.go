@@ -69,3 +69,67 @@ func TestListMaxPageSize(t *testing.T) {
 	assert.Len(t, values(t, r), 1)
 	assert.Nil(t, r.JSON["@odata.nextLink"])
 }
+
+// TestQueryOptionNamesFoldCase: the names of system query options are
+// read whatever their case ("$skipToken", as the Graph SDKs' request
+// builders write it, "$TOP", "$Select"): a $skipToken is followed, not
+// dropped for the first page again.
+func TestQueryOptionNamesFoldCase(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := range 3 {
+		f.addUser(fmt.Sprintf("c%d", i), "C")
+	}
+	r := f.do(http.MethodGet, "/v1.0/users?$top=1", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	first := values(t, r)[0]["id"]
+	next := r.JSON["@odata.nextLink"].(string)
+	_, tok, ok := strings.Cut(next, "$skiptoken=")
+	require.True(t, ok, next)
+
+	r = f.do(http.MethodGet, "/v1.0/users?$TOP=1&$skipToken="+tok, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	page := values(t, r)
+	require.Len(t, page, 1, "$TOP read")
+	assert.NotEqual(t, first, page[0]["id"], "$skipToken was ignored: the first page came back")
+
+	r = f.do(http.MethodGet, "/v1.0/users?$Select=id&$top=1", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	assert.Equal(t, []string{"id"}, keys(values(t, r)[0]), "$Select read")
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestListCount: $count=true with ConsistencyLevel: eventual adds
+// @odata.count (every match, not the page) to each page; without the
+// header the answer has no count, as Graph's advanced-query page shows;
+// another value is 400.
+func TestListCount(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := range 5 {
+		f.addUser(fmt.Sprintf("n%d", i), "N")
+	}
+	f.addUser("other", "Other")
+	r := f.do(http.MethodGet, "/v1.0/users?$count=true&$top=2&$filter=startswith(displayName,'N')", nil, "ConsistencyLevel", "eventual")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	assert.Len(t, values(t, r), 2)
+	assert.EqualValues(t, 5, r.JSON["@odata.count"])
+	next := r.JSON["@odata.nextLink"].(string)
+	assert.Contains(t, next, "$count=true")
+	r = f.do(http.MethodGet, next, nil, "ConsistencyLevel", "eventual")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	assert.EqualValues(t, 5, r.JSON["@odata.count"], "the next page keeps the count")
+
+	r = f.do(http.MethodGet, "/v1.0/users?$count=true", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	assert.NotContains(t, r.JSON, "@odata.count", "without ConsistencyLevel: eventual")
+	assert.Len(t, values(t, r), 6)
+
+	r = f.do(http.MethodGet, "/v1.0/users?$count=yes", nil, "ConsistencyLevel", "eventual")
+	assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+}

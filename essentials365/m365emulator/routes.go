@@ -169,11 +169,26 @@ func (s *Server) route(req *request) route {
 	return rt
 }
 
-// query returns the decoded query parameters of req.
+// query returns the decoded query parameters of req, with the names of
+// OData system query options ("$...") in lower case, so that handlers
+// reading "$skiptoken" also read "$skipToken". Graph's documents spell
+// them both ways (https://learn.microsoft.com/graph/query-parameters lists
+// "$skipToken" with the example "/users?$skiptoken=..."; the Graph SDKs'
+// request builders write "$skipToken"), and OData 4.01 makes the names
+// case-insensitive (OData Version 4.01 Part 2: URL Conventions, section
+// 5, "System Query Options"). Without folding, a "$skipToken" passed
+// firstUnsupported's case-insensitive check but was never read: the first
+// page came back again, and a client paging that way never ended.
 func (req *request) query() url.Values {
 	v, err := url.ParseQuery(req.rawQuery)
 	if err != nil {
 		return url.Values{}
+	}
+	for k, vals := range v {
+		if lk := strings.ToLower(k); lk != k && strings.HasPrefix(k, "$") {
+			delete(v, k)
+			v[lk] = append(v[lk], vals...)
+		}
 	}
 	return v
 }

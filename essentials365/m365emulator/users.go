@@ -33,12 +33,17 @@ func selectContext(base, set, selRaw string) string {
 	return base + "/$metadata#" + set + "(" + selRaw + ")"
 }
 
-// listUsers serves GET /users with $select, $filter, $top and $skiptoken.
+// listUsers serves GET /users with $select, $filter, $top, $count and
+// $skiptoken.
 func (s *Server) listUsers(ctx context.Context, req *request, _ string) *response {
-	if r := s.rejectParams(req, "$select", "$filter", "$top", "$skiptoken"); r != nil {
+	if r := s.rejectParams(req, "$select", "$filter", "$top", "$skiptoken", "$count"); r != nil {
 		return r
 	}
 	q := req.query()
+	counted, bad := s.countOption(req)
+	if bad != nil {
+		return bad
+	}
 	selRaw := q.Get("$select")
 	sel, err := parseSelect(selRaw)
 	if err != nil {
@@ -84,10 +89,12 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 	}
 	var page []backend.OnlineUser
 	more := false
+	total := 0 // the users matching, counted for $count
 	if isDirect {
 		if offset < len(direct) {
 			page = direct[offset:]
 		}
+		total = len(direct)
 	} else {
 		seen := 0
 		for u, err := range s.tenant.ListUsers(ctx) {
@@ -103,19 +110,26 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 			}
 			if len(page) == top {
 				more = true
-				break
+				if !counted {
+					break
+				}
+				continue // read on to count every match
 			}
 			page = append(page, u)
 		}
+		total = seen
 	}
 	values := make([]map[string]any, 0, len(page))
 	for _, u := range page {
 		values = append(values, s.userJSON(ctx, u, sel))
 	}
 	c := collection{Context: selectContext(req.base, "users", selRaw), Value: values}
+	if counted {
+		c.Count = &total
+	}
 	if more {
 		c.NextLink = link(req.base, "/users",
-			"$select", selRaw, "$filter", q.Get("$filter"), "$top", q.Get("$top"),
+			"$select", selRaw, "$filter", q.Get("$filter"), "$top", q.Get("$top"), "$count", q.Get("$count"),
 			"$skiptoken", pageToken{Offset: offset + len(page), Size: size}.encode())
 	}
 	resp := &response{status: http.StatusOK, body: c}
@@ -570,4 +584,23 @@ func (s *Server) paging(req *request) (top, offset, size int, bad *response) {
 		top = size
 	}
 	return top, offset, size, nil
+}
+
+// countOption reads $count on a directory list. "$count=true" with the
+// header "ConsistencyLevel: eventual" asks for @odata.count; without the
+// header Graph answers as if $count were absent ("Advanced query
+// capabilities on Microsoft Entra ID objects",
+// https://learn.microsoft.com/graph/aad-advanced-queries: GET
+// /users?$count=true alone "fails silently", with no @odata.count).
+// Values other than true and false are 400.
+func (s *Server) countOption(req *request) (bool, *response) {
+	raw := req.query().Get("$count")
+	switch {
+	case raw == "" || strings.EqualFold(raw, "false"):
+		return false, nil
+	case strings.EqualFold(raw, "true"):
+		return strings.EqualFold(strings.TrimSpace(req.header.Get("ConsistencyLevel")), "eventual"), nil
+	}
+	return false, s.fail(req, http.StatusBadRequest, "BadRequest",
+		fmt.Sprintf("Invalid value '%s' for the query option '$count': use true or false.", raw), nil)
 }

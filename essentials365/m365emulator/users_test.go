@@ -188,7 +188,7 @@ func TestFilters(t *testing.T) {
 		})
 	}
 
-	for _, q := range []string{"$orderby=displayName", "$count=true", "$search=%22displayName:a%22", "$expand=manager", "$top=0", "$top=1000"} {
+	for _, q := range []string{"$orderby=displayName", "$count=yes", "$search=%22displayName:a%22", "$expand=manager", "$top=0", "$top=1000"} {
 		t.Run("rejects "+q, func(t *testing.T) {
 			r := f.do(http.MethodGet, "/v1.0/users?"+q, nil)
 			assert.Equal(t, http.StatusBadRequest, r.Status)

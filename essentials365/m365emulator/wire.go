@@ -281,6 +281,7 @@ type wireVerifiedDomain struct {
 // collection is a Graph collection page.
 type collection struct {
 	Context   string `json:"@odata.context"`
+	Count     *int   `json:"@odata.count,omitempty"` // $count=true with ConsistencyLevel: eventual
 	NextLink  string `json:"@odata.nextLink,omitempty"`
 	DeltaLink string `json:"@odata.deltaLink,omitempty"`
 	Value     any    `json:"value"`
