@@ -54,7 +54,8 @@ type PlanItem struct {
 	Selected bool
 	// Problem names the rule that stops this item ("" when none):
 	// ReasonOnlineIDTaken, ReasonOnlineIDCharacters, ReasonOnlineIDSyntax,
-	// ReasonAlreadyMapped, ReasonUserDisabled, ReasonDomainUnverified or
+	// ReasonAlreadyMapped, ReasonUserDisabled, ReasonDomainUnknown,
+	// ReasonDomainUnverified or
 	// ReasonProbableDuplicate.
 	Problem backend.Reason
 	// Interrupted marks an item an earlier run left half done (its online

@@ -73,7 +73,7 @@ func TestPlanBulkCreateDomainOverride(t *testing.T) {
 	assert.Equal(t, "contoso.onmicrosoft.com", plan.Domain)
 	_, err = e.svc.PlanBulkCreate(e.ctx, &accounts.PlanOptions{Domain: "fabrikam.com"})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.ReasonDomainUnverified, backend.ReasonOf(err))
+	assert.Equal(t, accounts.ReasonDomainUnknown, backend.ReasonOf(err))
 }
 
 func TestApplyBulkCreate(t *testing.T) {
@@ -131,10 +131,10 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 	}{
 		{"nil plan", nil, nil, backend.ErrInvalidArgument, accounts.ReasonPlanRequired},
 		{"no licence choice", func(*accounts.BulkPlan) {}, nil, backend.ErrInvalidArgument, accounts.ReasonLicenseChoiceRequired},
-		{"unknown sku", func(*accounts.BulkPlan) {}, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "NOPE"}}}, backend.ErrInvalidArgument, "unknown-sku"},
+		{"unknown sku", func(*accounts.BulkPlan) {}, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "NOPE"}}}, backend.ErrInvalidArgument, accounts.ReasonUnknownSKU},
 		{"unknown service", func(*accounts.BulkPlan) {},
 			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK", DisabledServices: []string{"YAMMER"}}}},
-			backend.ErrInvalidArgument, "unknown-service-plan"},
+			backend.ErrInvalidArgument, accounts.ReasonUnknownServicePlan},
 		{"licensing without usage location", func(*accounts.BulkPlan) {},
 			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}, UsageLocation: ""}, backend.ErrInvalidArgument, accounts.ReasonUsageLocation},
 	}
@@ -183,7 +183,7 @@ func TestApplyBulkCreateItemFailuresAndResultsFile(t *testing.T) {
 	assert.Equal(t, map[string]backend.Reason{
 		"user002": accounts.ReasonOnlineIDCharacters,
 		"user003": accounts.ReasonOnlineIDTaken,
-		"user004": accounts.ReasonDomainUnverified,
+		"user004": accounts.ReasonDomainUnknown,
 	}, reasons)
 	assert.Equal(t, 1, e.onlineCount())
 

@@ -144,7 +144,7 @@ func TestApplyImportBadInput(t *testing.T) {
 
 	_, err = e.svc.ApplyImport(e.ctx, plan, nil)
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "password-destination", string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonPasswordDestination, backend.ReasonOf(err))
 
 	plan.Items[0].SAMAccountName = "this-name-is-far-too-long"
 	plan.Items[1].SAMAccountName = "a/b"

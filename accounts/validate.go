@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -19,9 +20,13 @@ const (
 	// ReasonOnlineIDTaken (AlreadyExists, or InvalidArgument on a plan
 	// item): another online account has this online ID.
 	ReasonOnlineIDTaken backend.Reason = "online-id-taken"
-	// ReasonDomainUnverified (InvalidArgument): the domain is not a
-	// verified domain of the tenant.
-	ReasonDomainUnverified backend.Reason = "domain-unverified"
+	// ReasonDomainUnknown (InvalidArgument): the domain of an online ID or
+	// alias is not a domain of the tenant.
+	ReasonDomainUnknown backend.Reason = "domain-unknown"
+	// ReasonDomainUnverified (FailedPrecondition): the domain is a domain
+	// of the tenant that is not verified yet; the same reason as the
+	// domain contract's [backend.ReasonDomainUnverified].
+	ReasonDomainUnverified = backend.ReasonDomainUnverified
 	// ReasonAlreadyMapped (InvalidArgument): the user already has an online
 	// account, or the online account is assigned to another user.
 	ReasonAlreadyMapped backend.Reason = "already-mapped"
@@ -158,7 +163,7 @@ func (d domainSet) defaultDomain() string {
 func (d domainSet) checkAddress(op, addr, kind string) error {
 	syntax, _ := addressReasons(kind)
 	local, domain, ok := strings.Cut(addr, "@")
-	if !ok || strings.Contains(domain, "@") {
+	if !ok || domain == "" || strings.Contains(domain, "@") {
 		return backend.Invalid(op, addr, syntax, "an address looks like name@domain")
 	}
 	if err := checkLocalPart(op, addr, local, kind); err != nil {
@@ -166,10 +171,11 @@ func (d domainSet) checkAddress(op, addr, kind string) error {
 	}
 	dom, known := d[strings.ToLower(domain)]
 	if !known {
-		return backend.Invalid(op, addr, ReasonDomainUnverified, "%s is not a domain of the tenant", domain)
+		return backend.Invalid(op, addr, ReasonDomainUnknown, "%s is not a domain of the tenant: add and verify it, or use one of the tenant's domains", domain)
 	}
 	if !dom.IsVerified {
-		return backend.Invalid(op, addr, ReasonDomainUnverified, "%s is not verified yet: verify it before using it in addresses", domain)
+		return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: addr, Reason: ReasonDomainUnverified,
+			Msg: fmt.Sprintf("%s is not verified yet: verify it before using it in addresses", domain)}
 	}
 	return nil
 }

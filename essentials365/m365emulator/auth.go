@@ -208,12 +208,16 @@ func (a *Authority) appLocked(clientID string) (*authApp, error) {
 	return app, nil
 }
 
+// ReasonSignInErrorCode (InvalidArgument): [Authority.FailNextSignIns] was
+// given an AADSTS code the emulator does not know.
+const ReasonSignInErrorCode backend.Reason = "aadsts-code"
+
 // FailNextSignIns makes the next n token requests fail with the answer of
 // that AADSTS code (one of [SignInErrorCodes]), whatever their
 // credentials.
 func (a *Authority) FailNextSignIns(n, aadsts int) error {
 	if _, ok := signInErrors[aadsts]; !ok {
-		return backend.Invalid("authority: fail sign-ins", fmt.Sprint(aadsts), "aadsts-code", "the emulator does not know AADSTS%d; use one of SignInErrorCodes", aadsts)
+		return backend.Invalid("authority: fail sign-ins", fmt.Sprint(aadsts), ReasonSignInErrorCode, "the emulator does not know AADSTS%d; use one of SignInErrorCodes", aadsts)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -27,7 +27,7 @@ const Attributes = "objectGUID,sAMAccountName,userPrincipalName,userAccountContr
 
 // Reasons of Diagnose and Setup (FailedPrecondition unless said).
 const (
-	// ReasonSambaTooOld: Samba older than 4.12 cannot run a sync script
+	// ReasonSambaTooOld (FailedPrecondition): Samba older than 4.12 cannot run a sync script
 	// under Python 3 (Samba bug 14154).
 	ReasonSambaTooOld backend.Reason = "samba-too-old"
 	// ReasonSambaMissing: samba or samba-tool is not installed.

@@ -71,13 +71,13 @@ func RunTenantTests(t *testing.T, h TenantHarness) {
 
 // tenantRequireKind fails the test unless err has the kind and, when
 // reasons are given, names one of them.
-func tenantRequireKind(t testing.TB, err error, kind backend.Kind, reasons ...string) {
+func tenantRequireKind(t testing.TB, err error, kind backend.Kind, reasons ...backend.Reason) {
 	t.Helper()
 	require.Error(t, err, "want an error of kind %v", kind)
 	require.Equal(t, kind, backend.KindOf(err), "error %v", err)
 	require.ErrorIs(t, err, tenantSentinel(kind))
 	if len(reasons) > 0 {
-		require.Contains(t, reasons, string(backend.ReasonOf(err)), "error %v names the wrong rule", err)
+		require.Contains(t, reasons, backend.ReasonOf(err), "error %v names the wrong rule", err)
 	}
 }
 
@@ -218,23 +218,23 @@ func tenantTestValidation(t *testing.T, h TenantHarness) {
 	tests := []struct {
 		name    string
 		edit    func(u *backend.NewOnlineUser)
-		reasons []string
+		reasons []backend.Reason
 	}{
 		{"space in upn", func(u *backend.NewOnlineUser) {
 			u.UserPrincipalName = "bad name" + UniqueName("") + "@" + f.VerifiedDomain
-		}, []string{string(backend.ReasonUPNCharacters)}},
-		{"star in upn", func(u *backend.NewOnlineUser) { u.UserPrincipalName = "bad*" + UniqueName("") + "@" + f.VerifiedDomain }, []string{string(backend.ReasonUPNCharacters)}},
-		{"leading dot", func(u *backend.NewOnlineUser) { u.UserPrincipalName = "." + UniqueName("") + "@" + f.VerifiedDomain }, []string{string(backend.ReasonUPNSyntax)}},
-		{"double dot", func(u *backend.NewOnlineUser) { u.UserPrincipalName = "a.." + UniqueName("") + "@" + f.VerifiedDomain }, []string{string(backend.ReasonUPNSyntax)}},
-		{"local part too long", func(u *backend.NewOnlineUser) { u.UserPrincipalName = long + "@" + f.VerifiedDomain }, []string{string(backend.ReasonUPNSyntax)}},
-		{"no domain", func(u *backend.NewOnlineUser) { u.UserPrincipalName = UniqueName("nodomain") }, []string{string(backend.ReasonUPNSyntax)}},
+		}, []backend.Reason{backend.ReasonUPNCharacters}},
+		{"star in upn", func(u *backend.NewOnlineUser) { u.UserPrincipalName = "bad*" + UniqueName("") + "@" + f.VerifiedDomain }, []backend.Reason{backend.ReasonUPNCharacters}},
+		{"leading dot", func(u *backend.NewOnlineUser) { u.UserPrincipalName = "." + UniqueName("") + "@" + f.VerifiedDomain }, []backend.Reason{backend.ReasonUPNSyntax}},
+		{"double dot", func(u *backend.NewOnlineUser) { u.UserPrincipalName = "a.." + UniqueName("") + "@" + f.VerifiedDomain }, []backend.Reason{backend.ReasonUPNSyntax}},
+		{"local part too long", func(u *backend.NewOnlineUser) { u.UserPrincipalName = long + "@" + f.VerifiedDomain }, []backend.Reason{backend.ReasonUPNSyntax}},
+		{"no domain", func(u *backend.NewOnlineUser) { u.UserPrincipalName = UniqueName("nodomain") }, []backend.Reason{backend.ReasonUPNSyntax}},
 		{"unknown domain", func(u *backend.NewOnlineUser) {
 			u.UserPrincipalName = UniqueName("x") + "@" + UniqueName("nowhere") + ".example"
-		}, []string{string(backend.ReasonUPNDomainUnknown), string(backend.ReasonUPNDomainUnverified)}},
-		{"missing display name", func(u *backend.NewOnlineUser) { u.DisplayName = "" }, []string{string(backend.ReasonDisplayNameRequired)}},
-		{"short password", func(u *backend.NewOnlineUser) { u.Password = "Ab1!" }, []string{string(backend.ReasonPasswordPolicy)}},
-		{"two classes only", func(u *backend.NewOnlineUser) { u.Password = "alllowercase123" }, []string{string(backend.ReasonPasswordPolicy)}},
-		{"missing password", func(u *backend.NewOnlineUser) { u.Password = "" }, []string{string(backend.ReasonPasswordPolicy)}},
+		}, []backend.Reason{backend.ReasonUPNDomainUnknown, backend.ReasonUPNDomainUnverified}},
+		{"missing display name", func(u *backend.NewOnlineUser) { u.DisplayName = "" }, []backend.Reason{backend.ReasonDisplayNameRequired}},
+		{"short password", func(u *backend.NewOnlineUser) { u.Password = "Ab1!" }, []backend.Reason{backend.ReasonPasswordPolicy}},
+		{"two classes only", func(u *backend.NewOnlineUser) { u.Password = "alllowercase123" }, []backend.Reason{backend.ReasonPasswordPolicy}},
+		{"missing password", func(u *backend.NewOnlineUser) { u.Password = "" }, []backend.Reason{backend.ReasonPasswordPolicy}},
 		{"mail nickname too long", func(u *backend.NewOnlineUser) { u.MailNickname = long }, nil},
 	}
 	for _, tc := range tests {
@@ -291,9 +291,9 @@ func tenantTestUpdate(t *testing.T, h TenantHarness) {
 
 	empty := ""
 	err = f.Tenant.UpdateUser(ctx, u.ID, backend.OnlineUserUpdate{DisplayName: &empty})
-	tenantRequireKind(t, err, backend.InvalidArgument, string(backend.ReasonDisplayNameRequired))
+	tenantRequireKind(t, err, backend.InvalidArgument, backend.ReasonDisplayNameRequired)
 	err = f.Tenant.UpdateUser(ctx, u.ID, backend.OnlineUserUpdate{Password: &backend.PasswordProfile{Password: "weak"}})
-	tenantRequireKind(t, err, backend.InvalidArgument, string(backend.ReasonPasswordPolicy))
+	tenantRequireKind(t, err, backend.InvalidArgument, backend.ReasonPasswordPolicy)
 	err = f.Tenant.UpdateUser(ctx, backend.NewGUID().String(), backend.OnlineUserUpdate{AccountEnabled: &on})
 	tenantRequireKind(t, err, backend.NotFound)
 }
@@ -452,7 +452,7 @@ func tenantTestAssignDisabledPlans(t *testing.T, h TenantHarness) {
 	assert.Equal(t, 2, tenantFindSKU(ctx, t, f).Available())
 
 	_, err = f.Tenant.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: backend.NewGUID().String()}}, nil)
-	tenantRequireKind(t, err, backend.InvalidArgument, string(backend.ReasonUnknownSKU))
+	tenantRequireKind(t, err, backend.InvalidArgument, backend.ReasonUnknownSKU)
 	_, err = f.Tenant.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: s.SKUID, DisabledPlans: []string{backend.NewGUID().String()}}}, nil)
 	tenantRequireKind(t, err, backend.InvalidArgument)
 	_, err = f.Tenant.AssignLicenses(ctx, backend.NewGUID().String(), []backend.LicenseAssignment{{SKUID: s.SKUID}}, nil)
@@ -480,7 +480,7 @@ func tenantTestAssignUsageLocation(t *testing.T, h TenantHarness) {
 	u, err := f.Tenant.CreateUser(ctx, nu)
 	require.NoError(t, err)
 	_, err = f.Tenant.AssignLicenses(ctx, u.ID, []backend.LicenseAssignment{{SKUID: f.SKU.SKUID}}, nil)
-	tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonUsageLocationRequired))
+	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonUsageLocationRequired)
 	assert.Equal(t, 3, tenantFindSKU(ctx, t, f).Available(), "a failed assignment takes no seat")
 
 	loc := "DE"
@@ -504,7 +504,7 @@ func tenantTestSeats(t *testing.T, h TenantHarness) {
 	}
 	assert.Equal(t, 0, tenantFindSKU(ctx, t, f).Available())
 	_, err := f.Tenant.AssignLicenses(ctx, users[3].ID, add, nil)
-	tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonNoFreeLicense))
+	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonNoFreeLicense)
 	got, err := f.Tenant.GetUser(ctx, users[3].ID)
 	require.NoError(t, err)
 	assert.False(t, got.Licensed(), "a failed assignment changes nothing")
@@ -522,7 +522,7 @@ func tenantTestSeats(t *testing.T, h TenantHarness) {
 	_, err = f.Tenant.AssignLicenses(ctx, users[0].ID, add, nil)
 	require.NoError(t, err)
 	_, err = f.Tenant.RestoreUser(ctx, users[1].ID)
-	tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonNoFreeLicense))
+	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonNoFreeLicense)
 	_, err = f.Tenant.AssignLicenses(ctx, users[0].ID, nil, []string{f.SKU.SKUID})
 	require.NoError(t, err)
 	restored, err := f.Tenant.RestoreUser(ctx, users[1].ID)
@@ -637,7 +637,7 @@ func tenantTestChanges(t *testing.T, h TenantHarness) {
 
 	for _, bad := range []string{"not a watermark", "%%%", "bTM2NWRlbHRhLng"} {
 		_, err := f.Tenant.Changes(ctx, bad)
-		tenantRequireKind(t, err, backend.InvalidArgument, string(backend.ReasonWatermark))
+		tenantRequireKind(t, err, backend.InvalidArgument, backend.ReasonWatermark)
 	}
 }
 
@@ -707,7 +707,7 @@ func tenantTestBatch(t *testing.T, h TenantHarness) {
 	require.Len(t, errs, 3)
 	require.NoError(t, errs[0])
 	require.NoError(t, errs[2])
-	tenantRequireKind(t, errs[1], backend.InvalidArgument, string(backend.ReasonPasswordPolicy))
+	tenantRequireKind(t, errs[1], backend.InvalidArgument, backend.ReasonPasswordPolicy)
 	assert.NotEmpty(t, users[0].ID)
 	assert.NotEmpty(t, users[2].ID)
 	assert.Empty(t, users[1].ID)

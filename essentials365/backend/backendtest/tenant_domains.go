@@ -57,7 +57,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 	nu := tenantNewUser(f, "unv")
 	nu.UserPrincipalName = UniqueName("unv") + "@" + name
 	_, err = f.Tenant.CreateUser(ctx, nu)
-	tenantRequireKind(t, err, backend.InvalidArgument, "upn-domain-unverified", "upn-domain-unknown")
+	tenantRequireKind(t, err, backend.InvalidArgument, backend.ReasonUPNDomainUnverified, backend.ReasonUPNDomainUnknown)
 
 	recs, err := da.VerificationRecords(ctx, name)
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 	again1, _ := tenantFindRecord(again, backend.DNSTypeTXT, name)
 	assert.Equal(t, txt.Text, again1.Text, "the verification value is stable")
 	_, err = da.SetDefaultDomain(ctx, name)
-	tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonDomainUnverified))
+	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonDomainUnverified)
 	refs, err := da.DomainReferences(ctx, name)
 	require.NoError(t, err)
 	assert.Empty(t, refs, "a new domain has no references")
@@ -82,7 +82,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 	tenantRequireKind(t, err, backend.NotFound)
 
 	_, err = da.VerifyDomain(ctx, name)
-	tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonVerificationRecordMissing))
+	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonVerificationRecordMissing)
 	_, err = da.VerifyDomain(ctx, UniqueName("none")+".example")
 	tenantRequireKind(t, err, backend.NotFound)
 
@@ -102,7 +102,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 		require.NoError(t, err)
 		assert.Contains(t, refs, "user:"+strings.ToLower(u.UserPrincipalName), "the user is listed as a reference")
 		err = da.DeleteDomain(ctx, name)
-		tenantRequireKind(t, err, backend.FailedPrecondition, string(backend.ReasonDomainInUse))
+		tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonDomainInUse)
 		before, err := f.Tenant.Domains(ctx)
 		require.NoError(t, err)
 		oldDefault := before[slices.IndexFunc(before, func(x backend.Domain) bool { return x.IsDefault })].Name
@@ -114,7 +114,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 		for _, x := range ds {
 			assert.Equal(t, x.Name == name, x.IsDefault, "only %s is default: %+v", name, x)
 		}
-		tenantRequireKind(t, da.DeleteDomain(ctx, name), backend.FailedPrecondition, string(backend.ReasonDomainDefault))
+		tenantRequireKind(t, da.DeleteDomain(ctx, name), backend.FailedPrecondition, backend.ReasonDomainDefault)
 		_, err = da.SetDefaultDomain(ctx, oldDefault)
 		require.NoError(t, err, "the previous default domain is restored")
 		require.NoError(t, f.Tenant.DeleteUser(ctx, u.ID))

@@ -400,17 +400,17 @@ func TestTenantLicenseRules(t *testing.T) {
 		add    []backend.LicenseAssignment
 		remove []string
 		kind   backend.Kind
-		reason string
+		reason backend.Reason
 	}{
-		{"unknown plan", []backend.LicenseAssignment{{SKUID: sku.SKUID, DisabledPlans: []string{"00000000-0000-0000-0000-000000000001"}}}, nil, backend.InvalidArgument, "unknown-service-plan"},
-		{"unknown sku to remove", nil, []string{"00000000-0000-0000-0000-000000000002"}, backend.InvalidArgument, "unknown-sku"},
-		{"add and remove same sku", []backend.LicenseAssignment{{SKUID: sku.SKUID}}, []string{sku.SKUID}, backend.InvalidArgument, "license-conflict"},
+		{"unknown plan", []backend.LicenseAssignment{{SKUID: sku.SKUID, DisabledPlans: []string{"00000000-0000-0000-0000-000000000001"}}}, nil, backend.InvalidArgument, backend.ReasonUnknownServicePlan},
+		{"unknown sku to remove", nil, []string{"00000000-0000-0000-0000-000000000002"}, backend.InvalidArgument, backend.ReasonUnknownSKU},
+		{"add and remove same sku", []backend.LicenseAssignment{{SKUID: sku.SKUID}}, []string{sku.SKUID}, backend.InvalidArgument, backend.ReasonLicenseConflict},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tn.AssignLicenses(ctx, u.ID, tc.add, tc.remove)
 			require.ErrorIs(t, err, backend.ErrInvalidArgument)
-			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
+			assert.Equal(t, tc.reason, backend.ReasonOf(err))
 			after, err := tn.GetUser(ctx, u.ID)
 			require.NoError(t, err)
 			assert.Equal(t, got.AssignedLicenses, after.AssignedLicenses, "a failed call changes nothing")
@@ -420,7 +420,7 @@ func TestTenantLicenseRules(t *testing.T) {
 	_, err = tn.AssignLicenses(ctx, u.ID, nil, []string{sku.SKUID})
 	require.NoError(t, err)
 	_, err = tn.AssignLicenses(ctx, u.ID, nil, []string{sku.SKUID})
-	assert.Equal(t, "license-not-assigned", string(backend.ReasonOf(err)))
+	assert.Equal(t, backend.ReasonLicenseNotAssigned, backend.ReasonOf(err))
 
 	// Shrinking the subscription below its use leaves no free seat.
 	for i := range 3 {
@@ -463,7 +463,7 @@ func TestTenantPasswordHelpers(t *testing.T) {
 	assert.Equal(t, u.ID, res.Changes[0].User.ID)
 
 	err = tn.ChangePasswordInPortal(ctx, u.ID, "short")
-	assert.Equal(t, "password-policy", string(backend.ReasonOf(err)))
+	assert.Equal(t, backend.ReasonPasswordPolicy, backend.ReasonOf(err))
 	err = tn.ChangePasswordInPortal(ctx, "ghost@contoso.com", "N3w!Portal")
 	assert.ErrorIs(t, err, backend.ErrNotFound)
 }
@@ -509,7 +509,7 @@ func TestTenantDomainAdminDetails(t *testing.T) {
 		recs, err := look.VerificationRecords(ctx, "fabrikam.com")
 		require.NoError(t, err)
 		_, err = look.VerifyDomain(ctx, "fabrikam.com")
-		assert.Equal(t, "verification-record-missing", string(backend.ReasonOf(err)))
+		assert.Equal(t, backend.ReasonVerificationRecordMissing, backend.ReasonOf(err))
 		mu.Lock()
 		published = []string{"v=spf1 -all", recs[0].Text}
 		mu.Unlock()
@@ -574,20 +574,20 @@ func TestTenantDomainAdminDetails(t *testing.T) {
 		_, err = tn.AddDomain(ctx, "pending.com")
 		require.NoError(t, err)
 		_, err = tn.ServiceConfigurationRecords(ctx, "pending.com")
-		assert.Equal(t, "domain-unverified", string(backend.ReasonOf(err)))
+		assert.Equal(t, backend.ReasonDomainUnverified, backend.ReasonOf(err))
 	})
 
 	t.Run("delete rules", func(t *testing.T) {
 		_, err := tn.AddDomain(ctx, "onmicrosoft.com")
 		assert.ErrorIs(t, err, backend.ErrInvalidArgument)
-		assert.Equal(t, "domain-default", string(backend.ReasonOf(tn.DeleteDomain(ctx, "contoso.com"))))
-		assert.Equal(t, "domain-initial", string(backend.ReasonOf(tn.DeleteDomain(ctx, "contoso.onmicrosoft.com"))))
+		assert.Equal(t, backend.ReasonDomainDefault, backend.ReasonOf(tn.DeleteDomain(ctx, "contoso.com")))
+		assert.Equal(t, backend.ReasonDomainInitial, backend.ReasonOf(tn.DeleteDomain(ctx, "contoso.onmicrosoft.com")))
 
 		require.NoError(t, tn.AddVerifiedDomain("alias-only.com", false))
 		u, err := tn.CreateUser(ctx, tenantNewUser("owner"))
 		require.NoError(t, err)
 		require.NoError(t, tn.Mail().AddAlias(ctx, u.UserPrincipalName, "owner@alias-only.com"))
-		assert.Equal(t, "domain-in-use", string(backend.ReasonOf(tn.DeleteDomain(ctx, "alias-only.com"))))
+		assert.Equal(t, backend.ReasonDomainInUse, backend.ReasonOf(tn.DeleteDomain(ctx, "alias-only.com")))
 		require.NoError(t, tn.Mail().RemoveAlias(ctx, u.UserPrincipalName, "OWNER@alias-only.com"))
 		require.NoError(t, tn.DeleteDomain(ctx, "alias-only.com"))
 
@@ -595,7 +595,7 @@ func TestTenantDomainAdminDetails(t *testing.T) {
 		v, err := tn.CreateUser(ctx, backend.NewOnlineUser{UserPrincipalName: "v@gone.com", DisplayName: "V", Password: tenantPassword})
 		require.NoError(t, err)
 		require.NoError(t, tn.DeleteUser(ctx, v.ID))
-		assert.Equal(t, "domain-in-use", string(backend.ReasonOf(tn.DeleteDomain(ctx, "gone.com"))), "a deleted user still holds its UPN's domain")
+		assert.Equal(t, backend.ReasonDomainInUse, backend.ReasonOf(tn.DeleteDomain(ctx, "gone.com")), "a deleted user still holds its UPN's domain")
 	})
 }
 
@@ -619,7 +619,7 @@ func TestTenantConcurrentUse(t *testing.T) {
 				switch {
 				case err == nil:
 					assigned++
-				case string(backend.ReasonOf(err)) == "no-free-license":
+				case backend.ReasonOf(err) == backend.ReasonNoFreeLicense:
 					noSeat++
 				default:
 					t.Errorf("unexpected error %v", err)
