@@ -81,6 +81,15 @@ func tenantRequireKind(t testing.TB, err error, kind backend.Kind, reasons ...ba
 	}
 }
 
+// tenantRequireOp fails the test unless the first *backend.Error of err
+// names op: every driver of a contract words its operations alike.
+func tenantRequireOp(t testing.TB, err error, op string) {
+	t.Helper()
+	var be *backend.Error
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, op, be.Op, "error %v", err)
+}
+
 // tenantSentinel returns the errors.Is sentinel of kind.
 func tenantSentinel(kind backend.Kind) error {
 	return map[backend.Kind]error{
@@ -170,10 +179,12 @@ func tenantTestCreateAndGet(t *testing.T, h TenantHarness) {
 
 	_, err = f.Tenant.GetUser(ctx, UniqueName("nobody")+"@"+f.VerifiedDomain)
 	tenantRequireKind(t, err, backend.NotFound)
+	tenantRequireOp(t, err, "tenant: get user")
 	_, err = f.Tenant.GetUser(ctx, backend.NewGUID().String())
 	tenantRequireKind(t, err, backend.NotFound)
 	_, err = f.Tenant.GetUserByImmutableID(ctx, backend.NewGUID().ImmutableID())
 	tenantRequireKind(t, err, backend.NotFound)
+	tenantRequireOp(t, err, "tenant: get user by immutable id")
 
 	disabled := tenantNewUser(f, "cgoff")
 	disabled.Disabled = true

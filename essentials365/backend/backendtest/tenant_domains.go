@@ -85,6 +85,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonVerificationRecordMissing)
 	_, err = da.VerifyDomain(ctx, UniqueName("none")+".example")
 	tenantRequireKind(t, err, backend.NotFound)
+	tenantRequireOp(t, err, "tenant: verify domain")
 
 	if f.PublishVerification == nil {
 		t.Log("harness cannot publish verification records; verification success not checked")
@@ -146,7 +147,9 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 	ds, err = f.Tenant.Domains(ctx)
 	require.NoError(t, err)
 	assert.False(t, slices.ContainsFunc(ds, func(x backend.Domain) bool { return x.Name == other }), "a deleted domain is not listed")
-	tenantRequireKind(t, da.DeleteDomain(ctx, other), backend.NotFound)
+	err = da.DeleteDomain(ctx, other)
+	tenantRequireKind(t, err, backend.NotFound)
+	tenantRequireOp(t, err, "tenant: delete domain")
 }
 
 // tenantCheckServiceRecords checks the records Microsoft documents for a

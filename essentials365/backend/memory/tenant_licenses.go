@@ -19,7 +19,7 @@ const ReasonInvalidSKU backend.Reason = "sku"
 // "<tenantID>_<SKUID>", CapabilityStatus to "Enabled" and each plan's
 // ProvisioningStatus to "Success".
 func (t *Tenant) AddSKU(sku backend.SKU) (backend.SKU, error) {
-	const op = "AddSKU"
+	const op = "tenant: add sku"
 	if sku.SKUID == "" || sku.PartNumber == "" {
 		return backend.SKU{}, backend.Invalid(op, sku.SKUID, ReasonInvalidSKU, "a SKU needs a SKUID and a PartNumber")
 	}
@@ -49,7 +49,7 @@ func (t *Tenant) AddSKU(sku backend.SKU) (backend.SKU, error) {
 // Fewer seats than consumed is allowed, as when a subscription shrinks;
 // Available then reports 0.
 func (t *Tenant) SetSeats(skuID string, enabled int) error {
-	const op = "SetSeats"
+	const op = "tenant: set seats"
 	if enabled < 0 {
 		return backend.Invalid(op, skuID, ReasonInvalidSKU, "enabled seats cannot be negative")
 	}
@@ -68,7 +68,7 @@ func (t *Tenant) SetSeats(skuID string, enabled int) error {
 // deleted. The licences of a SKU that is not Usable cannot be assigned,
 // and its seats are not free.
 func (t *Tenant) SetCapabilityStatus(skuID, status string) error {
-	const op = "SetCapabilityStatus"
+	const op = "tenant: set capability status"
 	switch status {
 	case backend.CapabilityEnabled, backend.CapabilityWarning, backend.CapabilitySuspended,
 		backend.CapabilityLockedOut, backend.CapabilityDeleted:
