@@ -258,7 +258,7 @@ func (b userBody) passwordProfile() (*wirePasswordProfile, error) {
 
 // createUser serves POST /users: 201 with the user.
 func (s *Server) createUser(ctx context.Context, req *request, _ string) *response {
-	b, msg := decodeUserBody(req.body, "accountEnabled", "displayName", "mailNickname", "userPrincipalName",
+	b, msg := decodeUserBody(req.body, "accountEnabled", "displayName", "givenName", "surname", "mailNickname", "userPrincipalName",
 		"passwordProfile", "usageLocation", "onPremisesImmutableId")
 	if msg != "" {
 		return s.badRequest(req, msg)
@@ -290,6 +290,10 @@ func (s *Server) createUser(ctx context.Context, req *request, _ string) *respon
 		nu.Password = *pp.Password
 		nu.ForceChangePassword = pp.ForceChangePasswordNextSignIn
 	}
+	nu.GivenName, _, err = b.str("givenName")
+	need("givenName", true, err)
+	nu.Surname, _, err = b.str("surname")
+	need("surname", true, err)
 	nu.UsageLocation, _, err = b.str("usageLocation")
 	need("usageLocation", true, err)
 	nu.ImmutableID, _, err = b.str("onPremisesImmutableId")

@@ -149,12 +149,15 @@ func tenantTestCreateAndGet(t *testing.T, h TenantHarness) {
 	f := h.MakeTenant(ctx, t)
 	nu := tenantNewUser(f, "cg")
 	nu.ImmutableID = backend.NewGUID().ImmutableID()
+	nu.GivenName, nu.Surname = "Anne", "Lefèvre"
 	u, err := f.Tenant.CreateUser(ctx, nu)
 	require.NoError(t, err)
 	_, err = backend.ParseGUID(u.ID)
 	require.NoError(t, err, "object ids are GUIDs")
 	assert.True(t, strings.EqualFold(nu.UserPrincipalName, u.UserPrincipalName))
 	assert.Equal(t, nu.DisplayName, u.DisplayName)
+	assert.Equal(t, "Anne", u.GivenName)
+	assert.Equal(t, "Lefèvre", u.Surname)
 	assert.Equal(t, strings.SplitN(nu.UserPrincipalName, "@", 2)[0], u.MailNickname, "mailNickname defaults to the UPN's local part")
 	assert.True(t, u.AccountEnabled)
 	assert.Equal(t, nu.ImmutableID, u.ImmutableID)
@@ -171,11 +174,26 @@ func tenantTestCreateAndGet(t *testing.T, h TenantHarness) {
 			require.NoError(t, err)
 			assert.Equal(t, u.ID, got.ID)
 			assert.Equal(t, u.DisplayName, got.DisplayName)
+			assert.Equal(t, "Anne", got.GivenName, "givenName is read back")
+			assert.Equal(t, "Lefèvre", got.Surname, "surname is read back")
 		})
 	}
 	got, err := f.Tenant.GetUserByImmutableID(ctx, nu.ImmutableID)
 	require.NoError(t, err)
 	assert.Equal(t, u.ID, got.ID)
+	var listed backend.OnlineUser
+	for lu, err := range f.Tenant.ListUsers(ctx) {
+		require.NoError(t, err)
+		if lu.ID == u.ID {
+			listed = lu
+		}
+	}
+	assert.Equal(t, [2]string{"Anne", "Lefèvre"}, [2]string{listed.GivenName, listed.Surname}, "a listed user carries its given name and surname")
+	plain, err := f.Tenant.CreateUser(ctx, tenantNewUser(f, "cgplain"))
+	require.NoError(t, err)
+	plain, err = f.Tenant.GetUser(ctx, plain.ID)
+	require.NoError(t, err)
+	assert.Empty(t, plain.GivenName+plain.Surname, "a user created without them has no given name or surname")
 
 	_, err = f.Tenant.GetUser(ctx, UniqueName("nobody")+"@"+f.VerifiedDomain)
 	tenantRequireKind(t, err, backend.NotFound)

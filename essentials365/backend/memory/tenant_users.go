@@ -245,6 +245,8 @@ func (t *Tenant) createUser(op string, nu backend.NewOnlineUser) (backend.Online
 			ID:                 tenantNewID(),
 			UserPrincipalName:  upn,
 			DisplayName:        nu.DisplayName,
+			GivenName:          nu.GivenName,
+			Surname:            nu.Surname,
 			MailNickname:       nick,
 			UsageLocation:      strings.ToUpper(nu.UsageLocation),
 			AccountEnabled:     !nu.Disabled,
