@@ -112,23 +112,6 @@ func (s *Service) baseStatus(u backend.DirectoryUser) UserStatus {
 	return st
 }
 
-// fillOnline completes st with the online account ou, reading the
-// tenant's subscriptions when ou holds a licence; when they cannot be
-// read, a licence counts as usable.
-func (s *Service) fillOnline(ctx context.Context, st *UserStatus, u backend.DirectoryUser, ou backend.OnlineUser) {
-	var skus []backend.SKU
-	if ou.Licensed() {
-		var err error
-		if skus, err = s.skus(ctx, "accounts: status"); err != nil {
-			skus = nil
-			for _, l := range ou.AssignedLicenses {
-				skus = append(skus, backend.SKU{SKUID: l.SKUID})
-			}
-		}
-	}
-	s.fillOnlineWith(ctx, st, u, ou, skus)
-}
-
 // fillOnlineWith completes st with the online account ou; skus are the
 // tenant's subscriptions, needed when ou holds a licence.
 func (s *Service) fillOnlineWith(ctx context.Context, st *UserStatus, u backend.DirectoryUser, ou backend.OnlineUser, skus []backend.SKU) {
