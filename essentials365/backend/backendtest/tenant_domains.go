@@ -180,3 +180,28 @@ func tenantCheckServiceRecords(t *testing.T, da backend.DomainAdmin, name string
 		assert.Equal(t, uint32(3600), r.TTL, "record %s %s", r.Type, r.Name)
 	}
 }
+
+func tenantTestDomains(t *testing.T, h TenantHarness) {
+	ctx := t.Context()
+	f := h.MakeTenant(ctx, t)
+	ds, err := f.Tenant.Domains(ctx)
+	require.NoError(t, err)
+	find := func(name string) backend.Domain {
+		i := slices.IndexFunc(ds, func(d backend.Domain) bool { return strings.EqualFold(d.Name, name) })
+		require.GreaterOrEqual(t, i, 0, "Domains lists %s", name)
+		return ds[i]
+	}
+	v := find(f.VerifiedDomain)
+	assert.True(t, v.IsVerified)
+	assert.False(t, v.IsInitial)
+	in := find(f.InitialDomain)
+	assert.True(t, in.IsVerified)
+	assert.True(t, in.IsInitial)
+	defaults := 0
+	for _, d := range ds {
+		if d.IsDefault {
+			defaults++
+		}
+	}
+	assert.Equal(t, 1, defaults, "exactly one domain is the default")
+}
