@@ -16,28 +16,12 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/backendtest"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/internal/testclock"
 )
 
-// tenantClock is a manual clock for tests.
-type tenantClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTenantClock() *tenantClock {
-	return &tenantClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *tenantClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *tenantClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// newTenantClock returns the test clock the tenant tests start from.
+func newTenantClock() *testclock.Clock {
+	return testclock.At(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 }
 
 const (
@@ -49,7 +33,7 @@ const (
 
 // newTestTenant returns a tenant with contoso.com verified and default, a
 // 3-seat SKU and a small page size so that paging is exercised.
-func newTestTenant(t testing.TB, clk *tenantClock) (*memory.Tenant, backend.SKU) {
+func newTestTenant(t testing.TB, clk *testclock.Clock) (*memory.Tenant, backend.SKU) {
 	t.Helper()
 	tn := memory.NewTenant(&memory.TenantOptions{Now: clk.Now, PageSize: 2})
 	require.NoError(t, tn.AddVerifiedDomain("contoso.com", true))
