@@ -10,7 +10,7 @@ import (
 
 // Aliases returns the extra email addresses of a user's online account.
 func (s *Service) Aliases(ctx context.Context, user string) ([]string, error) {
-	const op = "accounts: aliases"
+	const op = "accounts: list aliases"
 	_, upn, err := s.mailbox(ctx, op, user)
 	if err != nil {
 		return nil, err

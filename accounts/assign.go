@@ -348,7 +348,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error
 // stopped half way is finished by running it again. It returns the user's
 // status as it is after the change.
 func (s *Service) Assign(ctx context.Context, user string, c OnlineChoice) (UserStatus, error) {
-	const op = "accounts: assign"
+	const op = "accounts: assign online account"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return UserStatus{}, err
@@ -397,7 +397,7 @@ func (s *Service) Assign(ctx context.Context, user string, c OnlineChoice) (User
 // is blocked, and the link between the user name and the online address is
 // kept, so Assign can give it back.
 func (s *Service) Unassign(ctx context.Context, user string) error {
-	const op = "accounts: unassign"
+	const op = "accounts: unassign online account"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ type LicenseChoice struct {
 // Licenses lists the tenant's subscriptions with their free seats: enabled
 // (prepaid) minus consumed.
 func (s *Service) Licenses(ctx context.Context) ([]License, error) {
-	const op = "accounts: licenses"
+	const op = "accounts: list licenses"
 	skus, err := s.skus(ctx, op)
 	if err != nil {
 		return nil, err

@@ -49,7 +49,7 @@ type UserStatus struct {
 
 // Status returns a user's online account state.
 func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
-	const op = "accounts: status"
+	const op = "accounts: get status"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return UserStatus{}, err
