@@ -60,25 +60,10 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 			}
 			return s.fail(req, http.StatusBadRequest, code, err.Error(), nil)
 		}
-		switch {
-		case f.op == "eq" && (f.prop == "userPrincipalName" || f.prop == "id"):
-			isDirect = true
-			u, err := s.tenant.GetUser(ctx, f.value)
-			if err == nil && (strings.EqualFold(u.UserPrincipalName, f.value) && f.prop == "userPrincipalName" ||
-				strings.EqualFold(u.ID, f.value) && f.prop == "id") {
-				direct = append(direct, u)
-			} else if err != nil && backend.KindOf(err) != backend.NotFound {
-				return s.errorResponse(req, route{family: "users"}, err)
-			}
-		case f.op == "eq" && f.prop == "onPremisesImmutableId":
-			isDirect = true
-			u, err := s.tenant.GetUserByImmutableID(ctx, f.value)
-			if err == nil {
-				direct = append(direct, u)
-			} else if backend.KindOf(err) != backend.NotFound {
-				return s.errorResponse(req, route{family: "users"}, err)
-			}
-		default:
+		if direct, isDirect, err = s.lookupUsers(ctx, f); err != nil {
+			return s.errorResponse(req, route{family: "users"}, err)
+		}
+		if !isDirect {
 			match = f.match
 		}
 	}
@@ -88,25 +73,8 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 		if offset < len(direct) {
 			page = direct[offset:]
 		}
-	} else {
-		seen := 0
-		for u, err := range s.tenant.ListUsers(ctx) {
-			if err != nil {
-				return s.errorResponse(req, route{family: "users"}, err)
-			}
-			if !match(u) {
-				continue
-			}
-			seen++
-			if seen <= offset {
-				continue
-			}
-			if len(page) == top {
-				more = true
-				break
-			}
-			page = append(page, u)
-		}
+	} else if page, more, err = s.scanUsers(ctx, match, offset, top); err != nil {
+		return s.errorResponse(req, route{family: "users"}, err)
 	}
 	values := make([]map[string]any, 0, len(page))
 	for _, u := range page {
@@ -123,6 +91,55 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 		resp.setHeader("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(n))
 	}
 	return resp
+}
+
+// lookupUsers serves a filter that names one user (userPrincipalName or
+// id eq, onPremisesImmutableId eq) with a lookup: it returns the users
+// found (none or one) and ok; a filter of another kind returns !ok.
+func (s *Server) lookupUsers(ctx context.Context, f userFilter) (users []backend.OnlineUser, ok bool, err error) {
+	switch {
+	case f.op == "eq" && (f.prop == "userPrincipalName" || f.prop == "id"):
+		u, err := s.tenant.GetUser(ctx, f.value)
+		if err == nil && (strings.EqualFold(u.UserPrincipalName, f.value) && f.prop == "userPrincipalName" ||
+			strings.EqualFold(u.ID, f.value) && f.prop == "id") {
+			users = append(users, u)
+		} else if err != nil && backend.KindOf(err) != backend.NotFound {
+			return nil, true, err
+		}
+		return users, true, nil
+	case f.op == "eq" && f.prop == "onPremisesImmutableId":
+		u, err := s.tenant.GetUserByImmutableID(ctx, f.value)
+		if err == nil {
+			users = append(users, u)
+		} else if backend.KindOf(err) != backend.NotFound {
+			return nil, true, err
+		}
+		return users, true, nil
+	}
+	return nil, false, nil
+}
+
+// scanUsers lists the tenant's users that match, skipping offset of them,
+// and returns at most top, with more set when others follow.
+func (s *Server) scanUsers(ctx context.Context, match func(backend.OnlineUser) bool, offset, top int) (page []backend.OnlineUser, more bool, err error) {
+	seen := 0
+	for u, err := range s.tenant.ListUsers(ctx) {
+		if err != nil {
+			return nil, false, err
+		}
+		if !match(u) {
+			continue
+		}
+		seen++
+		if seen <= offset {
+			continue
+		}
+		if len(page) == top {
+			return page, true, nil
+		}
+		page = append(page, u)
+	}
+	return page, false, nil
 }
 
 func (f userFilter) match(u backend.OnlineUser) bool {
