@@ -186,15 +186,10 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 			return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonLicenseConflict, "License %s is both added and removed, or added twice.", s.sku.SKUID)
 		}
 		seen[s.sku.SKUID] = true
-		plans := make([]string, 0, len(a.DisabledPlans))
-		for _, p := range a.DisabledPlans {
-			if !slices.ContainsFunc(s.sku.ServicePlans, func(sp backend.ServicePlan) bool { return strings.EqualFold(sp.ID, p) }) {
-				return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonUnknownServicePlan, "Service plan %s is not part of SKU %s (%s).", p, s.sku.SKUID, s.sku.PartNumber)
-			}
-			plans = append(plans, strings.ToLower(p))
+		plans, err := tenantDisabledPlans(op, id, s, a.DisabledPlans)
+		if err != nil {
+			return backend.OnlineUser{}, err
 		}
-		slices.Sort(plans)
-		plans = slices.Compact(plans)
 		if i := held(s.sku.SKUID); i >= 0 {
 			next[i].DisabledPlans = plans // update in place: no new seat
 			continue
@@ -202,16 +197,8 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 		next = append(next, backend.AssignedLicense{SKUID: s.sku.SKUID, DisabledPlans: plans})
 		gained = append(gained, s)
 	}
-	for _, s := range gained {
-		if !s.sku.Usable() {
-			return backend.OnlineUser{}, &backend.Error{
-				Kind: backend.FailedPrecondition, Op: op, Key: id, Reason: backend.ReasonNoFreeLicense,
-				Msg: fmt.Sprintf("Subscription with SKU %s (%s) does not have any available licenses: the subscription is %s.", s.sku.SKUID, s.sku.PartNumber, s.sku.CapabilityStatus),
-			}
-		}
-		if t.consumedLocked(s.sku.SKUID) >= s.sku.Enabled {
-			return backend.OnlineUser{}, tenantNoSeat(op, id, s.sku)
-		}
+	if err := t.checkSeatsLocked(op, id, gained); err != nil {
+		return backend.OnlineUser{}, err
 	}
 	for i := range next {
 		if len(next[i].DisabledPlans) == 0 {
@@ -229,6 +216,37 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 	u.seq = t.seq
 	t.log.Debug("memory tenant assigned licenses", "id", u.user.ID, "licenses", len(next))
 	return u.snapshot(), nil
+}
+
+// tenantDisabledPlans checks that each disabled plan is a service plan of
+// the SKU s and returns them lower-cased, sorted and without duplicates.
+func tenantDisabledPlans(op, id string, s *tenantSKU, disabled []string) ([]string, error) {
+	plans := make([]string, 0, len(disabled))
+	for _, p := range disabled {
+		if !slices.ContainsFunc(s.sku.ServicePlans, func(sp backend.ServicePlan) bool { return strings.EqualFold(sp.ID, p) }) {
+			return nil, backend.Invalid(op, id, backend.ReasonUnknownServicePlan, "Service plan %s is not part of SKU %s (%s).", p, s.sku.SKUID, s.sku.PartNumber)
+		}
+		plans = append(plans, strings.ToLower(p))
+	}
+	slices.Sort(plans)
+	return slices.Compact(plans), nil
+}
+
+// checkSeatsLocked checks that each SKU a user gains is usable and has a
+// free seat.
+func (t *Tenant) checkSeatsLocked(op, id string, gained []*tenantSKU) error {
+	for _, s := range gained {
+		if !s.sku.Usable() {
+			return &backend.Error{
+				Kind: backend.FailedPrecondition, Op: op, Key: id, Reason: backend.ReasonNoFreeLicense,
+				Msg: fmt.Sprintf("Subscription with SKU %s (%s) does not have any available licenses: the subscription is %s.", s.sku.SKUID, s.sku.PartNumber, s.sku.CapabilityStatus),
+			}
+		}
+		if t.consumedLocked(s.sku.SKUID) >= s.sku.Enabled {
+			return tenantNoSeat(op, id, s.sku)
+		}
+	}
+	return nil
 }
 
 // mailAddressLocked returns the user's mail: the UPN once a license with an
