@@ -174,7 +174,7 @@ func (s *Service) bulkTriage(op string, plan *BulkPlan, in bulkInput) (res *Resu
 		}
 		w.user = u
 		if rule, detail := s.checkOnlineID(in.doms, in.idx, it.OnlineID, it.UserID); rule != "" {
-			w.fail(backend.Invalid(op, it.OnlineID, rule, "%s", detail))
+			w.fail(onlineIDError(op, it.OnlineID, rule, detail))
 			continue
 		}
 		m, _ := ParseMapping(u.OnlineAccount)

@@ -161,6 +161,23 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 	}
 }
 
+func TestApplyBulkCreateUnverifiedDomainItem(t *testing.T) {
+	e := newEnv(t, 10)
+	e.addUsers(2)
+	_, err := e.tenant.AddDomain(e.ctx, "unverified.example")
+	require.NoError(t, err)
+	plan, err := e.svc.PlanBulkCreate(e.ctx, nil)
+	require.NoError(t, err)
+	plan.Items[1].OnlineID = "user002@unverified.example"
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{NoLicense: true})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Failed)
+	f := res.Failures()[0]
+	assert.Equal(t, "user002", f.User)
+	assert.Equal(t, accounts.ReasonDomainUnverified, f.Reason)
+	assert.ErrorIs(t, f.Err, backend.ErrFailedPrecondition, "an unverified domain is a state to change, not bad input")
+}
+
 func TestApplyBulkCreateItemFailuresAndResultsFile(t *testing.T) {
 	e := newEnv(t, 10)
 	e.addUsers(4)

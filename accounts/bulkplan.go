@@ -212,6 +212,16 @@ func (s *Service) planWarnings(ctx context.Context, op string, plan *BulkPlan) [
 	return w
 }
 
+// onlineIDError is the error of an online ID that breaks rule (a reason
+// of checkOnlineID), of the kind the reason's documentation names.
+func onlineIDError(op, onlineID string, rule backend.Reason, detail string) error {
+	kind := backend.InvalidArgument
+	if rule == ReasonDomainUnverified {
+		kind = backend.FailedPrecondition
+	}
+	return &backend.Error{Kind: kind, Op: op, Key: onlineID, Reason: rule, Msg: detail}
+}
+
 // checkOnlineID returns the problem with an online ID for user id, if any.
 func (s *Service) checkOnlineID(doms domainSet, idx tenantIndex, onlineID string, id backend.GUID) (backend.Reason, string) {
 	if err := doms.checkAddress("", onlineID, "online-id"); err != nil {
