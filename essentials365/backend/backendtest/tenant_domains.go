@@ -59,20 +59,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 	_, err = f.Tenant.CreateUser(ctx, nu)
 	tenantRequireKind(t, err, backend.InvalidArgument, backend.ReasonUPNDomainUnverified, backend.ReasonUPNDomainUnknown)
 
-	recs, err := da.VerificationRecords(ctx, name)
-	require.NoError(t, err)
-	txt, ok := tenantFindRecord(recs, backend.DNSTypeTXT, name)
-	require.True(t, ok, "a TXT verification record is offered: %+v", recs)
-	assert.Regexp(t, tenantMSText, txt.Text)
-	assert.Equal(t, uint32(3600), txt.TTL)
-	mx, ok := tenantFindRecord(recs, backend.DNSTypeMX, name)
-	require.True(t, ok, "an MX verification record is offered: %+v", recs)
-	assert.Equal(t, uint32(3600), mx.TTL)
-	assert.Equal(t, strings.TrimPrefix(txt.Text, "MS=")+".msv1.invalid", mx.Exchange)
-	again, err := da.VerificationRecords(ctx, name)
-	require.NoError(t, err)
-	again1, _ := tenantFindRecord(again, backend.DNSTypeTXT, name)
-	assert.Equal(t, txt.Text, again1.Text, "the verification value is stable")
+	tenantCheckVerificationRecords(t, da, name)
 	_, err = da.SetDefaultDomain(ctx, name)
 	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonDomainUnverified)
 	refs, err := da.DomainReferences(ctx, name)
@@ -91,49 +78,7 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 		t.Log("harness cannot publish verification records; verification success not checked")
 	} else {
 		f.PublishVerification(name)
-		d, err = da.VerifyDomain(ctx, name)
-		require.NoError(t, err)
-		assert.True(t, d.IsVerified)
-		tenantCheckServiceRecords(t, da, name)
-		u, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
-			UserPrincipalName: UniqueName("ver") + "@" + name, DisplayName: "Verified Domain User", Password: tenantPassword,
-		})
-		require.NoError(t, err, "a verified domain can hold UPNs")
-		refs, err := da.DomainReferences(ctx, name)
-		require.NoError(t, err)
-		assert.Contains(t, refs, "user:"+strings.ToLower(u.UserPrincipalName), "the user is listed as a reference")
-		err = da.DeleteDomain(ctx, name)
-		tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonDomainInUse)
-		before, err := f.Tenant.Domains(ctx)
-		require.NoError(t, err)
-		oldDefault := before[slices.IndexFunc(before, func(x backend.Domain) bool { return x.IsDefault })].Name
-		def, err := da.SetDefaultDomain(ctx, name)
-		require.NoError(t, err)
-		assert.True(t, def.IsDefault)
-		ds, err := f.Tenant.Domains(ctx)
-		require.NoError(t, err)
-		for _, x := range ds {
-			assert.Equal(t, x.Name == name, x.IsDefault, "only %s is default: %+v", name, x)
-		}
-		tenantRequireKind(t, da.DeleteDomain(ctx, name), backend.FailedPrecondition, backend.ReasonDomainDefault)
-		_, err = da.SetDefaultDomain(ctx, oldDefault)
-		require.NoError(t, err, "the previous default domain is restored")
-		require.NoError(t, f.Tenant.DeleteUser(ctx, u.ID))
-
-		// forceDelete renames the users onto the initial domain.
-		u2, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
-			UserPrincipalName: UniqueName("frc") + "@" + name, DisplayName: "Forced Rename", Password: tenantPassword,
-		})
-		require.NoError(t, err)
-		require.NoError(t, da.ForceDeleteDomain(ctx, name, true))
-		got, err := f.Tenant.GetUser(ctx, u2.ID)
-		require.NoError(t, err)
-		assert.True(t, strings.HasSuffix(strings.ToLower(got.UserPrincipalName), "@"+f.InitialDomain), "renamed onto the initial domain: %s", got.UserPrincipalName)
-		assert.False(t, got.AccountEnabled, "disableUserAccounts disables the renamed users")
-		ds, err = f.Tenant.Domains(ctx)
-		require.NoError(t, err)
-		assert.False(t, slices.ContainsFunc(ds, func(x backend.Domain) bool { return x.Name == name }), "a force-deleted domain is gone")
-		require.NoError(t, f.Tenant.DeleteUser(ctx, u2.ID))
+		tenantTestVerifiedDomain(t, f, da, name)
 	}
 
 	tenantCheckServiceRecords(t, da, f.VerifiedDomain)
@@ -150,6 +95,79 @@ func tenantTestDomainAdmin(t *testing.T, h TenantHarness) {
 	err = da.DeleteDomain(ctx, other)
 	tenantRequireKind(t, err, backend.NotFound)
 	tenantRequireOp(t, err, "tenant: delete domain")
+}
+
+// tenantCheckVerificationRecords checks the TXT and MX verification
+// records offered for the unverified domain name: Microsoft's shapes, TTL
+// 3600, the same value on every call.
+func tenantCheckVerificationRecords(t *testing.T, da backend.DomainAdmin, name string) {
+	t.Helper()
+	ctx := t.Context()
+	recs, err := da.VerificationRecords(ctx, name)
+	require.NoError(t, err)
+	txt, ok := tenantFindRecord(recs, backend.DNSTypeTXT, name)
+	require.True(t, ok, "a TXT verification record is offered: %+v", recs)
+	assert.Regexp(t, tenantMSText, txt.Text)
+	assert.Equal(t, uint32(3600), txt.TTL)
+	mx, ok := tenantFindRecord(recs, backend.DNSTypeMX, name)
+	require.True(t, ok, "an MX verification record is offered: %+v", recs)
+	assert.Equal(t, uint32(3600), mx.TTL)
+	assert.Equal(t, strings.TrimPrefix(txt.Text, "MS=")+".msv1.invalid", mx.Exchange)
+	again, err := da.VerificationRecords(ctx, name)
+	require.NoError(t, err)
+	again1, _ := tenantFindRecord(again, backend.DNSTypeTXT, name)
+	assert.Equal(t, txt.Text, again1.Text, "the verification value is stable")
+}
+
+// tenantTestVerifiedDomain checks a domain once verified: it holds UPNs,
+// lists them as references and cannot be deleted while they remain, can
+// become the default domain (and not be deleted then), and a forced
+// deletion renames its users onto the initial domain.
+func tenantTestVerifiedDomain(t *testing.T, f TenantFixture, da backend.DomainAdmin, name string) {
+	ctx := t.Context()
+	d, err := da.VerifyDomain(ctx, name)
+	require.NoError(t, err)
+	assert.True(t, d.IsVerified)
+	tenantCheckServiceRecords(t, da, name)
+	u, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
+		UserPrincipalName: UniqueName("ver") + "@" + name, DisplayName: "Verified Domain User", Password: tenantPassword,
+	})
+	require.NoError(t, err, "a verified domain can hold UPNs")
+	refs, err := da.DomainReferences(ctx, name)
+	require.NoError(t, err)
+	assert.Contains(t, refs, "user:"+strings.ToLower(u.UserPrincipalName), "the user is listed as a reference")
+	err = da.DeleteDomain(ctx, name)
+	tenantRequireKind(t, err, backend.FailedPrecondition, backend.ReasonDomainInUse)
+	before, err := f.Tenant.Domains(ctx)
+	require.NoError(t, err)
+	oldDefault := before[slices.IndexFunc(before, func(x backend.Domain) bool { return x.IsDefault })].Name
+	def, err := da.SetDefaultDomain(ctx, name)
+	require.NoError(t, err)
+	assert.True(t, def.IsDefault)
+	ds, err := f.Tenant.Domains(ctx)
+	require.NoError(t, err)
+	for _, x := range ds {
+		assert.Equal(t, x.Name == name, x.IsDefault, "only %s is default: %+v", name, x)
+	}
+	tenantRequireKind(t, da.DeleteDomain(ctx, name), backend.FailedPrecondition, backend.ReasonDomainDefault)
+	_, err = da.SetDefaultDomain(ctx, oldDefault)
+	require.NoError(t, err, "the previous default domain is restored")
+	require.NoError(t, f.Tenant.DeleteUser(ctx, u.ID))
+
+	// forceDelete renames the users onto the initial domain.
+	u2, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
+		UserPrincipalName: UniqueName("frc") + "@" + name, DisplayName: "Forced Rename", Password: tenantPassword,
+	})
+	require.NoError(t, err)
+	require.NoError(t, da.ForceDeleteDomain(ctx, name, true))
+	got, err := f.Tenant.GetUser(ctx, u2.ID)
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(strings.ToLower(got.UserPrincipalName), "@"+f.InitialDomain), "renamed onto the initial domain: %s", got.UserPrincipalName)
+	assert.False(t, got.AccountEnabled, "disableUserAccounts disables the renamed users")
+	ds, err = f.Tenant.Domains(ctx)
+	require.NoError(t, err)
+	assert.False(t, slices.ContainsFunc(ds, func(x backend.Domain) bool { return x.Name == name }), "a force-deleted domain is gone")
+	require.NoError(t, f.Tenant.DeleteUser(ctx, u2.ID))
 }
 
 // tenantCheckServiceRecords checks the records Microsoft documents for a
