@@ -43,7 +43,7 @@ type Tenant interface {
 	SubscribedSKUs(ctx context.Context) ([]SKU, error)
 	// AssignLicenses adds and removes licenses of a user in one call. Adding
 	// needs the user's usageLocation (FailedPrecondition otherwise) and a
-	// free seat (FailedPrecondition, rule "no-free-license").
+	// free seat (FailedPrecondition, [ReasonNoFreeLicense]).
 	AssignLicenses(ctx context.Context, id string, add []LicenseAssignment, remove []string) (OnlineUser, error)
 
 	// Domains lists the tenant's domains.

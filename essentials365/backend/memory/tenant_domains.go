@@ -194,7 +194,7 @@ func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backen
 
 // VerifyDomain verifies the domain when its MS= TXT record is published
 // (PublishVerification, or found through TenantOptions.LookupTXT);
-// FailedPrecondition with rule "verification-record-missing" otherwise.
+// FailedPrecondition with backend.ReasonVerificationRecordMissing otherwise.
 func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain, error) {
 	const op = "VerifyDomain"
 	if err := t.begin(ctx, op, name); err != nil {
