@@ -122,7 +122,7 @@ func (s *Service) planOnline(ctx context.Context, op string, c OnlineChoice, sam
 		return p, err
 	}
 	if len(p.lics) > 0 && p.loc == "" && (p.existing == nil || p.existing.UsageLocation == "") {
-		return p, backend.Invalid(op, sam, ReasonUsageLocation, "licensing needs a usage location: set OnlineChoice.UsageLocation or Options.UsageLocation")
+		return p, usageLocationError(op, sam, "licensing needs a usage location: set OnlineChoice.UsageLocation or Options.UsageLocation")
 	}
 	return p, nil
 }

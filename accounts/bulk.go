@@ -95,7 +95,7 @@ func (s *Service) bulkOptions(op string, plan *BulkPlan, opts *BulkOptions) (Bul
 		loc = s.opts.UsageLocation
 	}
 	if len(o.Licenses) > 0 && loc == "" {
-		return o, "", backend.Invalid(op, "", ReasonUsageLocation, "licensing needs a usage location: set BulkOptions.UsageLocation or Options.UsageLocation (e.g. \"FR\")")
+		return o, "", usageLocationError(op, "", "licensing needs a usage location: set BulkOptions.UsageLocation or Options.UsageLocation (e.g. \"FR\")")
 	}
 	if o.ResultsDir != "" {
 		if err := prepareDir(op, o.ResultsDir, false); err != nil {

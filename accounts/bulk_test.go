@@ -136,7 +136,7 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK", DisabledServices: []string{"YAMMER"}}}},
 			backend.ErrInvalidArgument, accounts.ReasonUnknownServicePlan},
 		{"licensing without usage location", func(*accounts.BulkPlan) {},
-			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}, UsageLocation: ""}, backend.ErrInvalidArgument, accounts.ReasonUsageLocation},
+			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}, UsageLocation: ""}, backend.ErrFailedPrecondition, accounts.ReasonUsageLocation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -194,7 +194,7 @@ func (s *Service) SetLicenses(ctx context.Context, user string, add []LicenseCho
 	}
 	if ou.UsageLocation == "" && len(adds) > 0 {
 		if s.opts.UsageLocation == "" {
-			return backend.Invalid(op, user, ReasonUsageLocation, "the online account has no usage location: set Options.UsageLocation")
+			return usageLocationError(op, user, "the online account has no usage location: set Options.UsageLocation")
 		}
 		if err := s.setUsageLocation(ctx, op, u.SAMAccountName, ou, s.opts.UsageLocation); err != nil {
 			return backend.WithOp(err, op, user)

@@ -42,13 +42,17 @@ const (
 	ReasonOnlineLinked backend.Reason = "online-account-linked"
 	// ReasonNoFreeLicense (FailedPrecondition): a SKU has too few free
 	// seats; the cause is a *LicenseShortfall.
-	ReasonNoFreeLicense backend.Reason = "no-free-license"
-	// ReasonUsageLocation (InvalidArgument): licensing needs a usage
-	// location.
-	ReasonUsageLocation backend.Reason = "usage-location-required"
+	// The same reason as [backend.ReasonNoFreeLicense].
+	ReasonNoFreeLicense = backend.ReasonNoFreeLicense
+	// ReasonUsageLocation (FailedPrecondition): licensing needs a usage
+	// location and none is set (on the online account, in the options);
+	// the same reason as the tenant contract's
+	// [backend.ReasonUsageLocationRequired].
+	ReasonUsageLocation = backend.ReasonUsageLocationRequired
 	// ReasonAliasSyntax (InvalidArgument): an alias is not name@domain, or
 	// is the account's primary address.
-	ReasonAliasSyntax backend.Reason = "alias-syntax"
+	// The same reason as [backend.ReasonAliasSyntax].
+	ReasonAliasSyntax = backend.ReasonAliasSyntax
 	// ReasonAliasCharacters (InvalidArgument): an alias holds a character
 	// Microsoft 365 refuses.
 	ReasonAliasCharacters backend.Reason = "alias-characters"
@@ -60,12 +64,14 @@ const (
 	ReasonOnlineChoice backend.Reason = "online-choice"
 	// ReasonUnknownSKU (InvalidArgument): the tenant has no such
 	// subscription.
-	ReasonUnknownSKU backend.Reason = "unknown-sku"
+	// The same reason as [backend.ReasonUnknownSKU].
+	ReasonUnknownSKU = backend.ReasonUnknownSKU
 	// ReasonDuplicateSKU (InvalidArgument): a SKU is chosen twice.
 	ReasonDuplicateSKU backend.Reason = "duplicate-sku"
 	// ReasonUnknownServicePlan (InvalidArgument): the SKU has no such
 	// service.
-	ReasonUnknownServicePlan backend.Reason = "unknown-service-plan"
+	// The same reason as [backend.ReasonUnknownServicePlan].
+	ReasonUnknownServicePlan = backend.ReasonUnknownServicePlan
 	// ReasonMappingFormat (InvalidArgument): the mapping attribute holds a
 	// value this SDK did not write.
 	ReasonMappingFormat backend.Reason = "mapping-format"
@@ -93,6 +99,12 @@ const (
 //
 // Deprecated: use ReasonAliasSyntax.
 const RuleAliasSyntax = ReasonAliasSyntax
+
+// usageLocationError is the FailedPrecondition of licensing without a
+// usage location (ReasonUsageLocation).
+func usageLocationError(op, key, msg string) error {
+	return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: key, Reason: ReasonUsageLocation, Msg: msg}
+}
 
 // addressReasons are the syntax and character reasons of an address kind.
 func addressReasons(kind string) (syntax, chars backend.Reason) {
