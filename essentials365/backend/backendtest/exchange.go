@@ -356,12 +356,17 @@ func exoTestCanceled(t *testing.T, h ExchangeHarness) {
 	cancel()
 	_, err := f.Exchange.CreateGroup(ctx, exoNewGroup(f, "cx"))
 	tenantRequireKind(t, err, backend.Canceled)
+	tenantRequireOp(t, err, "exchange: create group")
 	_, err = f.Exchange.GetGroup(ctx, g.ID)
 	tenantRequireKind(t, err, backend.Canceled)
-	tenantRequireKind(t, f.Exchange.AddMember(ctx, g.ID, g.ID), backend.Canceled)
+	tenantRequireOp(t, err, "exchange: get group")
+	err = f.Exchange.AddMember(ctx, g.ID, g.ID)
+	tenantRequireKind(t, err, backend.Canceled)
+	tenantRequireOp(t, err, "exchange: add member")
 	tenantRequireKind(t, f.Exchange.DeleteGroup(ctx, g.ID), backend.Canceled)
 	for _, err := range f.Exchange.ListGroups(ctx) {
 		tenantRequireKind(t, err, backend.Canceled)
+		tenantRequireOp(t, err, "exchange: list groups")
 	}
 	_, err = f.Exchange.GetGroup(t.Context(), g.ID)
 	require.NoError(t, err, "nothing was deleted")
