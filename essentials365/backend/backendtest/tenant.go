@@ -146,25 +146,30 @@ func tenantTestCanceled(t *testing.T, h TenantHarness) {
 	f := h.MakeTenant(t.Context(), t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	calls := map[string]func() error{
-		"Organization": func() error { _, err := f.Tenant.Organization(ctx); return err },
-		"GetUser":      func() error { _, err := f.Tenant.GetUser(ctx, "x@"+f.VerifiedDomain); return err },
-		"CreateUser":   func() error { _, err := f.Tenant.CreateUser(ctx, tenantNewUser(f, "cancel")); return err },
-		"Changes":      func() error { _, err := f.Tenant.Changes(ctx, ""); return err },
-		"SKUs":         func() error { _, err := f.Tenant.SubscribedSKUs(ctx); return err },
-		"Domains":      func() error { _, err := f.Tenant.Domains(ctx); return err },
-		"Deleted":      func() error { _, err := f.Tenant.ListDeletedUsers(ctx); return err },
-		"ListUsers": func() error {
+	// Each call with the op every tenant driver words it with.
+	calls := map[string]struct {
+		op   string
+		call func() error
+	}{
+		"Organization": {"tenant: get organization", func() error { _, err := f.Tenant.Organization(ctx); return err }},
+		"GetUser":      {"tenant: get user", func() error { _, err := f.Tenant.GetUser(ctx, "x@"+f.VerifiedDomain); return err }},
+		"CreateUser":   {"tenant: create user", func() error { _, err := f.Tenant.CreateUser(ctx, tenantNewUser(f, "cancel")); return err }},
+		"Changes":      {"tenant: list changes", func() error { _, err := f.Tenant.Changes(ctx, ""); return err }},
+		"SKUs":         {"tenant: list subscribed skus", func() error { _, err := f.Tenant.SubscribedSKUs(ctx); return err }},
+		"Domains":      {"tenant: list domains", func() error { _, err := f.Tenant.Domains(ctx); return err }},
+		"Deleted":      {"tenant: list deleted users", func() error { _, err := f.Tenant.ListDeletedUsers(ctx); return err }},
+		"ListUsers": {"tenant: list users", func() error {
 			for _, err := range f.Tenant.ListUsers(ctx) {
 				return err
 			}
 			return nil
-		},
+		}},
 	}
-	for name, call := range calls {
+	for name, c := range calls {
 		t.Run(name, func(t *testing.T) {
-			err := call()
+			err := c.call()
 			tenantRequireKind(t, err, backend.Canceled)
+			tenantRequireOp(t, err, c.op)
 		})
 	}
 }
