@@ -4,13 +4,14 @@ import (
 	"context"
 	"strings"
 
+	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
 // Aliases returns the extra email addresses of a user's online account.
 func (s *Service) Aliases(ctx context.Context, user string) ([]string, error) {
-	const op = "accounts: aliases"
-	upn, err := s.mailbox(ctx, op, user)
+	const op = "accounts: list aliases"
+	_, upn, err := s.mailbox(ctx, op, user)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +26,7 @@ func (s *Service) Aliases(ctx context.Context, user string) ([]string, error) {
 func (s *Service) AddAlias(ctx context.Context, user, address string) error {
 	const op = "accounts: add alias"
 	address = strings.TrimSpace(address)
-	upn, err := s.mailbox(ctx, op, user)
+	sam, upn, err := s.mailbox(ctx, op, user)
 	if err != nil {
 		return err
 	}
@@ -37,38 +38,45 @@ func (s *Service) AddAlias(ctx context.Context, user, address string) error {
 		return err
 	}
 	if strings.EqualFold(address, upn) {
-		return backend.Invalid(op, address, RuleAliasSyntax, "this is the account's primary address already")
+		return backend.Invalid(op, address, ReasonAliasSyntax, "this is the account's primary address already")
 	}
-	err = s.do(ctx, op, upn, func() error { return s.mail.AddAlias(ctx, upn, strings.ToLower(address)) })
+	address = strings.ToLower(address)
+	e := ev(AuditAddAlias, audit.SideExchange, sam, upn)
+	e.Target = address
+	err = s.write(ctx, op, e, func() error { return s.mail.AddAlias(ctx, upn, address) })
 	return backend.WithOp(err, op, address)
 }
 
 // RemoveAlias removes an extra email address.
 func (s *Service) RemoveAlias(ctx context.Context, user, address string) error {
 	const op = "accounts: remove alias"
-	upn, err := s.mailbox(ctx, op, user)
+	sam, upn, err := s.mailbox(ctx, op, user)
 	if err != nil {
 		return err
 	}
-	err = s.do(ctx, op, upn, func() error { return s.mail.RemoveAlias(ctx, upn, strings.ToLower(strings.TrimSpace(address))) })
+	address = strings.ToLower(strings.TrimSpace(address))
+	e := ev(AuditRemoveAlias, audit.SideExchange, sam, upn)
+	e.Target = address
+	err = s.write(ctx, op, e, func() error { return s.mail.RemoveAlias(ctx, upn, address) })
 	return backend.WithOp(err, op, address)
 }
 
-// mailbox returns the online ID of the user's assigned online account.
-func (s *Service) mailbox(ctx context.Context, op, user string) (string, error) {
+// mailbox returns the user's sAMAccountName and the online ID of its
+// assigned online account.
+func (s *Service) mailbox(ctx context.Context, op, user string) (sam, upn string, err error) {
 	if s.mail == nil {
-		return "", backend.Errorf(backend.Unimplemented, op, user, "no mail backend: set Options.Mail")
+		return "", "", backend.Errorf(backend.Unimplemented, op, user, "no mail backend: set Options.Mail")
 	}
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	m, err := ParseMapping(u.OnlineAccount)
 	if err != nil {
-		return "", backend.WithOp(err, op, user)
+		return "", "", backend.WithOp(err, op, user)
 	}
 	if m.ID == "" {
-		return "", backend.Errorf(backend.FailedPrecondition, op, user, "the user has no online account")
+		return "", "", backend.Errorf(backend.FailedPrecondition, op, user, "the user has no online account")
 	}
-	return m.UPN, nil
+	return u.SAMAccountName, m.UPN, nil
 }

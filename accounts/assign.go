@@ -122,7 +122,7 @@ func (s *Service) planOnline(ctx context.Context, op string, c OnlineChoice, sam
 		return p, err
 	}
 	if len(p.lics) > 0 && p.loc == "" && (p.existing == nil || p.existing.UsageLocation == "") {
-		return p, backend.Invalid(op, sam, ReasonUsageLocation, "licensing needs a usage location: set OnlineChoice.UsageLocation or Options.UsageLocation")
+		return p, usageLocationError(op, sam, "licensing needs a usage location: set OnlineChoice.UsageLocation or Options.UsageLocation")
 	}
 	return p, nil
 }
@@ -256,25 +256,13 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error
 		}
 		nu.UserPrincipalName = nu.SAMAccountName + "@" + info.DNSName
 	}
-	var du backend.DirectoryUser
-	resume := false
 	intent := keyCreating + strings.ToLower(nu.SAMAccountName)
-	switch u, err := s.dir.GetUserBySAMAccountName(ctx, nu.SAMAccountName); {
-	case err == nil:
-		m, _ := ParseMapping(u.OnlineAccount)
-		if _, ierr := s.store.Get(ctx, intent); ierr == nil && m.State == MappingAssigned && nu.Online != nil {
-			// An earlier run finished every step (the mapping is written
-			// last) and stopped before forgetting its intent.
-			_ = s.store.Delete(ctx, intent)
-			return s.Status(ctx, u.ID.String())
-		}
-		if m.State != MappingCreating || nu.Online == nil {
-			return UserStatus{}, &backend.Error{Kind: backend.AlreadyExists, Op: op, Key: nu.SAMAccountName, Reason: ReasonNameTaken,
-				Msg: "a network user with this name exists already and was not left half-created by CreateUser; choose another name, or give it an online account with Assign"}
-		}
-		du, resume = u, true
-	case backend.KindOf(err) != backend.NotFound:
-		return UserStatus{}, backend.WithOp(err, op, nu.SAMAccountName)
+	du, resume, finished, err := s.findCreating(ctx, op, nu, intent)
+	if err != nil {
+		return UserStatus{}, err
+	}
+	if finished {
+		return s.Status(ctx, du.ID.String())
 	}
 	var p onlinePlan
 	if nu.Online != nil {
@@ -282,38 +270,79 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error
 		if err := s.checkOnlinePassword(ctx, op, probe, nu.Password); err != nil {
 			return UserStatus{}, err
 		}
-		var err error
 		if p, err = s.planOnline(ctx, op, *nu.Online, nu.SAMAccountName, du.ID); err != nil {
 			return UserStatus{}, err
 		}
 	}
-	if resume {
-		// The password is given again: set it, so both sides get it.
-		if err := s.write(ctx, op, ev(AuditResetPassword, audit.SideDirectory, du.SAMAccountName, ""), func() error {
-			return s.dir.ResetPassword(ctx, du.ID, nu.Password, false)
-		}); err != nil {
-			return UserStatus{}, backend.WithOp(err, op, du.SAMAccountName)
-		}
-	} else {
-		marker := ""
-		if nu.Online != nil {
-			marker = Mapping{UPN: p.target(), State: MappingCreating}.String()
-			if err := s.store.Put(ctx, intent, []byte(p.target())); err != nil {
-				return UserStatus{}, backend.WithOp(err, op, nu.SAMAccountName)
-			}
-		}
-		err := s.write(ctx, op, ev(AuditCreateUser, audit.SideDirectory, nu.SAMAccountName, p.target()), func() (e error) {
-			du, e = s.dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: nu.SAMAccountName, UserPrincipalName: nu.UserPrincipalName,
-				DisplayName: nu.DisplayName, GivenName: nu.GivenName, Surname: nu.Surname, Password: nu.Password, OnlineAccount: marker})
-			return
-		})
-		if err != nil {
-			return UserStatus{}, backend.WithOp(err, op, nu.SAMAccountName)
-		}
+	if du, err = s.writeNetworkUser(ctx, op, nu, p, du, resume, intent); err != nil {
+		return UserStatus{}, err
 	}
 	if nu.Online == nil {
 		return s.baseStatus(du), nil
 	}
+	return s.finishCreate(ctx, op, nu, p, du, intent)
+}
+
+// findCreating looks for the network user nu names: none (a zero user), one
+// an earlier CreateUser left half created (resume), or one an earlier run
+// finished before forgetting its intent (finished). Any other user of
+// that name is AlreadyExists (ReasonNameTaken).
+func (s *Service) findCreating(ctx context.Context, op string, nu NewUser, intent string) (du backend.DirectoryUser, resume, finished bool, err error) {
+	u, err := s.dir.GetUserBySAMAccountName(ctx, nu.SAMAccountName)
+	switch {
+	case err == nil:
+		m, _ := ParseMapping(u.OnlineAccount)
+		if _, ierr := s.store.Get(ctx, intent); ierr == nil && m.State == MappingAssigned && nu.Online != nil {
+			// An earlier run finished every step (the mapping is written
+			// last) and stopped before forgetting its intent.
+			_ = s.store.Delete(ctx, intent)
+			return u, false, true, nil
+		}
+		if m.State != MappingCreating || nu.Online == nil {
+			return du, false, false, &backend.Error{Kind: backend.AlreadyExists, Op: op, Key: nu.SAMAccountName, Reason: ReasonNameTaken,
+				Msg: "a network user with this name exists already and was not left half-created by CreateUser; choose another name, or give it an online account with Assign"}
+		}
+		return u, true, false, nil
+	case backend.KindOf(err) != backend.NotFound:
+		return du, false, false, backend.WithOp(err, op, nu.SAMAccountName)
+	}
+	return du, false, false, nil
+}
+
+// writeNetworkUser creates the network user, marked "creating" and its
+// intent recorded when an online account follows; resuming, it sets the
+// password given again instead, so both sides get it.
+func (s *Service) writeNetworkUser(ctx context.Context, op string, nu NewUser, p onlinePlan, du backend.DirectoryUser, resume bool, intent string) (backend.DirectoryUser, error) {
+	if resume {
+		if err := s.write(ctx, op, ev(AuditResetPassword, audit.SideDirectory, du.SAMAccountName, ""), func() error {
+			return s.dir.ResetPassword(ctx, du.ID, nu.Password, false)
+		}); err != nil {
+			return du, backend.WithOp(err, op, du.SAMAccountName)
+		}
+		return du, nil
+	}
+	marker := ""
+	if nu.Online != nil {
+		marker = Mapping{UPN: p.target(), State: MappingCreating}.String()
+		if err := s.store.Put(ctx, intent, []byte(p.target())); err != nil {
+			return du, backend.WithOp(err, op, nu.SAMAccountName)
+		}
+	}
+	err := s.write(ctx, op, ev(AuditCreateUser, audit.SideDirectory, nu.SAMAccountName, p.target()), func() (e error) {
+		du, e = s.dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: nu.SAMAccountName, UserPrincipalName: nu.UserPrincipalName,
+			DisplayName: nu.DisplayName, GivenName: nu.GivenName, Surname: nu.Surname, Password: nu.Password, OnlineAccount: marker})
+		return
+	})
+	if err != nil {
+		return du, backend.WithOp(err, op, nu.SAMAccountName)
+	}
+	return du, nil
+}
+
+// finishCreate gives the new network user du its online account and links
+// them. A refusal that running again would meet again undoes everything;
+// an interruption keeps what was done, for the same CreateUser to finish.
+func (s *Service) finishCreate(ctx context.Context, op string, nu NewUser, p onlinePlan, du backend.DirectoryUser, intent string) (UserStatus, error) {
 	ou, undo, err := s.applyOnline(ctx, op, p, du, nu.Password)
 	if err == nil {
 		err = s.finishLink(ctx, op, du, ou, false)
@@ -348,7 +377,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (UserStatus, error
 // stopped half way is finished by running it again. It returns the user's
 // status as it is after the change.
 func (s *Service) Assign(ctx context.Context, user string, c OnlineChoice) (UserStatus, error) {
-	const op = "accounts: assign"
+	const op = "accounts: assign online account"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return UserStatus{}, err
@@ -397,7 +426,7 @@ func (s *Service) Assign(ctx context.Context, user string, c OnlineChoice) (User
 // is blocked, and the link between the user name and the online address is
 // kept, so Assign can give it back.
 func (s *Service) Unassign(ctx context.Context, user string) error {
-	const op = "accounts: unassign"
+	const op = "accounts: unassign online account"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return err

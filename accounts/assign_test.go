@@ -45,18 +45,21 @@ func TestCreateUserBadInputChangesNothing(t *testing.T) {
 		{"user name too long", accounts.NewUser{SAMAccountName: "abcdefghijklmnopqrstu", Password: "Sunny-Day-42"}, 5, backend.ErrInvalidArgument, accounts.ReasonSAMInvalid},
 		{"forbidden character in user name", accounts.NewUser{SAMAccountName: "a*b", Password: "Sunny-Day-42"}, 5, backend.ErrInvalidArgument, accounts.ReasonSAMInvalid},
 		{"weak network password", accounts.NewUser{SAMAccountName: "frank", Password: "abc"}, 5, backend.ErrInvalidArgument, "password-length"},
-		{"password too short for Microsoft 365", accounts.NewUser{SAMAccountName: "frank", Password: "Ab1-xyz", Online: &accounts.OnlineChoice{}}, 5, backend.ErrInvalidArgument, "online-password-policy"},
+		{"password too short for Microsoft 365", accounts.NewUser{SAMAccountName: "frank", Password: "Ab1-xyz", Online: &accounts.OnlineChoice{}}, 5, backend.ErrInvalidArgument, accounts.ReasonOnlinePasswordPolicy},
 		{"forbidden online ID character", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "fr ank@contoso.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonOnlineIDCharacters},
 		{"unicode online ID", accounts.NewUser{SAMAccountName: "zoe", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "zoë@contoso.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonOnlineIDCharacters},
-		{"unverified domain", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "frank@fabrikam.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonDomainUnverified},
+		{"unknown domain", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "frank@fabrikam.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonDomainUnknown},
+		{"unverified domain", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "frank@unverified.example"}}, 5, backend.ErrFailedPrecondition, accounts.ReasonDomainUnverified},
 		{"duplicate online ID", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "taken@contoso.com"}}, 5, backend.ErrAlreadyExists, accounts.ReasonOnlineIDTaken},
 		{"no free license", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{Licenses: []accounts.LicenseChoice{e3}}}, 1, backend.ErrFailedPrecondition, accounts.ReasonNoFreeLicense},
-		{"both new and existing", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "f@contoso.com", Existing: "taken@contoso.com"}}, 5, backend.ErrInvalidArgument, "online-choice"},
+		{"both new and existing", accounts.NewUser{SAMAccountName: "frank", Password: "Sunny-Day-42", Online: &accounts.OnlineChoice{NewOnlineID: "f@contoso.com", Existing: "taken@contoso.com"}}, 5, backend.ErrInvalidArgument, accounts.ReasonOnlineChoice},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.seats)
 			_, err := e.tenant.CreateUser(e.ctx, backend.NewOnlineUser{UserPrincipalName: "taken@contoso.com", DisplayName: "Taken", Password: "Cloud-Pw-2026!", UsageLocation: "FR"})
+			require.NoError(t, err)
+			_, err = e.tenant.AddDomain(e.ctx, "unverified.example")
 			require.NoError(t, err)
 			_, err = e.tenant.AssignLicenses(e.ctx, "taken@contoso.com", []backend.LicenseAssignment{{SKUID: e3SKU}}, nil)
 			require.NoError(t, err)

@@ -33,6 +33,8 @@ const (
 	AuditRecordManaged    = "record-managed"     // the local record that an online account is managed was written
 	AuditForgetManaged    = "forget-managed"     // that record was removed
 	AuditResetWatermark   = "reset-watermark"    // the reconcile watermark was forgotten (ResetReconcile)
+	AuditAddAlias         = "add-alias"          // an extra address was added to an online account (Exchange side; Target is the address)
+	AuditRemoveAlias      = "remove-alias"       // an extra address was removed (Exchange side; Target is the address)
 )
 
 // event starts an audit event.
@@ -43,7 +45,7 @@ func ev(op string, side audit.Side, user, onlineID string) audit.Event {
 // write runs fn through the retry policy and records it in the audit trail.
 func (s *Service) write(ctx context.Context, op string, e audit.Event, fn func() error) error {
 	key := e.User
-	if e.Side == audit.SideTenant && e.OnlineID != "" {
+	if (e.Side == audit.SideTenant || e.Side == audit.SideExchange) && e.OnlineID != "" {
 		key = e.OnlineID
 	}
 	err := s.do(ctx, op, key, fn)

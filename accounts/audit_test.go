@@ -98,3 +98,42 @@ func TestEveryWriteIsAudited(t *testing.T) {
 	}
 	assert.Equal(t, 1, deferred)
 }
+
+// Scenario: aliases were added and removed in Exchange Online without an
+// audit event, unlike every other write of the package.
+func TestAliasWritesAreAudited(t *testing.T) {
+	rec := &audit.Recorder{}
+	e := newEnv(t, 10, func(o *accounts.Options) { o.Audit = rec.Hook() })
+	e.addUsers(2)
+	e.bulkCreate(e3)
+	before := len(rec.Events())
+
+	require.NoError(t, e.svc.AddAlias(e.ctx, "user001", "Sales@Contoso.com"))
+	err := e.svc.AddAlias(e.ctx, "user002", "sales@contoso.com")
+	require.ErrorIs(t, err, backend.ErrAlreadyExists)
+	require.ErrorIs(t, e.svc.AddAlias(e.ctx, "user002", "bad address"), backend.ErrInvalidArgument)
+	require.NoError(t, e.svc.RemoveAlias(e.ctx, "user001", " SALES@contoso.com "))
+
+	events := rec.Events()[before:]
+	require.Len(t, events, 3, "one event per alias write sent to Exchange; an address refused before any write has none")
+	want := []struct {
+		op, user, onlineID string
+		outcome            audit.Outcome
+		kind               string
+	}{
+		{accounts.AuditAddAlias, "user001", "user001@contoso.com", audit.OutcomeSucceeded, ""},
+		{accounts.AuditAddAlias, "user002", "user002@contoso.com", audit.OutcomeFailed, "already exists"},
+		{accounts.AuditRemoveAlias, "user001", "user001@contoso.com", audit.OutcomeSucceeded, ""},
+	}
+	for i, w := range want {
+		ev := events[i]
+		assert.Equal(t, w.op, ev.Op, "event %d", i)
+		assert.Equal(t, audit.SideExchange, ev.Side, "event %d", i)
+		assert.Equal(t, "accounts", ev.Package)
+		assert.Equal(t, w.user, ev.User, "event %d", i)
+		assert.Equal(t, w.onlineID, ev.OnlineID, "event %d", i)
+		assert.Equal(t, "sales@contoso.com", ev.Target, "event %d: the address written", i)
+		assert.Equal(t, w.outcome, ev.Outcome, "event %d", i)
+		assert.Equal(t, w.kind, ev.Kind, "event %d", i)
+	}
+}

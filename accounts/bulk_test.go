@@ -73,7 +73,7 @@ func TestPlanBulkCreateDomainOverride(t *testing.T) {
 	assert.Equal(t, "contoso.onmicrosoft.com", plan.Domain)
 	_, err = e.svc.PlanBulkCreate(e.ctx, &accounts.PlanOptions{Domain: "fabrikam.com"})
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, accounts.ReasonDomainUnverified, backend.ReasonOf(err))
+	assert.Equal(t, accounts.ReasonDomainUnknown, backend.ReasonOf(err))
 }
 
 func TestApplyBulkCreate(t *testing.T) {
@@ -131,12 +131,12 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 	}{
 		{"nil plan", nil, nil, backend.ErrInvalidArgument, accounts.ReasonPlanRequired},
 		{"no licence choice", func(*accounts.BulkPlan) {}, nil, backend.ErrInvalidArgument, accounts.ReasonLicenseChoiceRequired},
-		{"unknown sku", func(*accounts.BulkPlan) {}, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "NOPE"}}}, backend.ErrInvalidArgument, "unknown-sku"},
+		{"unknown sku", func(*accounts.BulkPlan) {}, &accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "NOPE"}}}, backend.ErrInvalidArgument, accounts.ReasonUnknownSKU},
 		{"unknown service", func(*accounts.BulkPlan) {},
 			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{{SKU: "ENTERPRISEPACK", DisabledServices: []string{"YAMMER"}}}},
-			backend.ErrInvalidArgument, "unknown-service-plan"},
+			backend.ErrInvalidArgument, accounts.ReasonUnknownServicePlan},
 		{"licensing without usage location", func(*accounts.BulkPlan) {},
-			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}, UsageLocation: ""}, backend.ErrInvalidArgument, accounts.ReasonUsageLocation},
+			&accounts.BulkOptions{Licenses: []accounts.LicenseChoice{e3}, UsageLocation: ""}, backend.ErrFailedPrecondition, accounts.ReasonUsageLocation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +161,23 @@ func TestApplyBulkCreateBadInput(t *testing.T) {
 	}
 }
 
+func TestApplyBulkCreateUnverifiedDomainItem(t *testing.T) {
+	e := newEnv(t, 10)
+	e.addUsers(2)
+	_, err := e.tenant.AddDomain(e.ctx, "unverified.example")
+	require.NoError(t, err)
+	plan, err := e.svc.PlanBulkCreate(e.ctx, nil)
+	require.NoError(t, err)
+	plan.Items[1].OnlineID = "user002@unverified.example"
+	res, err := e.svc.ApplyBulkCreate(e.ctx, plan, &accounts.BulkOptions{NoLicense: true})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Failed)
+	f := res.Failures()[0]
+	assert.Equal(t, "user002", f.User)
+	assert.Equal(t, accounts.ReasonDomainUnverified, f.Reason)
+	assert.ErrorIs(t, f.Err, backend.ErrFailedPrecondition, "an unverified domain is a state to change, not bad input")
+}
+
 func TestApplyBulkCreateItemFailuresAndResultsFile(t *testing.T) {
 	e := newEnv(t, 10)
 	e.addUsers(4)
@@ -183,7 +200,7 @@ func TestApplyBulkCreateItemFailuresAndResultsFile(t *testing.T) {
 	assert.Equal(t, map[string]backend.Reason{
 		"user002": accounts.ReasonOnlineIDCharacters,
 		"user003": accounts.ReasonOnlineIDTaken,
-		"user004": accounts.ReasonDomainUnverified,
+		"user004": accounts.ReasonDomainUnknown,
 	}, reasons)
 	assert.Equal(t, 1, e.onlineCount())
 

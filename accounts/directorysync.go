@@ -126,7 +126,7 @@ func (s *Service) SyncDirectoryPassword(ctx context.Context, user, password stri
 // an agent calls it at least every DirectorySyncAgentTimeout/2.
 func (s *Service) DirectorySyncHeartbeat(ctx context.Context) error {
 	err := s.store.Put(ctx, keyDirectorySyncAgent, []byte(s.now().UTC().Format(time.RFC3339Nano)))
-	return backend.WithOp(err, "accounts: directory sync heartbeat", "")
+	return backend.WithOp(err, "accounts: record directory sync heartbeat", "")
 }
 
 // DirectorySyncMode says which mode is running: PasswordSyncModeAgent when
@@ -172,7 +172,7 @@ type DirectoryPassword struct {
 // DirectoryPasswordStatus compares a user's network password time with its
 // last push to the online account.
 func (s *Service) DirectoryPasswordStatus(ctx context.Context, user string) (DirectoryPassword, error) {
-	const op = "accounts: directory password status"
+	const op = "accounts: get directory password status"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return DirectoryPassword{}, err
@@ -186,7 +186,7 @@ func (s *Service) DirectoryPasswordStatus(ctx context.Context, user string) (Dir
 // password was rejected by Microsoft 365, or whose update is pending. It
 // reads the directory and the local state only.
 func (s *Service) UnsyncedPasswords(ctx context.Context) ([]DirectoryPassword, error) {
-	const op = "accounts: unsynced passwords"
+	const op = "accounts: list unsynced passwords"
 	mode := s.DirectorySyncMode(ctx)
 	var out []DirectoryPassword
 	for u, err := range s.dir.ListUsers(ctx) {

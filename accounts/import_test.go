@@ -95,6 +95,27 @@ func TestApplyImportWritesPasswordFiles(t *testing.T) {
 	assert.Empty(t, plan2.Items)
 }
 
+func TestApplyImportCarriesGivenNameAndSurname(t *testing.T) {
+	e := newEnv(t, 10)
+	_, err := e.tenant.CreateUser(e.ctx, backend.NewOnlineUser{UserPrincipalName: "dana@contoso.com", DisplayName: "Dana Weiss",
+		GivenName: "Dana", Surname: "Weiss", Password: "Cloud-Pw-2026!", UsageLocation: "FR"})
+	require.NoError(t, err)
+	e.cloudUsers("erin@contoso.com")
+	plan, err := e.svc.PlanImport(e.ctx)
+	require.NoError(t, err)
+	res, err := e.svc.ApplyImport(e.ctx, plan, &accounts.ImportOptions{PasswordSink: func(context.Context, string, string, string) error { return nil }})
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Done)
+
+	dana := e.user("dana")
+	assert.Equal(t, "Dana", dana.GivenName)
+	assert.Equal(t, "Weiss", dana.Surname)
+	assert.Equal(t, "Dana Weiss", dana.DisplayName)
+	erin := e.user("erin")
+	assert.Empty(t, erin.GivenName, "an online account without a given name gives a user without one")
+	assert.Empty(t, erin.Surname)
+}
+
 func extractPassword(t *testing.T, body string) string {
 	t.Helper()
 	const marker = "Temporary password: "
@@ -144,7 +165,7 @@ func TestApplyImportBadInput(t *testing.T) {
 
 	_, err = e.svc.ApplyImport(e.ctx, plan, nil)
 	require.ErrorIs(t, err, backend.ErrInvalidArgument)
-	assert.Equal(t, "password-destination", string(backend.ReasonOf(err)))
+	assert.Equal(t, accounts.ReasonPasswordDestination, backend.ReasonOf(err))
 
 	plan.Items[0].SAMAccountName = "this-name-is-far-too-long"
 	plan.Items[1].SAMAccountName = "a/b"

@@ -233,7 +233,8 @@ func (s *Service) importOne(ctx context.Context, op string, it *ImportItem, info
 	var du backend.DirectoryUser
 	err = s.write(ctx, op, ev(AuditCreateUser, audit.SideDirectory, it.SAMAccountName, ou.UserPrincipalName), func() (e error) {
 		du, e = s.dir.CreateUser(ctx, backend.NewDirectoryUser{SAMAccountName: it.SAMAccountName, UserPrincipalName: upn,
-			DisplayName: it.DisplayName, Password: pw, MustChangePassword: true, OnlineAccount: m.String()})
+			DisplayName: it.DisplayName, GivenName: ou.GivenName, Surname: ou.Surname,
+			Password: pw, MustChangePassword: true, OnlineAccount: m.String()})
 		return
 	})
 	if err != nil {

@@ -32,7 +32,7 @@ type LicenseChoice struct {
 // Licenses lists the tenant's subscriptions with their free seats: enabled
 // (prepaid) minus consumed.
 func (s *Service) Licenses(ctx context.Context) ([]License, error) {
-	const op = "accounts: licenses"
+	const op = "accounts: list licenses"
 	skus, err := s.skus(ctx, op)
 	if err != nil {
 		return nil, err
@@ -194,7 +194,7 @@ func (s *Service) SetLicenses(ctx context.Context, user string, add []LicenseCho
 	}
 	if ou.UsageLocation == "" && len(adds) > 0 {
 		if s.opts.UsageLocation == "" {
-			return backend.Invalid(op, user, ReasonUsageLocation, "the online account has no usage location: set Options.UsageLocation")
+			return usageLocationError(op, user, "the online account has no usage location: set Options.UsageLocation")
 		}
 		if err := s.setUsageLocation(ctx, op, u.SAMAccountName, ou, s.opts.UsageLocation); err != nil {
 			return backend.WithOp(err, op, user)

@@ -14,13 +14,13 @@ import (
 // online account; the online account and its data stay (use this rather
 // than Delete to keep an employee's mail).
 func (s *Service) Disable(ctx context.Context, user string) error {
-	return s.setEnabled(ctx, "accounts: disable", user, false)
+	return s.setEnabled(ctx, "accounts: disable user", user, false)
 }
 
 // Enable enables the user's network account and, if its online account is
 // assigned, allows sign-in again.
 func (s *Service) Enable(ctx context.Context, user string) error {
-	return s.setEnabled(ctx, "accounts: enable", user, true)
+	return s.setEnabled(ctx, "accounts: enable user", user, true)
 }
 
 func (s *Service) setEnabled(ctx context.Context, op, user string, enabled bool) error {
@@ -71,7 +71,7 @@ func (s *Service) followUser(ctx context.Context, op string, u backend.Directory
 // 365's retention policies) and then the network account. If the network account cannot be
 // deleted, the online account is restored, so nothing is left half-done.
 func (s *Service) Delete(ctx context.Context, user string) error {
-	const op = "accounts: delete"
+	const op = "accounts: delete user"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ type RestoreOptions struct {
 // must change password at next logon, so the new password reaches the
 // account. Every check runs before the restore.
 func (s *Service) Restore(ctx context.Context, onlineID string, opts *RestoreOptions) (UserStatus, error) {
-	const op = "accounts: restore"
+	const op = "accounts: restore online account"
 	var o RestoreOptions
 	if opts != nil {
 		o = *opts

@@ -281,6 +281,8 @@ func TestAliases(t *testing.T) {
 	e.bulkCreate(e3)
 	require.NoError(t, e.svc.AddAlias(e.ctx, "user001", "sales@contoso.com"))
 	require.NoError(t, e.svc.AddAlias(e.ctx, "user001", "Info@Contoso.com"))
+	_, err := e.tenant.AddDomain(e.ctx, "unverified.example")
+	require.NoError(t, err)
 	got, err := e.svc.Aliases(e.ctx, "user001")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"info@contoso.com", "sales@contoso.com"}, got)
@@ -290,9 +292,11 @@ func TestAliases(t *testing.T) {
 		kind             error
 		reason           backend.Reason
 	}{
-		{"unverified domain", "user001", "sales@fabrikam.com", backend.ErrInvalidArgument, accounts.ReasonDomainUnverified},
-		{"bad syntax", "user001", "no-at-sign", backend.ErrInvalidArgument, "alias-syntax"},
-		{"forbidden character", "user001", "ve ntes@contoso.com", backend.ErrInvalidArgument, "alias-characters"},
+		{"unknown domain", "user001", "sales@fabrikam.com", backend.ErrInvalidArgument, accounts.ReasonDomainUnknown},
+		{"unverified domain", "user001", "sales@unverified.example", backend.ErrFailedPrecondition, accounts.ReasonDomainUnverified},
+		{"bad syntax", "user001", "no-at-sign", backend.ErrInvalidArgument, accounts.ReasonAliasSyntax},
+		{"no domain", "user001", "sales@", backend.ErrInvalidArgument, accounts.ReasonAliasSyntax},
+		{"forbidden character", "user001", "ve ntes@contoso.com", backend.ErrInvalidArgument, accounts.ReasonAliasCharacters},
 		{"taken by another user", "user002", "sales@contoso.com", backend.ErrAlreadyExists, ""},
 		{"another user's primary address", "user002", "user001@contoso.com", backend.ErrAlreadyExists, ""},
 	}

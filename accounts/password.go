@@ -324,7 +324,7 @@ type PendingPassword struct {
 // retried, with their age, attempts and last error. An entry that cannot be
 // read is listed with its Problem, so it can be discarded.
 func (s *Service) PendingPasswords(ctx context.Context) ([]PendingPassword, error) {
-	const op = "accounts: pending passwords"
+	const op = "accounts: list pending passwords"
 	keys, err := s.store.List(ctx, keyPending)
 	if err != nil {
 		return nil, backend.WithOp(err, op, "")

@@ -224,10 +224,10 @@ func createExclusive(path string, data []byte) error {
 // The drivers' reasons for a userPrincipalName, as the tenant contract
 // reports them.
 const (
-	reasonUPNSyntax           backend.Reason = "upn-syntax"
-	reasonUPNCharacters       backend.Reason = "upn-characters"
-	reasonUPNDomainUnverified backend.Reason = "upn-domain-unverified"
-	reasonUPNDomainUnknown    backend.Reason = "upn-domain-unknown"
+	reasonUPNSyntax           = backend.ReasonUPNSyntax
+	reasonUPNCharacters       = backend.ReasonUPNCharacters
+	reasonUPNDomainUnverified = backend.ReasonUPNDomainUnverified
+	reasonUPNDomainUnknown    = backend.ReasonUPNDomainUnknown
 )
 
 // actionFor says what an administrator should do about an error.
@@ -237,7 +237,7 @@ func actionFor(err error) string {
 		return "An online account with this ID already exists. Choose another online ID, or assign the existing account to the user with Assign."
 	case ReasonOnlineIDCharacters, ReasonOnlineIDSyntax, reasonUPNCharacters, reasonUPNSyntax:
 		return "Edit the online ID: use letters A-Z, digits and ' . - _ ! # ^ ~ before the @."
-	case ReasonDomainUnverified, reasonUPNDomainUnverified, reasonUPNDomainUnknown:
+	case ReasonDomainUnknown, ReasonDomainUnverified, reasonUPNDomainUnverified, reasonUPNDomainUnknown:
 		return "Verify the domain in Microsoft 365 first, or choose the onmicrosoft.com domain."
 	case ReasonProbableDuplicate:
 		return "The user probably has an online account already: assign it with Assign (OnlineChoice.Existing) instead of creating another."

@@ -86,7 +86,7 @@ type Service struct {
 
 // New returns a Service over a directory and a tenant.
 func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service, error) {
-	const op = "accounts: new"
+	const op = "accounts: new service"
 	if dir == nil {
 		return nil, backend.Invalid(op, "", ReasonDirectoryRequired, "a directory is required")
 	}
@@ -213,7 +213,7 @@ type OnlineAccount struct {
 // AssignableOnlineAccounts lists the online accounts no user has (no
 // anchor, no mapping): those Assign accepts as OnlineChoice.Existing.
 func (s *Service) AssignableOnlineAccounts(ctx context.Context) ([]OnlineAccount, error) {
-	const op = "accounts: assignable online accounts"
+	const op = "accounts: list assignable online accounts"
 	mapped := map[string]bool{}
 	for u, err := range s.dir.ListUsers(ctx) {
 		if err != nil {

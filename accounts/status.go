@@ -49,7 +49,7 @@ type UserStatus struct {
 
 // Status returns a user's online account state.
 func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
-	const op = "accounts: status"
+	const op = "accounts: get status"
 	u, err := s.findUser(ctx, op, user)
 	if err != nil {
 		return UserStatus{}, err
@@ -110,23 +110,6 @@ func (s *Service) baseStatus(u backend.DirectoryUser) UserStatus {
 		st.Mapping, st.OnlineID, st.OnlineUserID = m.State, m.UPN, m.ID
 	}
 	return st
-}
-
-// fillOnline completes st with the online account ou, reading the
-// tenant's subscriptions when ou holds a licence; when they cannot be
-// read, a licence counts as usable.
-func (s *Service) fillOnline(ctx context.Context, st *UserStatus, u backend.DirectoryUser, ou backend.OnlineUser) {
-	var skus []backend.SKU
-	if ou.Licensed() {
-		var err error
-		if skus, err = s.skus(ctx, "accounts: status"); err != nil {
-			skus = nil
-			for _, l := range ou.AssignedLicenses {
-				skus = append(skus, backend.SKU{SKUID: l.SKUID})
-			}
-		}
-	}
-	s.fillOnlineWith(ctx, st, u, ou, skus)
 }
 
 // fillOnlineWith completes st with the online account ou; skus are the

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -19,9 +20,13 @@ const (
 	// ReasonOnlineIDTaken (AlreadyExists, or InvalidArgument on a plan
 	// item): another online account has this online ID.
 	ReasonOnlineIDTaken backend.Reason = "online-id-taken"
-	// ReasonDomainUnverified (InvalidArgument): the domain is not a
-	// verified domain of the tenant.
-	ReasonDomainUnverified backend.Reason = "domain-unverified"
+	// ReasonDomainUnknown (InvalidArgument): the domain of an online ID or
+	// alias is not a domain of the tenant.
+	ReasonDomainUnknown backend.Reason = "domain-unknown"
+	// ReasonDomainUnverified (FailedPrecondition): the domain is a domain
+	// of the tenant that is not verified yet; the same reason as the
+	// domain contract's [backend.ReasonDomainUnverified].
+	ReasonDomainUnverified = backend.ReasonDomainUnverified
 	// ReasonAlreadyMapped (InvalidArgument): the user already has an online
 	// account, or the online account is assigned to another user.
 	ReasonAlreadyMapped backend.Reason = "already-mapped"
@@ -37,13 +42,17 @@ const (
 	ReasonOnlineLinked backend.Reason = "online-account-linked"
 	// ReasonNoFreeLicense (FailedPrecondition): a SKU has too few free
 	// seats; the cause is a *LicenseShortfall.
-	ReasonNoFreeLicense backend.Reason = "no-free-license"
-	// ReasonUsageLocation (InvalidArgument): licensing needs a usage
-	// location.
-	ReasonUsageLocation backend.Reason = "usage-location-required"
+	// The same reason as [backend.ReasonNoFreeLicense].
+	ReasonNoFreeLicense = backend.ReasonNoFreeLicense
+	// ReasonUsageLocation (FailedPrecondition): licensing needs a usage
+	// location and none is set (on the online account, in the options);
+	// the same reason as the tenant contract's
+	// [backend.ReasonUsageLocationRequired].
+	ReasonUsageLocation = backend.ReasonUsageLocationRequired
 	// ReasonAliasSyntax (InvalidArgument): an alias is not name@domain, or
 	// is the account's primary address.
-	ReasonAliasSyntax backend.Reason = "alias-syntax"
+	// The same reason as [backend.ReasonAliasSyntax].
+	ReasonAliasSyntax = backend.ReasonAliasSyntax
 	// ReasonAliasCharacters (InvalidArgument): an alias holds a character
 	// Microsoft 365 refuses.
 	ReasonAliasCharacters backend.Reason = "alias-characters"
@@ -55,12 +64,14 @@ const (
 	ReasonOnlineChoice backend.Reason = "online-choice"
 	// ReasonUnknownSKU (InvalidArgument): the tenant has no such
 	// subscription.
-	ReasonUnknownSKU backend.Reason = "unknown-sku"
+	// The same reason as [backend.ReasonUnknownSKU].
+	ReasonUnknownSKU = backend.ReasonUnknownSKU
 	// ReasonDuplicateSKU (InvalidArgument): a SKU is chosen twice.
 	ReasonDuplicateSKU backend.Reason = "duplicate-sku"
 	// ReasonUnknownServicePlan (InvalidArgument): the SKU has no such
 	// service.
-	ReasonUnknownServicePlan backend.Reason = "unknown-service-plan"
+	// The same reason as [backend.ReasonUnknownServicePlan].
+	ReasonUnknownServicePlan = backend.ReasonUnknownServicePlan
 	// ReasonMappingFormat (InvalidArgument): the mapping attribute holds a
 	// value this SDK did not write.
 	ReasonMappingFormat backend.Reason = "mapping-format"
@@ -88,6 +99,12 @@ const (
 //
 // Deprecated: use ReasonAliasSyntax.
 const RuleAliasSyntax = ReasonAliasSyntax
+
+// usageLocationError is the FailedPrecondition of licensing without a
+// usage location (ReasonUsageLocation).
+func usageLocationError(op, key, msg string) error {
+	return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: key, Reason: ReasonUsageLocation, Msg: msg}
+}
 
 // addressReasons are the syntax and character reasons of an address kind.
 func addressReasons(kind string) (syntax, chars backend.Reason) {
@@ -158,7 +175,7 @@ func (d domainSet) defaultDomain() string {
 func (d domainSet) checkAddress(op, addr, kind string) error {
 	syntax, _ := addressReasons(kind)
 	local, domain, ok := strings.Cut(addr, "@")
-	if !ok || strings.Contains(domain, "@") {
+	if !ok || domain == "" || strings.Contains(domain, "@") {
 		return backend.Invalid(op, addr, syntax, "an address looks like name@domain")
 	}
 	if err := checkLocalPart(op, addr, local, kind); err != nil {
@@ -166,10 +183,11 @@ func (d domainSet) checkAddress(op, addr, kind string) error {
 	}
 	dom, known := d[strings.ToLower(domain)]
 	if !known {
-		return backend.Invalid(op, addr, ReasonDomainUnverified, "%s is not a domain of the tenant", domain)
+		return backend.Invalid(op, addr, ReasonDomainUnknown, "%s is not a domain of the tenant: add and verify it, or use one of the tenant's domains", domain)
 	}
 	if !dom.IsVerified {
-		return backend.Invalid(op, addr, ReasonDomainUnverified, "%s is not verified yet: verify it before using it in addresses", domain)
+		return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: addr, Reason: ReasonDomainUnverified,
+			Msg: fmt.Sprintf("%s is not verified yet: verify it before using it in addresses", domain)}
 	}
 	return nil
 }

@@ -300,6 +300,7 @@ func txtValue(rr dns.RR) string {
 	return b.String()
 }
 
+// matchTXT checks the TXT records at r.Name against r, by r's role.
 func (c *checker) matchTXT(r Record, p *pool, res *RecordResult) {
 	txts := p.rrs(r.Name, dns.TypeTXT)
 	var all []string
@@ -308,106 +309,128 @@ func (c *checker) matchTXT(r Record, p *pool, res *RecordResult) {
 	}
 	switch r.Role {
 	case RoleSPF:
-		var spfs []dns.RR
-		for _, rr := range txts {
-			if isSPF(txtValue(rr)) {
-				spfs = append(spfs, rr)
-				res.Found = append(res.Found, txtValue(rr))
-			}
-		}
-		sort.Strings(res.Found)
-		switch {
-		case len(spfs) == 0:
-			missing(r, res)
-		case len(spfs) > 1:
-			res.Status = StatusConflict
-			res.Findings = append(res.Findings, finding(FindingSecondSPF, SeverityError, r,
-				fmt.Sprintf("%d SPF records are published: %s", len(spfs), strings.Join(res.Found, " | ")),
-				"With more than one SPF record, receivers return permerror and SPF fails for all mail from the domain.",
-				"Replace them with one record: "+strconv.Quote(mergedSPF(res.Found, r.Text))+"."))
-		default:
-			v := txtValue(spfs[0])
-			if !spfAuthorises(v, SPFInclude) {
-				res.Status = StatusWrong
-				res.Findings = append(res.Findings, finding(FindingWrongValue, SeverityError, r,
-					"the SPF record does not include spf.protection.outlook.com: "+strconv.Quote(v), r.Explanation.WithoutIt,
-					"Change the SPF record to "+strconv.Quote(mergedSPF(res.Found, r.Text))+"."))
-				return
-			}
-			res.Status = StatusPresent
-			res.Findings = append(res.Findings, ttlCheck(r, spfs[0])...)
-			if n := spfLookups(v); n > SPFLookupLimit {
-				res.Findings = append(res.Findings, finding(FindingSPFLookups, SeverityWarning, r,
-					fmt.Sprintf("the SPF record uses %d DNS lookups at its top level", n),
-					"Past 10 lookups receivers return permerror and SPF fails.",
-					"Remove includes that are no longer used or replace them with ip4:/ip6: ranges."))
-			}
-		}
+		matchSPF(r, txts, res)
 	case RoleDMARC:
-		var dm []dns.RR
-		for _, rr := range txts {
-			if strings.HasPrefix(strings.ToLower(txtValue(rr)), "v=dmarc1") {
-				dm = append(dm, rr)
-			}
-		}
-		res.Found = all
-		sort.Strings(res.Found)
-		switch {
-		case len(dm) == 0 && len(txts) == 0:
-			missing(r, res)
-		case len(dm) == 0:
-			wrong(r, res, "the TXT record at "+r.Name+" is not a DMARC record")
-		case len(dm) > 1:
-			res.Status = StatusConflict
-			res.Findings = append(res.Findings, finding(FindingSecondDMARC, SeverityError, r,
-				fmt.Sprintf("%d DMARC records are published", len(dm)),
-				"With more than one DMARC record, receivers ignore DMARC for the domain.",
-				"Keep one DMARC record."))
-		default:
-			res.Status = StatusPresent
-			res.Findings = append(res.Findings, ttlCheck(r, dm[0])...)
-		}
+		matchDMARC(r, txts, all, res)
 	case RoleVerificationTXT:
-		res.Found = all
-		sort.Strings(res.Found)
-		var tokens []dns.RR
-		for _, rr := range txts {
-			v := txtValue(rr)
-			if v == r.Text {
-				res.Status = StatusPresent
-				res.Findings = append(res.Findings, ttlCheck(r, rr)...)
-				return
-			}
-			if strings.HasPrefix(strings.ToUpper(v), "MS=MS") {
-				tokens = append(tokens, rr)
-			}
-		}
-		switch {
-		case len(tokens) > 0 && r.Placeholder:
-			res.Status = StatusPresent
-			unverified(r, res, txtValue(tokens[0]))
-			res.Findings = append(res.Findings, ttlCheck(r, tokens[0])...)
-		case len(tokens) > 0:
-			wrong(r, res, "the MS= record holds another token ("+txtValue(tokens[0])+"), perhaps from an earlier attempt or another tenant")
-		default:
-			missing(r, res)
-		}
+		matchVerificationTXT(r, txts, all, res)
 	default:
-		res.Found = all
-		sort.Strings(res.Found)
-		for _, rr := range txts {
-			if txtValue(rr) == r.Text {
-				res.Status = StatusPresent
-				res.Findings = append(res.Findings, ttlCheck(r, rr)...)
-				return
-			}
+		matchPlainTXT(r, txts, all, res)
+	}
+}
+
+// matchSPF checks that exactly one SPF record is published, that it
+// authorises Exchange Online and stays within the lookup limit.
+func matchSPF(r Record, txts []dns.RR, res *RecordResult) {
+	var spfs []dns.RR
+	for _, rr := range txts {
+		if isSPF(txtValue(rr)) {
+			spfs = append(spfs, rr)
+			res.Found = append(res.Found, txtValue(rr))
 		}
-		if len(txts) == 0 {
-			missing(r, res)
+	}
+	sort.Strings(res.Found)
+	switch {
+	case len(spfs) == 0:
+		missing(r, res)
+	case len(spfs) > 1:
+		res.Status = StatusConflict
+		res.Findings = append(res.Findings, finding(FindingSecondSPF, SeverityError, r,
+			fmt.Sprintf("%d SPF records are published: %s", len(spfs), strings.Join(res.Found, " | ")),
+			"With more than one SPF record, receivers return permerror and SPF fails for all mail from the domain.",
+			"Replace them with one record: "+strconv.Quote(mergedSPF(res.Found, r.Text))+"."))
+	default:
+		v := txtValue(spfs[0])
+		if !spfAuthorises(v, SPFInclude) {
+			res.Status = StatusWrong
+			res.Findings = append(res.Findings, finding(FindingWrongValue, SeverityError, r,
+				"the SPF record does not include spf.protection.outlook.com: "+strconv.Quote(v), r.Explanation.WithoutIt,
+				"Change the SPF record to "+strconv.Quote(mergedSPF(res.Found, r.Text))+"."))
 			return
 		}
-		wrong(r, res, "the TXT records at "+r.Name+" do not include "+strconv.Quote(r.Text))
+		res.Status = StatusPresent
+		res.Findings = append(res.Findings, ttlCheck(r, spfs[0])...)
+		if n := spfLookups(v); n > SPFLookupLimit {
+			res.Findings = append(res.Findings, finding(FindingSPFLookups, SeverityWarning, r,
+				fmt.Sprintf("the SPF record uses %d DNS lookups at its top level", n),
+				"Past 10 lookups receivers return permerror and SPF fails.",
+				"Remove includes that are no longer used or replace them with ip4:/ip6: ranges."))
+		}
 	}
+}
+
+// matchDMARC checks that exactly one DMARC record is published.
+func matchDMARC(r Record, txts []dns.RR, all []string, res *RecordResult) {
+	var dm []dns.RR
+	for _, rr := range txts {
+		if strings.HasPrefix(strings.ToLower(txtValue(rr)), "v=dmarc1") {
+			dm = append(dm, rr)
+		}
+	}
+	res.Found = all
+	sort.Strings(res.Found)
+	switch {
+	case len(dm) == 0 && len(txts) == 0:
+		missing(r, res)
+	case len(dm) == 0:
+		wrong(r, res, "the TXT record at "+r.Name+" is not a DMARC record")
+	case len(dm) > 1:
+		res.Status = StatusConflict
+		res.Findings = append(res.Findings, finding(FindingSecondDMARC, SeverityError, r,
+			fmt.Sprintf("%d DMARC records are published", len(dm)),
+			"With more than one DMARC record, receivers ignore DMARC for the domain.",
+			"Keep one DMARC record."))
+	default:
+		res.Status = StatusPresent
+		res.Findings = append(res.Findings, ttlCheck(r, dm[0])...)
+	}
+}
+
+// matchVerificationTXT looks for the tenant's MS= verification token, and
+// tells another tenant's (or an earlier attempt's) token from none.
+func matchVerificationTXT(r Record, txts []dns.RR, all []string, res *RecordResult) {
+	res.Found = all
+	sort.Strings(res.Found)
+	var tokens []dns.RR
+	for _, rr := range txts {
+		v := txtValue(rr)
+		if v == r.Text {
+			res.Status = StatusPresent
+			res.Findings = append(res.Findings, ttlCheck(r, rr)...)
+			return
+		}
+		if strings.HasPrefix(strings.ToUpper(v), "MS=MS") {
+			tokens = append(tokens, rr)
+		}
+	}
+	switch {
+	case len(tokens) > 0 && r.Placeholder:
+		res.Status = StatusPresent
+		unverified(r, res, txtValue(tokens[0]))
+		res.Findings = append(res.Findings, ttlCheck(r, tokens[0])...)
+	case len(tokens) > 0:
+		wrong(r, res, "the MS= record holds another token ("+txtValue(tokens[0])+"), perhaps from an earlier attempt or another tenant")
+	default:
+		missing(r, res)
+	}
+}
+
+// matchPlainTXT looks for a TXT record holding exactly r.Text.
+func matchPlainTXT(r Record, txts []dns.RR, all []string, res *RecordResult) {
+	res.Found = all
+	sort.Strings(res.Found)
+	for _, rr := range txts {
+		if txtValue(rr) == r.Text {
+			res.Status = StatusPresent
+			res.Findings = append(res.Findings, ttlCheck(r, rr)...)
+			return
+		}
+	}
+	if len(txts) == 0 {
+		missing(r, res)
+		return
+	}
+	wrong(r, res, "the TXT records at "+r.Name+" do not include "+strconv.Quote(r.Text))
 }
 
 // mergedSPF returns the one SPF record that keeps what the published ones

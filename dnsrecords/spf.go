@@ -2,6 +2,7 @@ package dnsrecords
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -62,12 +63,38 @@ func MergeSPF(existing []string, include string) (SPFResult, error) {
 	if len(spfs) > 1 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the domain publishes %d SPF records; receivers treat that as an error (permerror). They were merged into one: delete the others", len(spfs)))
 	}
+	st, warnings, err := collectSPFTerms(spfs, include)
+	if err != nil {
+		return SPFResult{}, err
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	terms, warnings := st.policyTerms(include)
+	res.Warnings = append(res.Warnings, warnings...)
+	res.Record = "v=spf1 " + strings.Join(terms, " ")
+	res.Lookups = spfLookups(res.Record)
+	res.Changed = len(spfs) != 1 || res.Record != strings.Join(strings.Fields(spfs[0]), " ")
+	if res.Lookups > SPFLookupLimit {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the merged SPF record needs %d DNS lookups before counting those of the included records; the limit is %d, past which receivers return permerror: remove includes or replace them with ip4:/ip6: ranges", res.Lookups, SPFLookupLimit))
+	}
+	return res, nil
+}
+
+// spfTerms are the terms of one or more SPF records, deduplicated, with
+// the policy terms (all, redirect=, exp=) set apart: the first of each.
+type spfTerms struct {
+	terms              []string
+	all, redirect, exp string
+	hasInclude         bool
+}
+
+// collectSPFTerms reads the terms of the SPF records spfs (each starting
+// with v=spf1), noting whether include is among them, with a warning for
+// each unknown or deprecated term.
+func collectSPFTerms(spfs []string, include string) (spfTerms, []string, error) {
 	var (
-		terms           []string
+		st              spfTerms
+		warnings        []string
 		seen            = map[string]bool{}
-		all, redirect   string
-		exp             string
-		hasInclude      bool
 		unknownWarned   = map[string]bool{}
 		includeLowerKey = strings.ToLower(include)
 	)
@@ -78,72 +105,76 @@ func MergeSPF(existing []string, include string) (SPFResult, error) {
 			}
 			for j := 0; j < len(term); j++ {
 				if term[j] < 0x21 || term[j] > 0x7e {
-					return SPFResult{}, invalid(opSPF, rec, ReasonSPF, "the SPF record contains a character that is not printable ASCII")
+					return spfTerms{}, nil, invalid(opSPF, rec, ReasonSPF, "the SPF record contains a character that is not printable ASCII")
 				}
 			}
 			lower := strings.ToLower(term)
 			mech := strings.TrimLeft(lower, "+-~?")
 			switch {
 			case mech == "all":
-				if all == "" {
-					all = term
+				if st.all == "" {
+					st.all = term
 				}
 				continue
 			case strings.HasPrefix(mech, "redirect="):
-				if redirect == "" {
-					redirect = term
+				if st.redirect == "" {
+					st.redirect = term
 				}
 				continue
 			case strings.HasPrefix(mech, "exp="):
-				if exp == "" {
-					exp = term
+				if st.exp == "" {
+					st.exp = term
 				}
 				continue
 			}
 			if !knownSPFTerm(mech) && !unknownWarned[mech] {
 				unknownWarned[mech] = true
-				res.Warnings = append(res.Warnings, fmt.Sprintf("unknown SPF term %q kept as is", term))
+				warnings = append(warnings, fmt.Sprintf("unknown SPF term %q kept as is", term))
 			}
 			if mech == "ptr" || strings.HasPrefix(mech, "ptr:") {
-				res.Warnings = append(res.Warnings, "the ptr mechanism is deprecated (RFC 7208 §5.5): remove it")
+				warnings = append(warnings, "the ptr mechanism is deprecated (RFC 7208 §5.5): remove it")
 			}
 			if seen[lower] {
 				continue
 			}
 			seen[lower] = true
 			if strings.TrimPrefix(lower, "+") == includeLowerKey {
-				hasInclude = true
+				st.hasInclude = true
 			}
-			terms = append(terms, term)
+			st.terms = append(st.terms, term)
 		}
 	}
-	if !hasInclude {
+	return st, warnings, nil
+}
+
+// policyTerms returns the merged record's terms after v=spf1: the
+// mechanisms, include when missing, then the policy (all, else
+// redirect=) and exp=, with a warning when the policy is dropped, lax or
+// missing.
+func (st spfTerms) policyTerms(include string) ([]string, []string) {
+	terms := slices.Clone(st.terms)
+	var warnings []string
+	if !st.hasInclude {
 		terms = append(terms, include)
 	}
 	switch {
-	case all != "":
-		terms = append(terms, all)
-		if redirect != "" {
-			res.Warnings = append(res.Warnings, "the existing SPF record had both all and redirect=; redirect= is ignored when all is present and was dropped")
+	case st.all != "":
+		terms = append(terms, st.all)
+		if st.redirect != "" {
+			warnings = append(warnings, "the existing SPF record had both all and redirect=; redirect= is ignored when all is present and was dropped")
 		}
-		if strings.TrimPrefix(all, "+") == "all" {
-			res.Warnings = append(res.Warnings, "the SPF record ends in +all, which lets any server send mail for the domain: use -all")
+		if strings.TrimPrefix(st.all, "+") == "all" {
+			warnings = append(warnings, "the SPF record ends in +all, which lets any server send mail for the domain: use -all")
 		}
-	case redirect != "":
-		terms = append(terms, redirect)
+	case st.redirect != "":
+		terms = append(terms, st.redirect)
 	default:
-		res.Warnings = append(res.Warnings, "the SPF record has no all mechanism, so mail from other servers gets a neutral result; Microsoft recommends ending it with -all")
+		warnings = append(warnings, "the SPF record has no all mechanism, so mail from other servers gets a neutral result; Microsoft recommends ending it with -all")
 	}
-	if exp != "" {
-		terms = append(terms, exp)
+	if st.exp != "" {
+		terms = append(terms, st.exp)
 	}
-	res.Record = "v=spf1 " + strings.Join(terms, " ")
-	res.Lookups = spfLookups(res.Record)
-	res.Changed = len(spfs) != 1 || res.Record != strings.Join(strings.Fields(spfs[0]), " ")
-	if res.Lookups > SPFLookupLimit {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the merged SPF record needs %d DNS lookups before counting those of the included records; the limit is %d, past which receivers return permerror: remove includes or replace them with ip4:/ip6: ranges", res.Lookups, SPFLookupLimit))
-	}
-	return res, nil
+	return terms, warnings
 }
 
 // isSPF reports whether a TXT value is an SPF record.

@@ -179,7 +179,7 @@ const AdviceNoPortalEdits = "Once the domain is verified, do not change its DNS 
 // yet, the result says so in Next and the error is nil; with Wait, the call
 // waits for it instead.
 func (s *Service) ApplyLink(ctx context.Context, plan *LinkPlan, opts *ApplyOptions) (*LinkResult, error) {
-	const op = "domains: link"
+	const op = "domains: link domain"
 	if plan == nil || plan.Domain.Name == "" {
 		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Reason: ReasonPlanStale, Msg: "no plan: call PlanLink first"}
 	}

@@ -32,7 +32,7 @@ type WaitProgress struct {
 // doubling up to MaxPollInterval, and calls progress (may be nil) with what
 // the live check still misses.
 func (s *Service) WaitVerified(ctx context.Context, name string, progress func(WaitProgress)) (backend.Domain, error) {
-	const op = "domains: wait verified"
+	const op = "domains: wait for verification"
 	d, err := s.parse(op, name)
 	if err != nil {
 		return backend.Domain{}, err
@@ -91,7 +91,7 @@ func (s *Service) missingVerification(ctx context.Context, d dnsrecords.Domain) 
 // plans then propose online IDs on it. An unverified domain is
 // FailedPrecondition (backend.ReasonDomainUnverified).
 func (s *Service) SetDefault(ctx context.Context, name string) (backend.Domain, error) {
-	const op = "domains: set default"
+	const op = "domains: set default domain"
 	d, err := s.parse(op, name)
 	if err != nil {
 		return backend.Domain{}, err
@@ -141,7 +141,7 @@ type RemoveOptions struct {
 // opts.ForceRename asks explicitly for them to be renamed. The domain's
 // DNS records are left in place.
 func (s *Service) Remove(ctx context.Context, name string, opts *RemoveOptions) error {
-	const op = "domains: remove"
+	const op = "domains: remove domain"
 	if opts == nil {
 		opts = &RemoveOptions{}
 	}
@@ -184,7 +184,7 @@ type DomainStatus struct {
 // records: the verification record before verification, the service
 // records the tenant reports after.
 func (s *Service) Status(ctx context.Context, name string) (*DomainStatus, error) {
-	const op = "domains: status"
+	const op = "domains: get status"
 	d, err := s.parse(op, name)
 	if err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func (i *Integration) check(ctx context.Context, tenant backend.Tenant) (*Report
 	}
 	i.checkClock(rep, dirTime, tf.ServerTime)
 	if err := ctx.Err(); err != nil {
-		return rep, backend.Wrap(err, backend.Canceled, "essentials365: check", "")
+		return rep, backend.Wrap(err, backend.Canceled, "essentials365: check requirements", "")
 	}
 	return rep, nil
 }

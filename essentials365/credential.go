@@ -112,7 +112,7 @@ func boolString(b bool) string {
 // StoredSecret returns the secret ChangeCredential or RotateSecret stored
 // (opened with the Sealer), or NotFound when none is stored.
 func (i *Integration) StoredSecret(ctx context.Context) (string, error) {
-	const op = "essentials365: stored secret"
+	const op = "essentials365: read stored secret"
 	sealed, err := i.store.Get(ctx, keyCredential)
 	if err != nil {
 		return "", backend.WithOp(err, op, "")

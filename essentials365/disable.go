@@ -34,7 +34,7 @@ type DisableResult struct {
 // changes nothing but discards what is pending; disabling one that was
 // never integrated fails with ReasonNotIntegrated.
 func (i *Integration) Disable(ctx context.Context) (*DisableResult, error) {
-	const op = "essentials365: disable"
+	const op = "essentials365: disable integration"
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	rec, err := i.Record(ctx)

@@ -147,7 +147,7 @@ type Integration struct {
 // cannot be read is an error (FailedPrecondition, ReasonStateCorrupt),
 // never a fresh start.
 func Open(ctx context.Context, dir backend.Directory, tenant backend.Tenant, opts *Options) (*Integration, error) {
-	const op = "essentials365: open"
+	const op = "essentials365: open integration"
 	if dir == nil {
 		return nil, backend.Invalid(op, "", ReasonDirectoryRequired, "a directory is required")
 	}

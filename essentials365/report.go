@@ -70,7 +70,8 @@ const (
 	// ReasonCannotVerify (warn): the driver cannot report this fact.
 	ReasonCannotVerify backend.Reason = "cannot-verify"
 	// ReasonPermissionMissing (fail for a required feature, warn for the
-	// others).
+	// others; as an error, FailedPrecondition: the application lacks a
+	// permission the operation needs).
 	ReasonPermissionMissing backend.Reason = "permission-missing"
 	// ReasonDirectorySyncEnabled (fail): Entra Connect synchronizes the
 	// tenant.

@@ -72,7 +72,7 @@ type ReconcileOutcome struct {
 // domains. It fails only when the local state cannot be read; a tenant
 // that cannot be reached is reported in Status.TenantError.
 func (i *Integration) Status(ctx context.Context) (*Status, error) {
-	const op = "essentials365: status"
+	const op = "essentials365: get status"
 	rec, err := i.Record(ctx)
 	if err != nil {
 		return nil, backend.WithOp(err, op, "")

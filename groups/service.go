@@ -72,7 +72,7 @@ type Service struct {
 
 // New returns a Service over a tenant and its Exchange Online.
 func New(tenant backend.Tenant, exo backend.Exchange, opts *Options) (*Service, error) {
-	const op = "groups: new"
+	const op = "groups: new service"
 	if tenant == nil {
 		return nil, backend.Errorf(backend.InvalidArgument, op, "", "a tenant driver is required")
 	}

@@ -31,9 +31,9 @@ func TestErrorKinds(t *testing.T) {
 	assert.Nil(t, backend.WithOp(nil, "x", "y"))
 	assert.Nil(t, backend.Wrap(nil, backend.Unknown, "x", "y"))
 
-	inv := backend.Invalid("accounts: add alias", "a b@contoso.com", "alias-characters", "%q is not allowed", " ")
-	assert.Equal(t, "alias-characters", string(backend.ReasonOf(backend.WithOp(inv, "outer", ""))))
-	assert.Contains(t, inv.Error(), "[rule alias-characters]")
+	inv := backend.Invalid("accounts: add alias", "a b@contoso.com", backend.ReasonAliasSyntax, "%q is not allowed", " ")
+	assert.Equal(t, backend.ReasonAliasSyntax, backend.ReasonOf(backend.WithOp(inv, "outer", "")))
+	assert.Contains(t, inv.Error(), "[rule "+string(backend.ReasonAliasSyntax)+"]")
 
 	th := &backend.Error{Kind: backend.Throttled, RetryAfter: 3 * time.Second}
 	d, ok := backend.RetryAfter(backend.WithOp(th, "accounts: create", "ann"))

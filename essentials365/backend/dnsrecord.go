@@ -321,7 +321,7 @@ func (g GraphDNSRecord) recordType() (DNSType, bool) {
 // ([ReasonDNSRecordType]); a negative TTL or a number outside 0-65535,
 // [ReasonDNSRecordValue].
 func (g GraphDNSRecord) DNSRecord() (DNSRecord, error) {
-	const op = "graph record: convert"
+	const op = "backend: convert graph record"
 	t, ok := g.recordType()
 	if !ok {
 		return DNSRecord{}, Invalid(op, g.Label, ReasonDNSRecordType, "record type %q is not one of Mx, Txt, CName, Srv", g.RecordType)

@@ -41,16 +41,21 @@ func (g GUID) String() string {
 // Connect sets it.
 func (g GUID) ImmutableID() string { return base64.StdEncoding.EncodeToString(g[:]) }
 
-// ParseGUID parses the text form written by [GUID.String] (braces allowed).
+// ReasonGUIDSyntax (InvalidArgument): a GUID's text is not
+// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hexadecimal digits.
+const ReasonGUIDSyntax Reason = "guid-syntax"
+
+// ParseGUID parses the text form written by [GUID.String] (braces allowed);
+// anything else gives InvalidArgument with [ReasonGUIDSyntax].
 func ParseGUID(s string) (GUID, error) {
 	t := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "{"), "}")
 	parts := strings.Split(t, "-")
 	if len(parts) != 5 || len(parts[0]) != 8 || len(parts[1]) != 4 || len(parts[2]) != 4 || len(parts[3]) != 4 || len(parts[4]) != 12 {
-		return GUID{}, Invalid("parse guid", s, "guid-syntax", "a GUID looks like xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
+		return GUID{}, Invalid("backend: parse guid", s, ReasonGUIDSyntax, "a GUID looks like xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
 	}
 	raw, err := hex.DecodeString(strings.Join(parts, ""))
 	if err != nil {
-		return GUID{}, Invalid("parse guid", s, "guid-syntax", "a GUID holds hexadecimal digits only")
+		return GUID{}, Invalid("backend: parse guid", s, ReasonGUIDSyntax, "a GUID holds hexadecimal digits only")
 	}
 	var g GUID
 	binary.LittleEndian.PutUint32(g[0:4], binary.BigEndian.Uint32(raw[0:4]))
@@ -65,7 +70,7 @@ func ParseGUID(s string) (GUID, error) {
 func GUIDFromImmutableID(id string) (GUID, error) {
 	raw, err := base64.StdEncoding.DecodeString(id)
 	if err != nil || len(raw) != 16 {
-		return GUID{}, Invalid("decode immutable id", id, "immutable-id", "an immutableId made from an objectGUID is the base64 of 16 bytes")
+		return GUID{}, Invalid("backend: decode immutable id", id, ReasonImmutableID, "an immutableId made from an objectGUID is the base64 of 16 bytes")
 	}
 	var g GUID
 	copy(g[:], raw)

@@ -43,7 +43,7 @@ type Tenant interface {
 	SubscribedSKUs(ctx context.Context) ([]SKU, error)
 	// AssignLicenses adds and removes licenses of a user in one call. Adding
 	// needs the user's usageLocation (FailedPrecondition otherwise) and a
-	// free seat (FailedPrecondition, rule "no-free-license").
+	// free seat (FailedPrecondition, [ReasonNoFreeLicense]).
 	AssignLicenses(ctx context.Context, id string, add []LicenseAssignment, remove []string) (OnlineUser, error)
 
 	// Domains lists the tenant's domains.
@@ -84,8 +84,12 @@ type OnlineUser struct {
 	ID                string
 	UserPrincipalName string
 	DisplayName       string
-	MailNickname      string
-	Mail              string
+	// GivenName and Surname are Graph's givenName and surname; either may
+	// be empty.
+	GivenName    string
+	Surname      string
+	MailNickname string
+	Mail         string
 	// UsageLocation is the two-letter country code; needed for licensing.
 	UsageLocation  string
 	AccountEnabled bool
@@ -127,6 +131,9 @@ type AssignedLicense struct {
 type NewOnlineUser struct {
 	UserPrincipalName string
 	DisplayName       string
+	// GivenName and Surname are optional (Graph's givenName and surname).
+	GivenName string
+	Surname   string
 	// MailNickname defaults to the UPN's local part; at most 64 characters.
 	MailNickname  string
 	UsageLocation string

@@ -180,7 +180,7 @@ func (a *Authority) RemoveClientSecret(clientID, keyID string) error {
 	n := len(app.secrets)
 	app.secrets = slices.DeleteFunc(app.secrets, func(s authSecret) bool { return strings.EqualFold(s.keyID, keyID) })
 	if len(app.secrets) == n {
-		return backend.Errorf(backend.NotFound, "authority: remove secret", keyID, "the application has no secret with key id %s", keyID)
+		return backend.Errorf(backend.NotFound, "m365emulator: remove secret", keyID, "the application has no secret with key id %s", keyID)
 	}
 	return nil
 }
@@ -203,17 +203,21 @@ func (a *Authority) Secrets(clientID string) []string {
 func (a *Authority) appLocked(clientID string) (*authApp, error) {
 	app, ok := a.apps[strings.ToLower(clientID)]
 	if !ok {
-		return nil, backend.Errorf(backend.NotFound, "authority: find application", clientID, "no application with client id %s", clientID)
+		return nil, backend.Errorf(backend.NotFound, "m365emulator: find application", clientID, "no application with client id %s", clientID)
 	}
 	return app, nil
 }
+
+// ReasonSignInErrorCode (InvalidArgument): [Authority.FailNextSignIns] was
+// given an AADSTS code the emulator does not know.
+const ReasonSignInErrorCode backend.Reason = "aadsts-code"
 
 // FailNextSignIns makes the next n token requests fail with the answer of
 // that AADSTS code (one of [SignInErrorCodes]), whatever their
 // credentials.
 func (a *Authority) FailNextSignIns(n, aadsts int) error {
 	if _, ok := signInErrors[aadsts]; !ok {
-		return backend.Invalid("authority: fail sign-ins", fmt.Sprint(aadsts), "aadsts-code", "the emulator does not know AADSTS%d; use one of SignInErrorCodes", aadsts)
+		return backend.Invalid("m365emulator: fail sign-ins", fmt.Sprint(aadsts), ReasonSignInErrorCode, "the emulator does not know AADSTS%d; use one of SignInErrorCodes", aadsts)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

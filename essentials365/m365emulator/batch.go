@@ -50,38 +50,9 @@ func (s *Server) batch(ctx context.Context, req *request, _ string) *response {
 		return s.fail(req, http.StatusBadRequest, "BadRequest", "Invalid batch payload format: "+err.Error(), nil)
 	}
 	items := body.Requests
-	switch {
-	case len(items) == 0:
-		return s.fail(req, http.StatusBadRequest, "BadRequest", "The batch request must contain at least one request.", nil)
-	case len(items) > maxBatchItems:
-		return s.fail(req, http.StatusBadRequest, "BadRequest",
-			fmt.Sprintf("The batch request contains %d requests; the limit is %d.", len(items), maxBatchItems), nil)
-	}
-	index := map[string]int{}
-	for i, it := range items {
-		key := strings.ToLower(it.ID)
-		switch {
-		case it.ID == "":
-			return s.fail(req, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Request %d of the batch has no id.", i+1), nil)
-		case it.Method == "" || it.URL == "":
-			return s.fail(req, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Request '%s' of the batch needs a method and a url.", it.ID), nil)
-		}
-		if _, dup := index[key]; dup {
-			return s.fail(req, http.StatusBadRequest, "BadRequest", "Batch request cannot contain two requests with the same Id: '"+it.ID+"'.", nil)
-		}
-		index[key] = i
-	}
-	for _, it := range items {
-		for _, d := range it.DependsOn {
-			if _, ok := index[strings.ToLower(d)]; !ok || strings.EqualFold(d, it.ID) {
-				return s.fail(req, http.StatusBadRequest, "BadRequest",
-					fmt.Sprintf("Request '%s' depends on '%s', which is not another request of the batch.", it.ID, d), nil)
-			}
-		}
-	}
-	sequential, ok := batchShape(items)
-	if !ok {
-		return s.fail(req, http.StatusBadRequest, "BadRequest", msgMixedBatch, nil)
+	index, sequential, msg := checkBatch(items)
+	if msg != "" {
+		return s.fail(req, http.StatusBadRequest, "BadRequest", msg, nil)
 	}
 
 	// A parallel batch costs its slowest item; a sequential one runs its
@@ -100,35 +71,7 @@ func (s *Server) batch(ctx context.Context, req *request, _ string) *response {
 	units := 0 // the resource units of the items, reported on the batch
 	answers := make([]batchItemAnswer, 0, len(items))
 	for i, it := range items {
-		s.batchItems.Add(1)
-		sub := &request{
-			method:    strings.ToUpper(it.Method),
-			base:      req.base,
-			requestID: newRequestID(),
-			clientID:  req.clientID,
-			appID:     req.appID,
-			inBatch:   true,
-			header:    http.Header{},
-		}
-		for k, v := range it.Headers {
-			sub.header.Set(k, v)
-		}
-		if len(it.Body) > 0 && string(it.Body) != "null" {
-			sub.body = it.Body
-		}
-		var resp *response
-		if failed := firstFailed(it.DependsOn, index, status); failed != "" {
-			resp = s.fail(sub, http.StatusFailedDependency, "FailedDependency", msgFailedDependency+" ("+failed+")", nil)
-		} else if err := s.sequentialLatency(ctx, sequential, it.Method); err != nil {
-			resp = s.errorResponse(sub, route{}, err)
-		} else if u, err := url.Parse(it.URL); err != nil || u.IsAbs() || u.Host != "" {
-			resp = s.fail(sub, http.StatusBadRequest, "BadRequest",
-				"The url of a batch request must be relative to the service root, like /users.", nil)
-		} else {
-			sub.path = "/" + strings.TrimPrefix(u.Path, "/")
-			sub.rawQuery = u.RawQuery
-			resp = s.handle(ctx, sub)
-		}
+		sub, resp := s.runBatchItem(ctx, req, it, sequential, firstFailed(it.DependsOn, index, status))
 		if resp.reset {
 			return resp // a connection reset loses the whole batch
 		}
@@ -147,6 +90,82 @@ func (s *Server) batch(ctx context.Context, req *request, _ string) *response {
 	resp := &response{status: http.StatusOK, body: batchAnswer{Responses: answers}}
 	resp.setHeader("x-ms-resource-unit", strconv.Itoa(max(units, 1)))
 	return resp
+}
+
+// checkBatch checks a batch's items before any runs: a count within the
+// limit, an id, method and url on each, ids unique, dependencies on other
+// items of the batch, and one of the two shapes Graph accepts. It returns
+// the items' index by lower-case id and whether the batch is sequential,
+// or Graph's message for the first problem.
+func checkBatch(items []batchItem) (index map[string]int, sequential bool, msg string) {
+	switch {
+	case len(items) == 0:
+		return nil, false, "The batch request must contain at least one request."
+	case len(items) > maxBatchItems:
+		return nil, false, fmt.Sprintf("The batch request contains %d requests; the limit is %d.", len(items), maxBatchItems)
+	}
+	index = map[string]int{}
+	for i, it := range items {
+		key := strings.ToLower(it.ID)
+		switch {
+		case it.ID == "":
+			return nil, false, fmt.Sprintf("Request %d of the batch has no id.", i+1)
+		case it.Method == "" || it.URL == "":
+			return nil, false, fmt.Sprintf("Request '%s' of the batch needs a method and a url.", it.ID)
+		}
+		if _, dup := index[key]; dup {
+			return nil, false, "Batch request cannot contain two requests with the same Id: '" + it.ID + "'."
+		}
+		index[key] = i
+	}
+	for _, it := range items {
+		for _, d := range it.DependsOn {
+			if _, ok := index[strings.ToLower(d)]; !ok || strings.EqualFold(d, it.ID) {
+				return nil, false, fmt.Sprintf("Request '%s' depends on '%s', which is not another request of the batch.", it.ID, d)
+			}
+		}
+	}
+	sequential, ok := batchShape(items)
+	if !ok {
+		return nil, false, msgMixedBatch
+	}
+	return index, sequential, ""
+}
+
+// runBatchItem runs one item of a batch as a request of its own; failed
+// names the item it depends on that failed ("" when none), which answers
+// 424 without running it.
+func (s *Server) runBatchItem(ctx context.Context, req *request, it batchItem, sequential bool, failed string) (*request, *response) {
+	s.batchItems.Add(1)
+	sub := &request{
+		method:    strings.ToUpper(it.Method),
+		base:      req.base,
+		requestID: newRequestID(),
+		clientID:  req.clientID,
+		appID:     req.appID,
+		inBatch:   true,
+		header:    http.Header{},
+	}
+	for k, v := range it.Headers {
+		sub.header.Set(k, v)
+	}
+	if len(it.Body) > 0 && string(it.Body) != "null" {
+		sub.body = it.Body
+	}
+	if failed != "" {
+		return sub, s.fail(sub, http.StatusFailedDependency, "FailedDependency", msgFailedDependency+" ("+failed+")", nil)
+	}
+	if err := s.sequentialLatency(ctx, sequential, it.Method); err != nil {
+		return sub, s.errorResponse(sub, route{}, err)
+	}
+	u, err := url.Parse(it.URL)
+	if err != nil || u.IsAbs() || u.Host != "" {
+		return sub, s.fail(sub, http.StatusBadRequest, "BadRequest",
+			"The url of a batch request must be relative to the service root, like /users.", nil)
+	}
+	sub.path = "/" + strings.TrimPrefix(u.Path, "/")
+	sub.rawQuery = u.RawQuery
+	return sub, s.handle(ctx, sub)
 }
 
 func itemAnswer(id string, sub *request, resp *response) batchItemAnswer {

@@ -67,7 +67,7 @@ func TestErrorKinds(t *testing.T) {
 			},
 			status: 400,
 			code:   "Request_BadRequest",
-			reason: "upn-domain-unknown",
+			reason: string(backend.ReasonUPNDomainUnknown),
 		},
 		{
 			name: "failed precondition: no usage location",
@@ -78,7 +78,7 @@ func TestErrorKinds(t *testing.T) {
 			},
 			status: 400,
 			code:   "Request_BadRequest",
-			reason: "usage-location-required",
+			reason: string(backend.ReasonUsageLocationRequired),
 		},
 		{
 			name: "permission denied",

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
 	"github.com/essentials365/sdk/essentials365/m365emulator"
+	"github.com/essentials365/sdk/internal/testclock"
 )
 
 const (
@@ -28,32 +28,15 @@ const (
 	testPassword   = "Pa55w.rd-Contoso!"
 )
 
-// clock is a settable clock shared by the tenant and the emulator.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock {
-	return &clock{now: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newClock returns the clock shared by the tenant and the emulator.
+func newClock() *testclock.Clock {
+	return testclock.At(time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
 }
 
 // fixture is an emulator on httptest over a seeded memory tenant.
 type fixture struct {
 	t      *testing.T
-	clock  *clock
+	clock  *testclock.Clock
 	tenant *memory.Tenant
 	emu    *m365emulator.Server
 	hs     *httptest.Server

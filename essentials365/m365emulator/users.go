@@ -65,25 +65,10 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 			}
 			return s.fail(req, http.StatusBadRequest, code, err.Error(), nil)
 		}
-		switch {
-		case f.op == "eq" && (f.prop == "userPrincipalName" || f.prop == "id"):
-			isDirect = true
-			u, err := s.tenant.GetUser(ctx, f.value)
-			if err == nil && (strings.EqualFold(u.UserPrincipalName, f.value) && f.prop == "userPrincipalName" ||
-				strings.EqualFold(u.ID, f.value) && f.prop == "id") {
-				direct = append(direct, u)
-			} else if err != nil && backend.KindOf(err) != backend.NotFound {
-				return s.errorResponse(req, route{family: "users"}, err)
-			}
-		case f.op == "eq" && f.prop == "onPremisesImmutableId":
-			isDirect = true
-			u, err := s.tenant.GetUserByImmutableID(ctx, f.value)
-			if err == nil {
-				direct = append(direct, u)
-			} else if backend.KindOf(err) != backend.NotFound {
-				return s.errorResponse(req, route{family: "users"}, err)
-			}
-		default:
+		if direct, isDirect, err = s.lookupUsers(ctx, f); err != nil {
+			return s.errorResponse(req, route{family: "users"}, err)
+		}
+		if !isDirect {
 			match = f.match
 		}
 	}
@@ -95,29 +80,8 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 			page = direct[offset:]
 		}
 		total = len(direct)
-	} else {
-		seen := 0
-		for u, err := range s.tenant.ListUsers(ctx) {
-			if err != nil {
-				return s.errorResponse(req, route{family: "users"}, err)
-			}
-			if !match(u) {
-				continue
-			}
-			seen++
-			if seen <= offset {
-				continue
-			}
-			if len(page) == top {
-				more = true
-				if !counted {
-					break
-				}
-				continue // read on to count every match
-			}
-			page = append(page, u)
-		}
-		total = seen
+	} else if page, more, total, err = s.scanUsers(ctx, match, offset, top, counted); err != nil {
+		return s.errorResponse(req, route{family: "users"}, err)
 	}
 	values := make([]map[string]any, 0, len(page))
 	for _, u := range page {
@@ -137,6 +101,59 @@ func (s *Server) listUsers(ctx context.Context, req *request, _ string) *respons
 		resp.setHeader("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(n))
 	}
 	return resp
+}
+
+// lookupUsers serves a filter that names one user (userPrincipalName or
+// id eq, onPremisesImmutableId eq) with a lookup: it returns the users
+// found (none or one) and ok; a filter of another kind returns !ok.
+func (s *Server) lookupUsers(ctx context.Context, f userFilter) (users []backend.OnlineUser, ok bool, err error) {
+	switch {
+	case f.op == "eq" && (f.prop == "userPrincipalName" || f.prop == "id"):
+		u, err := s.tenant.GetUser(ctx, f.value)
+		if err == nil && (strings.EqualFold(u.UserPrincipalName, f.value) && f.prop == "userPrincipalName" ||
+			strings.EqualFold(u.ID, f.value) && f.prop == "id") {
+			users = append(users, u)
+		} else if err != nil && backend.KindOf(err) != backend.NotFound {
+			return nil, true, err
+		}
+		return users, true, nil
+	case f.op == "eq" && f.prop == "onPremisesImmutableId":
+		u, err := s.tenant.GetUserByImmutableID(ctx, f.value)
+		if err == nil {
+			users = append(users, u)
+		} else if backend.KindOf(err) != backend.NotFound {
+			return nil, true, err
+		}
+		return users, true, nil
+	}
+	return nil, false, nil
+}
+
+// scanUsers lists the tenant's users that match, skipping offset of them,
+// and returns at most top, with more set when others follow; with count
+// it reads on to return in total how many match.
+func (s *Server) scanUsers(ctx context.Context, match func(backend.OnlineUser) bool, offset, top int, count bool) (page []backend.OnlineUser, more bool, total int, err error) {
+	for u, err := range s.tenant.ListUsers(ctx) {
+		if err != nil {
+			return nil, false, 0, err
+		}
+		if !match(u) {
+			continue
+		}
+		total++
+		if total <= offset {
+			continue
+		}
+		if len(page) == top {
+			more = true
+			if !count {
+				return page, more, total, nil
+			}
+			continue // read on to count every match
+		}
+		page = append(page, u)
+	}
+	return page, more, total, nil
 }
 
 func (f userFilter) match(u backend.OnlineUser) bool {
@@ -272,7 +289,7 @@ func (b userBody) passwordProfile() (*wirePasswordProfile, error) {
 
 // createUser serves POST /users: 201 with the user.
 func (s *Server) createUser(ctx context.Context, req *request, _ string) *response {
-	b, msg := decodeUserBody(req.body, "accountEnabled", "displayName", "mailNickname", "userPrincipalName",
+	b, msg := decodeUserBody(req.body, "accountEnabled", "displayName", "givenName", "surname", "mailNickname", "userPrincipalName",
 		"passwordProfile", "usageLocation", "onPremisesImmutableId")
 	if msg != "" {
 		return s.badRequest(req, msg)
@@ -304,6 +321,10 @@ func (s *Server) createUser(ctx context.Context, req *request, _ string) *respon
 		nu.Password = *pp.Password
 		nu.ForceChangePassword = pp.ForceChangePasswordNextSignIn
 	}
+	nu.GivenName, _, err = b.str("givenName")
+	need("givenName", true, err)
+	nu.Surname, _, err = b.str("surname")
+	need("surname", true, err)
 	nu.UsageLocation, _, err = b.str("usageLocation")
 	need("usageLocation", true, err)
 	nu.ImmutableID, _, err = b.str("onPremisesImmutableId")

@@ -45,7 +45,7 @@ func parseSelect(raw string) ([]string, error) {
 }
 
 // userJSON renders u with the properties in sel. Properties the backend
-// does not keep (givenName, jobTitle, ...) are null, as for a user created
+// does not keep (jobTitle, mobilePhone, ...) are null, as for a user created
 // without them.
 func (s *Server) userJSON(ctx context.Context, u backend.OnlineUser, sel []string) map[string]any {
 	m := make(map[string]any, len(sel))
@@ -57,6 +57,10 @@ func (s *Server) userJSON(ctx context.Context, u backend.OnlineUser, sel []strin
 			m[p] = u.UserPrincipalName
 		case "displayName":
 			m[p] = u.DisplayName
+		case "givenName":
+			m[p] = nullIfEmpty(u.GivenName)
+		case "surname":
+			m[p] = nullIfEmpty(u.Surname)
 		case "mail":
 			m[p] = nullIfEmpty(u.Mail)
 		case "mailNickname":
@@ -83,7 +87,7 @@ func (s *Server) userJSON(ctx context.Context, u backend.OnlineUser, sel []strin
 			m[p] = s.proxyAddresses(ctx, u)
 		case "businessPhones":
 			m[p] = []string{}
-		default: // givenName, surname, jobTitle, mobilePhone, officeLocation, preferredLanguage
+		default: // jobTitle, mobilePhone, officeLocation, preferredLanguage
 			m[p] = nil
 		}
 	}

@@ -165,18 +165,11 @@ func (a *Agent) Handle(ctx context.Context, c Change) (Result, error) {
 		a.log.InfoContext(ctx, "password change skipped", "user", res.User, "keyVersion", c.KeyVersion, "outcome", string(o))
 		return res, nil
 	}
-	switch {
-	case c.Deleted:
-		_ = a.store.Delete(ctx, keyHandled+c.ID.String())
-		return skip(OutcomeSkippedDeleted)
-	case c.UserAccountControl != 0 && c.UserAccountControl&uacNormalAccount == 0:
-		return skip(OutcomeSkippedNotUser)
-	case c.Disabled():
-		// Not recorded: when the account is enabled again, its current
-		// password is pushed.
-		return skip(OutcomeSkippedDisabled)
-	case c.Password.IsZero():
-		return skip(OutcomeSkippedNoPassword)
+	if o, ok := skippedOutright(c); ok {
+		if o == OutcomeSkippedDeleted {
+			_ = a.store.Delete(ctx, keyHandled+c.ID.String())
+		}
+		return skip(o)
 	}
 	mark := handled{KeyVersion: c.KeyVersion}
 	if !c.PasswordLastSet.IsZero() {
@@ -218,6 +211,31 @@ func (a *Agent) Handle(ctx context.Context, c Change) (Result, error) {
 	if perr == nil {
 		perr = backend.Errorf(backend.Unknown, op, res.User, "unexpected sync state %q", st)
 	}
+	return a.notPushed(ctx, op, c, res, perr, attemptKey)
+}
+
+// skippedOutright says whether a change is skipped whatever the state:
+// a deletion, an object that is not a normal user account, a disabled
+// account (not recorded: when it is enabled again, its current password
+// is pushed), a change without a password.
+func skippedOutright(c Change) (Outcome, bool) {
+	switch {
+	case c.Deleted:
+		return OutcomeSkippedDeleted, true
+	case c.UserAccountControl != 0 && c.UserAccountControl&uacNormalAccount == 0:
+		return OutcomeSkippedNotUser, true
+	case c.Disabled():
+		return OutcomeSkippedDisabled, true
+	case c.Password.IsZero():
+		return OutcomeSkippedNoPassword, true
+	}
+	return "", false
+}
+
+// notPushed ends a change the pusher failed with perr: a failure that
+// delivering it again would not fix, or the MaxAttempts-th, is recorded as
+// failed; otherwise the error asks syncpasswords to deliver it again.
+func (a *Agent) notPushed(ctx context.Context, op string, c Change, res Result, perr error, attemptKey string) (Result, error) {
 	res.Err = perr
 	if !backend.Retryable(perr) && backend.KindOf(perr) != backend.Canceled && backend.KindOf(perr) != backend.Unknown {
 		// NotFound (deleted since), InvalidArgument, PermissionDenied...:

@@ -18,11 +18,11 @@ func lockDir(dir string) (*os.File, error) {
 	p := filepath.Join(dir, ".lock")
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: "store: open", Key: dir, Reason: ReasonStoreLocked, Err: err,
+		return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: "state: open store", Key: dir, Reason: ReasonStoreLocked, Err: err,
 			Msg: "another process uses this state directory (or one crashed: then remove " + p + "): stop it first, or give each process its own directory"}
 	}
 	if err != nil {
-		return nil, backend.Wrap(err, backend.FailedPrecondition, "store: open", dir)
+		return nil, backend.Wrap(err, backend.FailedPrecondition, "state: open store", dir)
 	}
 	return f, nil
 }

@@ -46,21 +46,21 @@ func NewMemoryStore() *MemoryStore { return &MemoryStore{m: map[string][]byte{}}
 
 // Get implements Store.
 func (s *MemoryStore) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := backend.CtxErr(ctx, "store: get"); err != nil {
+	if err := backend.CtxErr(ctx, "state: get entry"); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.m[key]
 	if !ok {
-		return nil, backend.Errorf(backend.NotFound, "store: get", key, "no such key")
+		return nil, backend.Errorf(backend.NotFound, "state: get entry", key, "no such key")
 	}
 	return slices.Clone(v), nil
 }
 
 // Put implements Store.
 func (s *MemoryStore) Put(ctx context.Context, key string, value []byte) error {
-	if err := backend.CtxErr(ctx, "store: put"); err != nil {
+	if err := backend.CtxErr(ctx, "state: put entry"); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -74,7 +74,7 @@ func (s *MemoryStore) Put(ctx context.Context, key string, value []byte) error {
 
 // Delete implements Store.
 func (s *MemoryStore) Delete(ctx context.Context, key string) error {
-	if err := backend.CtxErr(ctx, "store: delete"); err != nil {
+	if err := backend.CtxErr(ctx, "state: delete entry"); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -85,7 +85,7 @@ func (s *MemoryStore) Delete(ctx context.Context, key string) error {
 
 // List implements Store.
 func (s *MemoryStore) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := backend.CtxErr(ctx, "store: list"); err != nil {
+	if err := backend.CtxErr(ctx, "state: list entries"); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -142,7 +142,7 @@ type FileStore struct {
 // NewFileStore opens the FileStore in dir, creating it (mode 0700) if
 // needed, and locks it. Call Close to release the lock.
 func NewFileStore(dir string) (*FileStore, error) {
-	const op = "store: open"
+	const op = "state: open store"
 	if dir == "" {
 		return nil, backend.Invalid(op, dir, ReasonStoreDir, "a directory is required")
 	}
@@ -176,7 +176,7 @@ func (s *FileStore) Close() error {
 	}
 	err := unlockDir(s.lock)
 	s.lock = nil
-	return backend.Wrap(err, backend.Unavailable, "store: close", s.dir)
+	return backend.Wrap(err, backend.Unavailable, "state: close store", s.dir)
 }
 
 // File names are the hex of the key, so any key maps to one safe name.
@@ -206,7 +206,7 @@ func encode(key string, value []byte) []byte {
 // decode checks and unwraps a file's content.
 func decode(key string, b []byte) ([]byte, error) {
 	corrupt := func(what string) error {
-		return &backend.Error{Kind: backend.FailedPrecondition, Op: "store: get", Key: key, Reason: ReasonStoreCorrupt,
+		return &backend.Error{Kind: backend.FailedPrecondition, Op: "state: get entry", Key: key, Reason: ReasonStoreCorrupt,
 			Msg: "the entry is " + what + ": restore the state directory from a backup, or remove the entry if the owner of the key says it can be rebuilt"}
 	}
 	if len(b) == 0 {
@@ -225,35 +225,35 @@ func decode(key string, b []byte) ([]byte, error) {
 
 // Get implements Store.
 func (s *FileStore) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := backend.CtxErr(ctx, "store: get"); err != nil {
+	if err := backend.CtxErr(ctx, "state: get entry"); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(s.path(key))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, backend.Errorf(backend.NotFound, "store: get", key, "no such key")
+		return nil, backend.Errorf(backend.NotFound, "state: get entry", key, "no such key")
 	}
 	if err != nil {
-		return nil, backend.Wrap(err, backend.Unavailable, "store: get", key)
+		return nil, backend.Wrap(err, backend.Unavailable, "state: get entry", key)
 	}
 	return decode(key, b)
 }
 
 // Put implements Store.
 func (s *FileStore) Put(ctx context.Context, key string, value []byte) error {
-	if err := backend.CtxErr(ctx, "store: put"); err != nil {
+	if err := backend.CtxErr(ctx, "state: put entry"); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := atomicfile.Write(s.path(key), encode(key, value), 0o600); err != nil {
-		return backend.Wrap(err, backend.Unavailable, "store: put", key)
+		return backend.Wrap(err, backend.Unavailable, "state: put entry", key)
 	}
-	return backend.Wrap(syncDir(s.dir), backend.Unavailable, "store: put", key)
+	return backend.Wrap(syncDir(s.dir), backend.Unavailable, "state: put entry", key)
 }
 
 // Delete implements Store.
 func (s *FileStore) Delete(ctx context.Context, key string) error {
-	if err := backend.CtxErr(ctx, "store: delete"); err != nil {
+	if err := backend.CtxErr(ctx, "state: delete entry"); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -263,9 +263,9 @@ func (s *FileStore) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	if err != nil {
-		return backend.Wrap(err, backend.Unavailable, "store: delete", key)
+		return backend.Wrap(err, backend.Unavailable, "state: delete entry", key)
 	}
-	return backend.Wrap(syncDir(s.dir), backend.Unavailable, "store: delete", key)
+	return backend.Wrap(syncDir(s.dir), backend.Unavailable, "state: delete entry", key)
 }
 
 // syncDir makes a rename or removal in dir durable.
@@ -283,12 +283,12 @@ func syncDir(dir string) error {
 
 // List implements Store.
 func (s *FileStore) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := backend.CtxErr(ctx, "store: list"); err != nil {
+	if err := backend.CtxErr(ctx, "state: list entries"); err != nil {
 		return nil, err
 	}
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		return nil, backend.Wrap(err, backend.Unavailable, "store: list", prefix)
+		return nil, backend.Wrap(err, backend.Unavailable, "state: list entries", prefix)
 	}
 	var keys []string
 	for _, e := range entries {

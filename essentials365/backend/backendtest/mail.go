@@ -114,13 +114,14 @@ func mailTestValidation(t *testing.T, h MailHarness) {
 	f := h.MakeMail(ctx, t)
 	u := mailCreateUser(ctx, t, f, "v")
 	tests := []struct {
-		name, addr, reason string
+		name, addr string
+		reason     backend.Reason
 	}{
-		{"no at sign", UniqueName("noat"), string(backend.ReasonAliasSyntax)},
-		{"space", "a b" + mailAddress(f, ""), string(backend.ReasonAliasSyntax)},
-		{"leading dot", "." + mailAddress(f, "x"), string(backend.ReasonAliasSyntax)},
-		{"double dot", "a.." + mailAddress(f, "x"), string(backend.ReasonAliasSyntax)},
-		{"unknown domain", UniqueName("x") + "@" + UniqueName("nowhere") + ".example", string(backend.ReasonAliasDomainUnverified)},
+		{"no at sign", UniqueName("noat"), backend.ReasonAliasSyntax},
+		{"space", "a b" + mailAddress(f, ""), backend.ReasonAliasSyntax},
+		{"leading dot", "." + mailAddress(f, "x"), backend.ReasonAliasSyntax},
+		{"double dot", "a.." + mailAddress(f, "x"), backend.ReasonAliasSyntax},
+		{"unknown domain", UniqueName("x") + "@" + UniqueName("nowhere") + ".example", backend.ReasonAliasDomainUnverified},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -212,6 +212,8 @@ func zoneTestCanceled(t *testing.T, h ZoneHarness) {
 	cancel()
 	_, err := z.Records(ctx, z.Name())
 	dirRequireKind(t, err, backend.Canceled, "")
+	tenantRequireOp(t, err, "zone: list records")
 	err = z.Update(ctx, nil, []backend.DNSRecord{{Name: UniqueName("c") + "." + z.Name(), Type: backend.DNSTypeTXT, Text: "x"}})
 	dirRequireKind(t, err, backend.Canceled, "")
+	tenantRequireOp(t, err, "zone: update records")
 }

@@ -110,7 +110,8 @@ func TestAccountsAliasesThroughGraphAndExchange(t *testing.T) {
 	err = svc.AddAlias(ctx, "bob", "sales@contoso.com")
 	assert.ErrorIs(t, err, backend.ErrAlreadyExists, "another user's alias")
 	err = svc.AddAlias(ctx, "bob", "bob@fabrikam.com")
-	assert.ErrorIs(t, err, backend.ErrInvalidArgument, "an unverified domain")
+	assert.ErrorIs(t, err, backend.ErrFailedPrecondition, "an unverified domain")
+	assert.Equal(t, accounts.ReasonDomainUnverified, backend.ReasonOf(err))
 
 	p.mem.Exchange().FailNext("AddAlias", 2, &backend.Error{Kind: backend.Throttled, Op: "exchange: add address", Msg: "slow down", RetryAfter: time.Second})
 	require.NoError(t, svc.AddAlias(ctx, "bob", "bob.smith@contoso.com"), "a throttled tenant is retried by the one retry layer")

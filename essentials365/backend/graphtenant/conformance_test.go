@@ -3,38 +3,18 @@ package graphtenant
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/essentials365/sdk/essentials365/backend/pacer"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 	"github.com/essentials365/sdk/essentials365/backend/backendtest"
 	"github.com/essentials365/sdk/essentials365/backend/memory"
+	"github.com/essentials365/sdk/essentials365/backend/pacer"
 	"github.com/essentials365/sdk/essentials365/m365emulator"
+	"github.com/essentials365/sdk/internal/testclock"
 )
-
-// testClock is a settable clock shared by a memory tenant and the
-// emulator.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const (
 	testToken   = "emulator-token"
@@ -49,7 +29,7 @@ type emulated struct {
 	server *m365emulator.Server
 	driver *Tenant
 	sku    backend.SKU
-	clock  *testClock
+	clock  *testclock.Clock
 }
 
 // newEmulated seeds a memory tenant as the conformance fixture asks (a
@@ -57,7 +37,7 @@ type emulated struct {
 // serves it with the emulator and connects the driver to it.
 func newEmulated(t testing.TB, seats int, eopts *m365emulator.Options, mutate ...func(*Config)) *emulated {
 	t.Helper()
-	clk := &testClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.At(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	mem := memory.NewTenant(&memory.TenantOptions{Now: clk.Now, InitialDomain: testInitial})
 	require.NoError(t, mem.AddVerifiedDomain(testDomain, false))
 	sku, err := mem.AddSKU(backend.SKU{

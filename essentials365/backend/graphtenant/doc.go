@@ -48,12 +48,13 @@
 //     one or more of the specified property values is present in the
 //     directory." (which comes without details): AlreadyExists.
 //   - other 400s (Graph's Request_BadRequest): FailedPrecondition when the
-//     rule is about the tenant's state ("no-free-license",
-//     "usage-location-required", "verification-record-missing",
-//     "domain-in-use", ...), InvalidArgument otherwise, with the rule in
-//     Reason when it is recognized from Graph's message
-//     ("upn-domain-unverified", "upn-characters", "password-policy",
-//     "unknown-sku", ...).
+//     rule is about the tenant's state (backend.ReasonNoFreeLicense,
+//     backend.ReasonUsageLocationRequired,
+//     backend.ReasonVerificationRecordMissing, backend.ReasonDomainInUse,
+//     ...), InvalidArgument otherwise, with the rule in Reason when it is
+//     recognized from Graph's message (backend.ReasonUPNDomainUnverified,
+//     backend.ReasonUPNCharacters, backend.ReasonPasswordPolicy,
+//     backend.ReasonUnknownSKU, ...).
 //   - 401, 403: PermissionDenied.
 //   - 429: Throttled, with RetryAfter from the Retry-After header (seconds
 //     or an HTTP date).
@@ -63,9 +64,9 @@
 //   - a canceled or expired context: Canceled.
 //
 // Graph's message "Property userPrincipalName is invalid." names no rule:
-// the driver tells "upn-syntax" from "upn-characters" with Microsoft 365's
-// documented UPN rules (backend.OnlineLocalPartRule). The emulator of this
-// SDK can name the rule in an error detail whose target is
+// the driver tells backend.ReasonUPNSyntax from backend.ReasonUPNCharacters
+// with Microsoft 365's documented UPN rules (backend.OnlineLocalPartRule).
+// The emulator of this SDK can name the rule in an error detail whose target is
 // "essentials365.reason" (off by default, for debugging); when present,
 // that Reason is used as is.
 //

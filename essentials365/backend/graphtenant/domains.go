@@ -14,7 +14,7 @@ import (
 
 // Organization returns the tenant's id and name (GET /organization).
 func (t *Tenant) Organization(ctx context.Context) (backend.Organization, error) {
-	const op = "graph: get organization"
+	const op = opOrganization
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.Organization{}, err
 	}
@@ -35,7 +35,7 @@ func (t *Tenant) Organization(ctx context.Context) (backend.Organization, error)
 
 // SubscribedSKUs lists the tenant's subscriptions (GET /subscribedSkus).
 func (t *Tenant) SubscribedSKUs(ctx context.Context) ([]backend.SKU, error) {
-	const op = "graph: list subscribed skus"
+	const op = opSubscribedSKUs
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (t *Tenant) domainsBuilder() *domains.DomainsRequestBuilder {
 
 // Domains lists the tenant's domains (GET /domains).
 func (t *Tenant) Domains(ctx context.Context) ([]backend.Domain, error) {
-	const op = "graph: list domains"
+	const op = opDomains
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func fromDomain(d models.Domainable) backend.Domain {
 
 // AddDomain adds an unverified custom domain (POST /domains).
 func (t *Tenant) AddDomain(ctx context.Context, name string) (backend.Domain, error) {
-	const op = "graph: add domain"
+	const op = opAddDomain
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.Domain{}, err
 	}
@@ -144,7 +144,7 @@ func (t *Tenant) AddDomain(ctx context.Context, name string) (backend.Domain, er
 // VerificationRecords lists the records that prove ownership of name
 // (GET /domains/{name}/verificationDnsRecords).
 func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
-	const op = "graph: list verification records"
+	const op = opVerificationRecords
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backen
 // ServiceConfigurationRecords lists the records Microsoft 365's services
 // need (GET /domains/{name}/serviceConfigurationRecords).
 func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) ([]backend.DNSRecord, error) {
-	const op = "graph: list service configuration records"
+	const op = opServiceConfigurationRecords
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) (
 // VerifyDomain asks Graph to check the verification record
 // (POST /domains/{name}/verify).
 func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain, error) {
-	const op = "graph: verify domain"
+	const op = opVerifyDomain
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.Domain{}, err
 	}
@@ -188,7 +188,7 @@ func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain,
 
 // DeleteDomain removes a domain (DELETE /domains/{name}).
 func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
-	const op = "graph: delete domain"
+	const op = opDeleteDomain
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 // initial domain and deletes it (POST /domains/{name}/forceDelete,
 // "domain: forceDelete").
 func (t *Tenant) ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error {
-	const op = "graph: force delete domain"
+	const op = opForceDeleteDomain
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func int64Of(p *int32) *int64 {
 // SetDefaultDomain makes a verified domain the default
 // (PATCH /domains/{name} with {"isDefault": true}, "Update domain").
 func (t *Tenant) SetDefaultDomain(ctx context.Context, name string) (backend.Domain, error) {
-	const op = "graph: set default domain"
+	const op = opSetDefaultDomain
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return backend.Domain{}, err
 	}
@@ -304,7 +304,7 @@ func (t *Tenant) SetDefaultDomain(ctx context.Context, name string) (backend.Dom
 // (GET /domains/{name}/domainNameReferences, "List domainNameReferences"):
 // users as "user:<upn>", groups as "group:<mail>", others by id.
 func (t *Tenant) DomainReferences(ctx context.Context, name string) ([]string, error) {
-	const op = "graph: list domain references"
+	const op = opDomainReferences
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return nil, err
 	}

@@ -220,14 +220,14 @@ func hasDetail(re *ResponseError, code string) bool {
 // The driver's own reasons (each InvalidArgument): configuration and
 // input it refuses before sending anything.
 const (
-	// ReasonCredential: Config.Credential is missing.
+	// ReasonCredential (InvalidArgument): Config.Credential is missing.
 	ReasonCredential backend.Reason = "credential"
-	// ReasonBaseURL: Config.BaseURL is not an absolute https URL (plain
+	// ReasonBaseURL (InvalidArgument): Config.BaseURL is not an absolute https URL (plain
 	// http only for loopback hosts).
 	ReasonBaseURL backend.Reason = "base-url"
-	// ReasonSKUID: a SKU id is not a GUID.
+	// ReasonSKUID (InvalidArgument): a SKU id is not a GUID.
 	ReasonSKUID backend.Reason = "sku-id"
-	// ReasonPlanID: a service plan id is not a GUID.
+	// ReasonPlanID (InvalidArgument): a service plan id is not a GUID.
 	ReasonPlanID backend.Reason = "plan-id"
 )
 

@@ -93,24 +93,48 @@ var (
 // New returns a driver for the tenant cfg.Credential signs in to.
 func New(cfg Config) (*Tenant, error) {
 	const op = opConnect
+	cfg, base, err := cfg.withDefaults(op)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tenant{
+		base:      base,
+		log:       cfg.Logger,
+		limiter:   pacer.New(cfg.RateLimit),
+		pageSize:  int32(cfg.PageSize),
+		batchConc: cfg.BatchConcurrency,
+		now:       cfg.Now,
+		cred:      cfg.Credential,
+		scopes:    cfg.Scopes,
+	}
+	if t.adapter, err = t.newAdapter(op, cfg); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// withDefaults checks cfg (a credential, an absolute https base URL, or
+// http to a loopback host) and fills in the documented defaults; it also
+// returns the parsed base URL.
+func (cfg Config) withDefaults(op string) (Config, *url.URL, error) {
 	if cfg.Credential == nil {
-		return nil, backend.Invalid(op, "", ReasonCredential, "a credential is required")
+		return cfg, nil, backend.Invalid(op, "", ReasonCredential, "a credential is required")
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must be absolute")
+		return cfg, nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must be absolute")
 	}
 	switch base.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(base.Hostname()) {
-			return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "plain http is allowed for loopback hosts only")
+			return cfg, nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "plain http is allowed for loopback hosts only")
 		}
 	default:
-		return nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must use https")
+		return cfg, nil, backend.Invalid(op, cfg.BaseURL, ReasonBaseURL, "the base URL must use https")
 	}
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{DefaultScope}
@@ -133,23 +157,20 @@ func New(cfg Config) (*Tenant, error) {
 	if cfg.RateLimit.Clock == nil {
 		cfg.RateLimit.Clock = pacer.RealClock{}
 	}
-
-	t := &Tenant{
-		base:      base,
-		log:       cfg.Logger,
-		limiter:   pacer.New(cfg.RateLimit),
-		pageSize:  int32(cfg.PageSize),
-		batchConc: cfg.BatchConcurrency,
-		now:       cfg.Now,
-		cred:      cfg.Credential,
-		scopes:    cfg.Scopes,
+	if cfg.CompressMinBytes == 0 {
+		cfg.CompressMinBytes = defaultCompressMin
 	}
+	return cfg, base, nil
+}
 
-	auth, err := graphauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cfg.Credential, cfg.Scopes, []string{base.Hostname()})
+// newAdapter builds the SDK's request adapter over the HTTP stack: the
+// caller's transport (or client), the driver's compressor and observer,
+// and the SDK's middleware without retries.
+func (t *Tenant) newAdapter(op string, cfg Config) (abstractions.RequestAdapter, error) {
+	auth, err := graphauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cfg.Credential, cfg.Scopes, []string{t.base.Hostname()})
 	if err != nil {
 		return nil, backend.Wrap(err, backend.InvalidArgument, op, "")
 	}
-
 	inner := cfg.Transport
 	timeout := 100 * time.Second
 	if cfg.HTTPClient != nil {
@@ -160,9 +181,6 @@ func New(cfg Config) (*Tenant, error) {
 	}
 	if inner == nil {
 		inner = http.DefaultTransport
-	}
-	if cfg.CompressMinBytes == 0 {
-		cfg.CompressMinBytes = defaultCompressMin
 	}
 	mws, err := middleware()
 	if err != nil {
@@ -180,9 +198,8 @@ func New(cfg Config) (*Tenant, error) {
 	if err != nil {
 		return nil, backend.Wrap(err, backend.Unknown, op, "")
 	}
-	adapter.SetBaseUrl(base.String())
-	t.adapter = adapter
-	return t, nil
+	adapter.SetBaseUrl(t.base.String())
+	return adapter, nil
 }
 
 // middleware is the SDK's default pipeline with retries turned off (the

@@ -15,4 +15,17 @@ const (
 	opAssignLicenses       = "tenant: assign licenses"
 	opChanges              = "tenant: list changes"
 	opBatch                = "tenant: send batch"
+
+	// DomainAdmin and the tenant facts.
+	opOrganization                = "tenant: get organization"
+	opSubscribedSKUs              = "tenant: list subscribed skus"
+	opDomains                     = "tenant: list domains"
+	opAddDomain                   = "tenant: add domain"
+	opVerificationRecords         = "tenant: list verification records"
+	opServiceConfigurationRecords = "tenant: list service configuration records"
+	opVerifyDomain                = "tenant: verify domain"
+	opDeleteDomain                = "tenant: delete domain"
+	opForceDeleteDomain           = "tenant: force delete domain"
+	opSetDefaultDomain            = "tenant: set default domain"
+	opDomainReferences            = "tenant: list domain references"
 )

@@ -18,7 +18,7 @@ import (
 // userSelect is the $select of every user read: exactly the properties
 // backend.OnlineUser holds.
 var userSelect = []string{
-	"id", "userPrincipalName", "displayName", "mailNickname", "mail", "usageLocation",
+	"id", "userPrincipalName", "displayName", "givenName", "surname", "mailNickname", "mail", "usageLocation",
 	"accountEnabled", "onPremisesImmutableId", "lastPasswordChangeDateTime", "assignedLicenses",
 }
 
@@ -179,6 +179,12 @@ func toNewUser(u backend.NewOnlineUser) models.Userable {
 	m.SetAccountEnabled(&enabled)
 	m.SetUserPrincipalName(ptr(u.UserPrincipalName))
 	m.SetDisplayName(ptr(u.DisplayName))
+	if u.GivenName != "" {
+		m.SetGivenName(ptr(u.GivenName))
+	}
+	if u.Surname != "" {
+		m.SetSurname(ptr(u.Surname))
+	}
 	nick := u.MailNickname
 	if nick == "" {
 		nick, _, _ = strings.Cut(u.UserPrincipalName, "@")
@@ -209,6 +215,12 @@ func mergeCreated(u backend.NewOnlineUser, created models.Userable) backend.Onli
 	}
 	if out.DisplayName == "" {
 		out.DisplayName = u.DisplayName
+	}
+	if out.GivenName == "" {
+		out.GivenName = u.GivenName
+	}
+	if out.Surname == "" {
+		out.Surname = u.Surname
 	}
 	if created == nil || created.GetAccountEnabled() == nil {
 		out.AccountEnabled = !u.Disabled
@@ -411,6 +423,8 @@ func fromUser(u models.Userable) backend.OnlineUser {
 		ID:                deref(u.GetId()),
 		UserPrincipalName: deref(u.GetUserPrincipalName()),
 		DisplayName:       deref(u.GetDisplayName()),
+		GivenName:         deref(u.GetGivenName()),
+		Surname:           deref(u.GetSurname()),
 		MailNickname:      deref(u.GetMailNickname()),
 		Mail:              deref(u.GetMail()),
 		UsageLocation:     deref(u.GetUsageLocation()),

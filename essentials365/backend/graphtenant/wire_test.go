@@ -70,18 +70,18 @@ func TestNewValidatesConfig(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  Config
-		rule string
+		rule backend.Reason
 	}{
-		{"no credential", Config{BaseURL: "https://graph.microsoft.com/v1.0"}, "credential"},
-		{"plain http to a remote host", Config{Credential: StaticToken("x"), BaseURL: "http://graph.example.com/v1.0"}, "base-url"},
-		{"relative url", Config{Credential: StaticToken("x"), BaseURL: "/v1.0"}, "base-url"},
-		{"ftp", Config{Credential: StaticToken("x"), BaseURL: "ftp://127.0.0.1/v1.0"}, "base-url"},
+		{"no credential", Config{BaseURL: "https://graph.microsoft.com/v1.0"}, ReasonCredential},
+		{"plain http to a remote host", Config{Credential: StaticToken("x"), BaseURL: "http://graph.example.com/v1.0"}, ReasonBaseURL},
+		{"relative url", Config{Credential: StaticToken("x"), BaseURL: "/v1.0"}, ReasonBaseURL},
+		{"ftp", Config{Credential: StaticToken("x"), BaseURL: "ftp://127.0.0.1/v1.0"}, ReasonBaseURL},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
 			require.ErrorIs(t, err, backend.ErrInvalidArgument)
-			assert.Equal(t, tc.rule, string(backend.ReasonOf(err)))
+			assert.Equal(t, tc.rule, backend.ReasonOf(err))
 		})
 	}
 	t.Run("defaults", func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestErrorMapping(t *testing.T) {
 		header     map[string]string
 		body       any // nil: empty body
 		kind       backend.Kind
-		reason     string
+		reason     backend.Reason
 		retryAfter time.Duration
 		odata      bool
 	}{
@@ -151,15 +151,15 @@ func TestErrorMapping(t *testing.T) {
 		{"not found empty body", 404, nil, nil, backend.NotFound, "", 0, false},
 		{"object conflict", 400, nil, odata("Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.",
 			map[string]any{"code": "ObjectConflict", "target": "userPrincipalName"}), backend.AlreadyExists, "", 0, true},
-		{"no free license", 400, nil, odata("Request_BadRequest", "Subscription with SKU x does not have any available licenses."), backend.FailedPrecondition, "no-free-license", 0, true},
-		{"usage location", 400, nil, odata("Request_BadRequest", "License assignment cannot be done for user with invalid usage location."), backend.FailedPrecondition, "usage-location-required", 0, true},
-		{"unknown sku", 400, nil, odata("Request_BadRequest", "License abc does not correspond to a valid company License."), backend.InvalidArgument, "unknown-sku", 0, true},
-		{"upn domain", 400, nil, odata("Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization."), backend.InvalidArgument, "upn-domain-unverified", 0, true},
-		{"password", 400, nil, odata("Request_BadRequest", "The specified password does not comply with password complexity requirements. Please provide a different password."), backend.InvalidArgument, "password-policy", 0, true},
+		{"no free license", 400, nil, odata("Request_BadRequest", "Subscription with SKU x does not have any available licenses."), backend.FailedPrecondition, backend.ReasonNoFreeLicense, 0, true},
+		{"usage location", 400, nil, odata("Request_BadRequest", "License assignment cannot be done for user with invalid usage location."), backend.FailedPrecondition, backend.ReasonUsageLocationRequired, 0, true},
+		{"unknown sku", 400, nil, odata("Request_BadRequest", "License abc does not correspond to a valid company License."), backend.InvalidArgument, backend.ReasonUnknownSKU, 0, true},
+		{"upn domain", 400, nil, odata("Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization."), backend.InvalidArgument, backend.ReasonUPNDomainUnverified, 0, true},
+		{"password", 400, nil, odata("Request_BadRequest", "The specified password does not comply with password complexity requirements. Please provide a different password."), backend.InvalidArgument, backend.ReasonPasswordPolicy, 0, true},
 		{"emulator reason", 400, nil, odata("Request_BadRequest", "Property userPrincipalName is invalid.",
-			map[string]any{"code": "upn-syntax", "target": "essentials365.reason"}), backend.InvalidArgument, "upn-syntax", 0, true},
+			map[string]any{"code": backend.ReasonUPNSyntax, "target": "essentials365.reason"}), backend.InvalidArgument, backend.ReasonUPNSyntax, 0, true},
 		{"emulator precondition reason", 400, nil, odata("Request_BadRequest", "The domain is used.",
-			map[string]any{"code": "domain-in-use", "target": "essentials365.reason"}), backend.FailedPrecondition, "domain-in-use", 0, true},
+			map[string]any{"code": backend.ReasonDomainInUse, "target": "essentials365.reason"}), backend.FailedPrecondition, backend.ReasonDomainInUse, 0, true},
 		{"unauthorized", 401, nil, odata("InvalidAuthenticationToken", "Access token is empty."), backend.PermissionDenied, "", 0, true},
 		{"forbidden", 403, nil, odata("Authorization_RequestDenied", "Insufficient privileges to complete the operation."), backend.PermissionDenied, "", 0, true},
 		{"throttled seconds", 429, map[string]string{"Retry-After": "7"}, odata("TooManyRequests", "Too many requests"), backend.Throttled, "", 7 * time.Second, true},
@@ -189,7 +189,7 @@ func TestErrorMapping(t *testing.T) {
 			msg := err.Error() // must not panic, whatever the body held
 			assert.NotEmpty(t, msg)
 			assert.Equal(t, tc.kind, backend.KindOf(err), "error %v", err)
-			assert.Equal(t, tc.reason, string(backend.ReasonOf(err)))
+			assert.Equal(t, tc.reason, backend.ReasonOf(err))
 			var be *backend.Error
 			require.ErrorAs(t, err, &be)
 			assert.Equal(t, tc.retryAfter, be.RetryAfter)
@@ -395,7 +395,7 @@ func TestDeltaRoundTrip(t *testing.T) {
 		encodeWatermark(srvURL + "/beta/users/delta()?$deltatoken=x"), encodeWatermark("/v1.0/users/delta()")} {
 		_, err := tn.Changes(ctx, bad)
 		require.ErrorIs(t, err, backend.ErrInvalidArgument, bad)
-		assert.Equal(t, "watermark", string(backend.ReasonOf(err)))
+		assert.Equal(t, backend.ReasonWatermark, backend.ReasonOf(err))
 	}
 	assert.Len(t, paths, 3, "a bad watermark sends nothing")
 }
@@ -571,7 +571,7 @@ func TestAssignLicensesManyBatch(t *testing.T) {
 	assert.Equal(t, "u1", out[0].ID)
 	assert.True(t, out[0].Licensed())
 	assert.ErrorIs(t, errs[1], backend.ErrFailedPrecondition)
-	assert.Equal(t, "no-free-license", string(backend.ReasonOf(errs[1])))
+	assert.Equal(t, backend.ReasonNoFreeLicense, backend.ReasonOf(errs[1]))
 	assert.ErrorIs(t, errs[2], backend.ErrInvalidArgument)
 	for i := 3; i < len(changes); i++ {
 		require.NoError(t, errs[i])

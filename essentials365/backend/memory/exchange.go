@@ -80,8 +80,29 @@ type exoMember struct {
 	group *exoGroup
 }
 
+// exchangeOpWording is the wording of the Exchange contract's operations
+// in errors, by fault name, the same in every Exchange driver
+// ("exchange: <verb> <object>").
+var exchangeOpWording = map[string]string{
+	string(OpGetRecipient): "exchange: get recipient",
+	string(OpListAliases):  "exchange: list addresses",
+	string(OpAddAlias):     "exchange: add address",
+	string(OpRemoveAlias):  "exchange: remove address",
+	string(OpListGroups):   "exchange: list groups",
+	string(OpGetGroup):     "exchange: get group",
+	string(OpCreateGroup):  "exchange: create group",
+	string(OpUpdateGroup):  "exchange: update group",
+	string(OpDeleteGroup):  "exchange: delete group",
+	string(OpListMembers):  "exchange: list members",
+	string(OpAddMember):    "exchange: add member",
+	string(OpRemoveMember): "exchange: remove member",
+}
+
+// begin checks the context and the injected faults of the call op (a
+// fault name, e.g. "AddAlias"); a cancelled call is worded as the
+// contract words op.
 func (e *Exchange) begin(ctx context.Context, op, key string) error {
-	if err := backend.CtxErr(ctx, op); err != nil {
+	if err := backend.CtxErr(ctx, exchangeOpWording[op]); err != nil {
 		e.record(op, key, err)
 		return err
 	}

@@ -321,10 +321,12 @@ var tenantOpWording = map[string]string{
 	string(OpServiceConfigurationRecords): "tenant: list service configuration records",
 	string(OpVerifyDomain):                "tenant: verify domain",
 	string(OpDeleteDomain):                "tenant: delete domain",
-	"AddSKU":                              "tenant: add sku",
-	"SetSeats":                            "tenant: set seats",
-	"SetCapabilityStatus":                 "tenant: set capability status",
-	"AddVerifiedDomain":                   "tenant: add verified domain",
+	"SetDefaultDomain":                    "tenant: set default domain",
+	"DomainReferences":                    "tenant: list domain references",
+	"ForceDeleteDomain":                   "tenant: force delete domain",
+	"RequirementFacts":                    "tenant: requirement facts",
+	"AddSecret":                           "tenant: add secret",
+	"RemoveSecret":                        "tenant: remove secret",
 }
 
 // tenantWording returns the error wording of the operation op (a method

@@ -79,7 +79,7 @@ func tenantDomainNameRule(name string) string {
 // domain when isDefault is set. It is a seeding helper: it is neither
 // recorded nor subject to faults.
 func (t *Tenant) AddVerifiedDomain(name string, isDefault bool) error {
-	const op = "AddVerifiedDomain"
+	const op = "tenant: add verified domain"
 	name = strings.ToLower(strings.TrimSpace(name))
 	if rule := tenantDomainNameRule(name); rule != "" {
 		return backend.Invalid(op, name, backend.ReasonDomainName, "%s", rule)
@@ -194,7 +194,7 @@ func (t *Tenant) VerificationRecords(ctx context.Context, name string) ([]backen
 
 // VerifyDomain verifies the domain when its MS= TXT record is published
 // (PublishVerification, or found through TenantOptions.LookupTXT);
-// FailedPrecondition with rule "verification-record-missing" otherwise.
+// FailedPrecondition with backend.ReasonVerificationRecordMissing otherwise.
 func (t *Tenant) VerifyDomain(ctx context.Context, name string) (backend.Domain, error) {
 	const op = "VerifyDomain"
 	if err := t.begin(ctx, op, name); err != nil {
@@ -421,7 +421,7 @@ func (t *Tenant) ClaimedElsewhere(domain, otherInitial string) error {
 	defer t.mu.Unlock()
 	d := t.domainLocked(domain)
 	if d == nil {
-		return backend.Errorf(backend.NotFound, "ClaimedElsewhere", domain, "Domain %s does not exist in the tenant.", domain)
+		return backend.Errorf(backend.NotFound, "tenant: claim domain elsewhere", domain, "Domain %s does not exist in the tenant.", domain)
 	}
 	d.claimedBy = strings.ToLower(otherInitial)
 	return nil

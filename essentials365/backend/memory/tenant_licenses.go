@@ -19,7 +19,7 @@ const ReasonInvalidSKU backend.Reason = "sku"
 // "<tenantID>_<SKUID>", CapabilityStatus to "Enabled" and each plan's
 // ProvisioningStatus to "Success".
 func (t *Tenant) AddSKU(sku backend.SKU) (backend.SKU, error) {
-	const op = "AddSKU"
+	const op = "tenant: add sku"
 	if sku.SKUID == "" || sku.PartNumber == "" {
 		return backend.SKU{}, backend.Invalid(op, sku.SKUID, ReasonInvalidSKU, "a SKU needs a SKUID and a PartNumber")
 	}
@@ -49,7 +49,7 @@ func (t *Tenant) AddSKU(sku backend.SKU) (backend.SKU, error) {
 // Fewer seats than consumed is allowed, as when a subscription shrinks;
 // Available then reports 0.
 func (t *Tenant) SetSeats(skuID string, enabled int) error {
-	const op = "SetSeats"
+	const op = "tenant: set seats"
 	if enabled < 0 {
 		return backend.Invalid(op, skuID, ReasonInvalidSKU, "enabled seats cannot be negative")
 	}
@@ -68,7 +68,7 @@ func (t *Tenant) SetSeats(skuID string, enabled int) error {
 // deleted. The licences of a SKU that is not Usable cannot be assigned,
 // and its seats are not free.
 func (t *Tenant) SetCapabilityStatus(skuID, status string) error {
-	const op = "SetCapabilityStatus"
+	const op = "tenant: set capability status"
 	switch status {
 	case backend.CapabilityEnabled, backend.CapabilityWarning, backend.CapabilitySuspended,
 		backend.CapabilityLockedOut, backend.CapabilityDeleted:
@@ -186,15 +186,10 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 			return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonLicenseConflict, "License %s is both added and removed, or added twice.", s.sku.SKUID)
 		}
 		seen[s.sku.SKUID] = true
-		plans := make([]string, 0, len(a.DisabledPlans))
-		for _, p := range a.DisabledPlans {
-			if !slices.ContainsFunc(s.sku.ServicePlans, func(sp backend.ServicePlan) bool { return strings.EqualFold(sp.ID, p) }) {
-				return backend.OnlineUser{}, backend.Invalid(op, id, backend.ReasonUnknownServicePlan, "Service plan %s is not part of SKU %s (%s).", p, s.sku.SKUID, s.sku.PartNumber)
-			}
-			plans = append(plans, strings.ToLower(p))
+		plans, err := tenantDisabledPlans(op, id, s, a.DisabledPlans)
+		if err != nil {
+			return backend.OnlineUser{}, err
 		}
-		slices.Sort(plans)
-		plans = slices.Compact(plans)
 		if i := held(s.sku.SKUID); i >= 0 {
 			next[i].DisabledPlans = plans // update in place: no new seat
 			continue
@@ -202,16 +197,8 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 		next = append(next, backend.AssignedLicense{SKUID: s.sku.SKUID, DisabledPlans: plans})
 		gained = append(gained, s)
 	}
-	for _, s := range gained {
-		if !s.sku.Usable() {
-			return backend.OnlineUser{}, &backend.Error{
-				Kind: backend.FailedPrecondition, Op: op, Key: id, Reason: backend.ReasonNoFreeLicense,
-				Msg: fmt.Sprintf("Subscription with SKU %s (%s) does not have any available licenses: the subscription is %s.", s.sku.SKUID, s.sku.PartNumber, s.sku.CapabilityStatus),
-			}
-		}
-		if t.consumedLocked(s.sku.SKUID) >= s.sku.Enabled {
-			return backend.OnlineUser{}, tenantNoSeat(op, id, s.sku)
-		}
+	if err := t.checkSeatsLocked(op, id, gained); err != nil {
+		return backend.OnlineUser{}, err
 	}
 	for i := range next {
 		if len(next[i].DisabledPlans) == 0 {
@@ -229,6 +216,37 @@ func (t *Tenant) assignLicenses(op, id string, add []backend.LicenseAssignment, 
 	u.seq = t.seq
 	t.log.Debug("memory tenant assigned licenses", "id", u.user.ID, "licenses", len(next))
 	return u.snapshot(), nil
+}
+
+// tenantDisabledPlans checks that each disabled plan is a service plan of
+// the SKU s and returns them lower-cased, sorted and without duplicates.
+func tenantDisabledPlans(op, id string, s *tenantSKU, disabled []string) ([]string, error) {
+	plans := make([]string, 0, len(disabled))
+	for _, p := range disabled {
+		if !slices.ContainsFunc(s.sku.ServicePlans, func(sp backend.ServicePlan) bool { return strings.EqualFold(sp.ID, p) }) {
+			return nil, backend.Invalid(op, id, backend.ReasonUnknownServicePlan, "Service plan %s is not part of SKU %s (%s).", p, s.sku.SKUID, s.sku.PartNumber)
+		}
+		plans = append(plans, strings.ToLower(p))
+	}
+	slices.Sort(plans)
+	return slices.Compact(plans), nil
+}
+
+// checkSeatsLocked checks that each SKU a user gains is usable and has a
+// free seat.
+func (t *Tenant) checkSeatsLocked(op, id string, gained []*tenantSKU) error {
+	for _, s := range gained {
+		if !s.sku.Usable() {
+			return &backend.Error{
+				Kind: backend.FailedPrecondition, Op: op, Key: id, Reason: backend.ReasonNoFreeLicense,
+				Msg: fmt.Sprintf("Subscription with SKU %s (%s) does not have any available licenses: the subscription is %s.", s.sku.SKUID, s.sku.PartNumber, s.sku.CapabilityStatus),
+			}
+		}
+		if t.consumedLocked(s.sku.SKUID) >= s.sku.Enabled {
+			return tenantNoSeat(op, id, s.sku)
+		}
+	}
+	return nil
 }
 
 // mailAddressLocked returns the user's mail: the UPN once a license with an

@@ -245,6 +245,8 @@ func (t *Tenant) createUser(op string, nu backend.NewOnlineUser) (backend.Online
 			ID:                 tenantNewID(),
 			UserPrincipalName:  upn,
 			DisplayName:        nu.DisplayName,
+			GivenName:          nu.GivenName,
+			Surname:            nu.Surname,
 			MailNickname:       nick,
 			UsageLocation:      strings.ToUpper(nu.UsageLocation),
 			AccountEnabled:     !nu.Disabled,
@@ -407,7 +409,7 @@ func (t *Tenant) DeleteUser(ctx context.Context, id string) error {
 }
 
 // RestoreUser restores a user deleted less than 30 days ago, with its
-// licenses; FailedPrecondition (rule "no-free-license") when a seat it held
+// licenses; FailedPrecondition (backend.ReasonNoFreeLicense) when a seat it held
 // is no longer free.
 func (t *Tenant) RestoreUser(ctx context.Context, id string) (backend.OnlineUser, error) {
 	const op = "RestoreUser"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -165,8 +164,16 @@ func (z *Zone) LookupTXT(_ context.Context, name string) ([]string, error) {
 	return out, nil
 }
 
+// zoneOpWording is the wording of the zone contract's operations in
+// errors, the same in every zone driver ("zone: <verb> <object>").
+var zoneOpWording = map[string]string{
+	"Records":  "zone: list records",
+	"Update":   "zone: update records",
+	"Writable": "zone: check writable",
+}
+
 func (z *Zone) begin(ctx context.Context, op string) error {
-	if err := backend.CtxErr(ctx, "zone: "+strings.ToLower(op)); err != nil {
+	if err := backend.CtxErr(ctx, zoneOpWording[op]); err != nil {
 		z.record(op, z.name, err)
 		return err
 	}

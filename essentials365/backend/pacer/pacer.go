@@ -142,7 +142,7 @@ func (l *Limiter) Wait(ctx context.Context, n int) error {
 	}
 	select {
 	case <-ctx.Done():
-		return backend.Wrap(ctx.Err(), backend.Canceled, "graph: wait for write quota", "")
+		return backend.Wrap(ctx.Err(), backend.Canceled, "pacer: wait for write quota", "")
 	case <-l.clock.After(d):
 		return nil
 	}
