@@ -95,11 +95,6 @@ const (
 	ReasonUserFormat backend.Reason = "user-format"
 )
 
-// RuleAliasSyntax is ReasonAliasSyntax.
-//
-// Deprecated: use ReasonAliasSyntax.
-const RuleAliasSyntax = ReasonAliasSyntax
-
 // usageLocationError is the FailedPrecondition of licensing without a
 // usage location (ReasonUsageLocation).
 func usageLocationError(op, key, msg string) error {
