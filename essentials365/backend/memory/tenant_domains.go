@@ -322,18 +322,12 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeLocked()
-	d := t.domainLocked(name)
-	if d == nil {
-		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
+	d, err := t.removableDomainLocked(op, name)
+	if err != nil {
+		return t.done(op, name, err)
 	}
 	fail := func(rule backend.Reason, msg string) error {
-		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
-	}
-	if d.isInitial {
-		return fail(backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
-	}
-	if d.isDefault {
-		return fail(backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
+		return t.done(op, name, domainPrecondition(op, name, rule, msg))
 	}
 	if refs := t.referencesLocked(d.name); len(refs) > 0 {
 		return fail(backend.ReasonDomainInUse, fmt.Sprintf("The domain is still used by %d object(s) (%s); change their user names and addresses first.", len(refs), strings.Join(refs[:min(len(refs), 5)], ", ")))
@@ -348,6 +342,29 @@ func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 	delete(t.published, d.name)
 	t.log.Debug("memory tenant deleted domain", "domain", d.name)
 	return t.done(op, name, nil)
+}
+
+// removableDomainLocked returns the domain name for DeleteDomain and
+// ForceDeleteDomain (op): NotFound when the tenant has no such domain,
+// FailedPrecondition for the initial and the default domain, which are never
+// removed. The caller holds t.mu.
+func (t *Tenant) removableDomainLocked(op, name string) (*tenantDomain, error) {
+	d := t.domainLocked(name)
+	if d == nil {
+		return nil, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name)
+	}
+	if d.isInitial {
+		return nil, domainPrecondition(op, name, backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
+	}
+	if d.isDefault {
+		return nil, domainPrecondition(op, name, backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
+	}
+	return d, nil
+}
+
+// domainPrecondition is the FailedPrecondition a domain removal (op) meets.
+func domainPrecondition(op, name string, rule backend.Reason, msg string) error {
+	return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg}
 }
 
 // referencesLocked lists the users (deleted ones included) whose UPN, and
@@ -439,18 +456,12 @@ func (t *Tenant) ForceDeleteDomain(ctx context.Context, name string, disableUser
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeLocked()
-	d := t.domainLocked(name)
-	if d == nil {
-		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
+	d, err := t.removableDomainLocked(op, name)
+	if err != nil {
+		return t.done(op, name, err)
 	}
 	fail := func(rule backend.Reason, msg string) error {
-		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
-	}
-	if d.isInitial {
-		return fail(backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
-	}
-	if d.isDefault {
-		return fail(backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
+		return t.done(op, name, domainPrecondition(op, name, rule, msg))
 	}
 	if refs := t.referencesLocked(d.name); len(refs) > backend.ForceDeleteLimit {
 		return fail(backend.ReasonDomainTooManyReferences, fmt.Sprintf("%d objects use the domain; forceDelete handles at most %d.", len(refs), backend.ForceDeleteLimit))
