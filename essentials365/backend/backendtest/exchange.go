@@ -60,13 +60,7 @@ func exoMailbox(ctx context.Context, t *testing.T, f ExchangeFixture, prefix str
 // exoUser creates a user without a license, hence without a mailbox.
 func exoUser(ctx context.Context, t *testing.T, f ExchangeFixture, prefix string) backend.OnlineUser {
 	t.Helper()
-	name := UniqueName(prefix)
-	u, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
-		UserPrincipalName: name + "@" + f.VerifiedDomain, DisplayName: "Exchange " + name,
-		UsageLocation: "US", Password: tenantPassword,
-	})
-	require.NoError(t, err)
-	return u
+	return suiteCreateUser(ctx, t, f.Tenant, suiteNewUser(f.VerifiedDomain, "Exchange", prefix))
 }
 
 func exoNewGroup(f ExchangeFixture, prefix string) backend.NewDistributionGroup {
