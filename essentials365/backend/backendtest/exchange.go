@@ -332,15 +332,7 @@ func exoTestListPages(t *testing.T, h ExchangeHarness) {
 		want = append(want, exoCreateGroup(ctx, t, f, "pg").Name)
 	}
 	assert.ElementsMatch(t, want, exoGroupNames(ctx, t, f.Exchange), "every group listed once across pages")
-	n := 0
-	for _, err := range f.Exchange.ListGroups(ctx) {
-		require.NoError(t, err)
-		n++
-		if n == 3 {
-			break
-		}
-	}
-	assert.Equal(t, 3, n, "breaking out of the loop stops the iteration")
+	assertStopsEarly(t, f.Exchange.ListGroups(ctx), 3, "breaking out of the loop stops the iteration")
 }
 
 func exoTestCanceled(t *testing.T, h ExchangeHarness) {
