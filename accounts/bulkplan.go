@@ -130,15 +130,9 @@ func (s *Service) PlanBulkCreate(ctx context.Context, opts *PlanOptions) (*BulkP
 		return nil, err
 	}
 	var users []backend.DirectoryUser
-	mapped := map[string]bool{}
-	for u, err := range s.dir.ListUsers(ctx) {
-		if err != nil {
-			return nil, backend.WithOp(err, op, "")
-		}
-		if m, err := ParseMapping(u.OnlineAccount); err == nil && m.ID != "" {
-			mapped[m.ID] = true
-		}
-		users = append(users, u)
+	mapped, err := s.mappedOnlineIDs(ctx, op, func(u backend.DirectoryUser) { users = append(users, u) })
+	if err != nil {
+		return nil, err
 	}
 	dups := newDuplicateIndex(idx, mapped)
 	plan := &BulkPlan{Domain: domain, Licenses: o.Licenses, NoLicense: o.NoLicense, idx: &idx, planned: s.now()}

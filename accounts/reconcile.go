@@ -122,6 +122,19 @@ type ReconcileReport struct {
 	Failures []*ItemResult
 }
 
+// list adds a's online ID to the report's list for its type (Deleted,
+// Disabled or Enabled); other actions are not listed.
+func (r *ReconcileReport) list(a ReconcileAction) {
+	switch a.Type {
+	case ReconcileDelete:
+		r.Deleted = append(r.Deleted, a.OnlineID)
+	case ReconcileDisable:
+		r.Disabled = append(r.Disabled, a.OnlineID)
+	case ReconcileEnable:
+		r.Enabled = append(r.Enabled, a.OnlineID)
+	}
+}
+
 // watermarkRecord is the stored form of the directory watermark.
 type watermarkRecord struct {
 	Version   int    `json:"v"`
@@ -405,14 +418,7 @@ func (s *Service) ApplyReconcile(ctx context.Context, p *ReconcilePlan, opts *Re
 	if stops := s.checkGuards(p, o); len(stops) > 0 {
 		rep.Stopped, rep.Stops = true, stops
 		for _, a := range p.Actions {
-			switch a.Type {
-			case ReconcileDelete:
-				rep.Deleted = append(rep.Deleted, a.OnlineID)
-			case ReconcileDisable:
-				rep.Disabled = append(rep.Disabled, a.OnlineID)
-			case ReconcileEnable:
-				rep.Enabled = append(rep.Enabled, a.OnlineID)
-			}
+			rep.list(a)
 		}
 		return rep, stops[0].err(op)
 	}
@@ -468,14 +474,7 @@ func (s *Service) ApplyReconcile(ctx context.Context, p *ReconcilePlan, opts *Re
 		if !done {
 			continue
 		}
-		switch a.Type {
-		case ReconcileDelete:
-			rep.Deleted = append(rep.Deleted, a.OnlineID)
-		case ReconcileDisable:
-			rep.Disabled = append(rep.Disabled, a.OnlineID)
-		case ReconcileEnable:
-			rep.Enabled = append(rep.Enabled, a.OnlineID)
-		}
+		rep.list(a)
 	}
 	// The watermark moves only when every change was applied, so a failed
 	// one is seen again next run (each action is idempotent).

@@ -210,10 +210,10 @@ type OnlineAccount struct {
 	SignIn       bool
 }
 
-// AssignableOnlineAccounts lists the online accounts no user has (no
-// anchor, no mapping): those Assign accepts as OnlineChoice.Existing.
-func (s *Service) AssignableOnlineAccounts(ctx context.Context) ([]OnlineAccount, error) {
-	const op = "accounts: list assignable online accounts"
+// mappedOnlineIDs lists the directory's users, handing each to each when it
+// is not nil, and returns the online user IDs their mapping attributes
+// name (an attribute that does not parse names none).
+func (s *Service) mappedOnlineIDs(ctx context.Context, op string, each func(backend.DirectoryUser)) (map[string]bool, error) {
 	mapped := map[string]bool{}
 	for u, err := range s.dir.ListUsers(ctx) {
 		if err != nil {
@@ -222,6 +222,20 @@ func (s *Service) AssignableOnlineAccounts(ctx context.Context) ([]OnlineAccount
 		if m, err := ParseMapping(u.OnlineAccount); err == nil && m.ID != "" {
 			mapped[m.ID] = true
 		}
+		if each != nil {
+			each(u)
+		}
+	}
+	return mapped, nil
+}
+
+// AssignableOnlineAccounts lists the online accounts no user has (no
+// anchor, no mapping): those Assign accepts as OnlineChoice.Existing.
+func (s *Service) AssignableOnlineAccounts(ctx context.Context) ([]OnlineAccount, error) {
+	const op = "accounts: list assignable online accounts"
+	mapped, err := s.mappedOnlineIDs(ctx, op, nil)
+	if err != nil {
+		return nil, err
 	}
 	var out []OnlineAccount
 	for ou, err := range s.tenant.ListUsers(ctx) {

@@ -31,11 +31,7 @@ func (s *Service) Addresses(ctx context.Context, recipient string) ([]string, er
 // Adding an address the recipient already has does nothing.
 func (s *Service) AddAddress(ctx context.Context, recipient, address string) error {
 	const op = "groups: add address"
-	address = strings.TrimSpace(address)
-	if err := s.Available(ctx); err != nil {
-		return backend.WithOp(err, op, address)
-	}
-	r, err := s.recipient(ctx, op, recipient)
+	r, address, err := s.addressRecipient(ctx, op, recipient, address)
 	if err != nil {
 		return err
 	}
@@ -66,11 +62,7 @@ func (s *Service) AddAddress(ctx context.Context, recipient, address string) err
 // when it does not have it.
 func (s *Service) RemoveAddress(ctx context.Context, recipient, address string) error {
 	const op = "groups: remove address"
-	address = strings.TrimSpace(address)
-	if err := s.Available(ctx); err != nil {
-		return backend.WithOp(err, op, address)
-	}
-	r, err := s.recipient(ctx, op, recipient)
+	r, address, err := s.addressRecipient(ctx, op, recipient, address)
 	if err != nil {
 		return err
 	}
@@ -86,4 +78,15 @@ func (s *Service) addressEvent(op string, r backend.Recipient, address string) a
 		e.OnlineID, e.Target = r.PrimaryAddress, ""
 	}
 	return e
+}
+
+// addressRecipient is the start of AddAddress and RemoveAddress: the
+// address trimmed, the service available, the recipient resolved.
+func (s *Service) addressRecipient(ctx context.Context, op, recipient, address string) (backend.Recipient, string, error) {
+	address = strings.TrimSpace(address)
+	if err := s.Available(ctx); err != nil {
+		return backend.Recipient{}, address, backend.WithOp(err, op, address)
+	}
+	r, err := s.recipient(ctx, op, recipient)
+	return r, address, err
 }

@@ -141,7 +141,7 @@ func (s *Server) getDomain(ctx context.Context, req *request, key string) *respo
 	}
 	d, all, err := s.findDomain(ctx, key)
 	if err != nil {
-		return s.errorResponse(req, route{family: "domains", key: key}, err)
+		return s.domainError(req, key, err)
 	}
 	return s.selectProps(req, &response{status: http.StatusOK, body: withContext(domainJSON(d, all), req.base+"/$metadata#domains/$entity")},
 		"domain", domainProps)
@@ -157,6 +157,27 @@ func (s *Server) admin(req *request) (backend.DomainAdmin, *response) {
 	return s.domains, nil
 }
 
+// domainBody decodes the JSON object in req's body and hands each of its
+// properties to f, stopping at the first answer f gives (a 400); a body
+// that is not a JSON object is a 400 with msgInvalidJSON.
+func (s *Server) domainBody(req *request, f func(k string, v json.RawMessage) *response) *response {
+	var body map[string]json.RawMessage
+	if err := decodeJSON(req.body, &body); err != nil || body == nil {
+		return s.badRequest(req, msgInvalidJSON)
+	}
+	for k, v := range body {
+		if r := f(k, v); r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// domainError answers err from a call on the domain key.
+func (s *Server) domainError(req *request, key string, err error) *response {
+	return s.errorResponse(req, route{family: "domains", key: key}, err)
+}
+
 // addDomain serves POST /domains with {"id":"contoso.com"}: 201 ("Create
 // domain", api/domain-post-domains).
 func (s *Server) addDomain(ctx context.Context, req *request, _ string) *response {
@@ -164,12 +185,8 @@ func (s *Server) addDomain(ctx context.Context, req *request, _ string) *respons
 	if resp != nil {
 		return resp
 	}
-	var body map[string]json.RawMessage
-	if err := decodeJSON(req.body, &body); err != nil || body == nil {
-		return s.badRequest(req, msgInvalidJSON)
-	}
 	var name string
-	for k, v := range body {
+	if r := s.domainBody(req, func(k string, v json.RawMessage) *response {
 		switch k {
 		case "@odata.type":
 		case "id":
@@ -179,13 +196,16 @@ func (s *Server) addDomain(ctx context.Context, req *request, _ string) *respons
 		default:
 			return s.badRequest(req, fmt.Sprintf("Property '%s' cannot be set when adding a domain; only 'id' can.", k))
 		}
+		return nil
+	}); r != nil {
+		return r
 	}
 	if name == "" {
 		return s.badRequest(req, "Invalid value specified for property 'id' of resource 'Domain'.")
 	}
 	d, err := da.AddDomain(ctx, name)
 	if err != nil {
-		return s.errorResponse(req, route{family: "domains", key: name}, err)
+		return s.domainError(req, name, err)
 	}
 	all, _ := s.tenant.Domains(ctx) // only used to compute isRoot
 	return &response{status: http.StatusCreated, body: withContext(domainJSON(d, all), req.base+"/$metadata#domains/$entity")}
@@ -201,7 +221,7 @@ func (s *Server) deleteDomain(ctx context.Context, req *request, key string) *re
 		return resp
 	}
 	if err := da.DeleteDomain(ctx, key); err != nil {
-		return s.errorResponse(req, route{family: "domains", key: key}, err)
+		return s.domainError(req, key, err)
 	}
 	return &response{status: http.StatusNoContent}
 }
@@ -217,12 +237,12 @@ func (s *Server) verifyDomain(ctx context.Context, req *request, key string) *re
 	}
 	if s.opts.DNSServer != "" {
 		if err := s.verificationVisible(ctx, da, key); err != nil {
-			return s.errorResponse(req, route{family: "domains", key: key}, err)
+			return s.domainError(req, key, err)
 		}
 	}
 	d, err := da.VerifyDomain(ctx, key)
 	if err != nil {
-		return s.errorResponse(req, route{family: "domains", key: key}, err)
+		return s.domainError(req, key, err)
 	}
 	all, _ := s.tenant.Domains(ctx)
 	w := domainJSON(d, all)
@@ -285,12 +305,8 @@ func (s *Server) updateDomain(ctx context.Context, req *request, key string) *re
 	if resp != nil {
 		return resp
 	}
-	var body map[string]json.RawMessage
-	if err := decodeJSON(req.body, &body); err != nil || body == nil {
-		return s.badRequest(req, msgInvalidJSON)
-	}
 	makeDefault := false
-	for k, v := range body {
+	if r := s.domainBody(req, func(k string, v json.RawMessage) *response {
 		switch k {
 		case "@odata.type", "supportedServices":
 		case "isDefault":
@@ -300,10 +316,13 @@ func (s *Server) updateDomain(ctx context.Context, req *request, key string) *re
 		default:
 			return s.badRequest(req, fmt.Sprintf("Property '%s' cannot be updated on a domain.", k))
 		}
+		return nil
+	}); r != nil {
+		return r
 	}
 	if makeDefault {
 		if _, err := da.SetDefaultDomain(ctx, key); err != nil {
-			return s.errorResponse(req, route{family: "domains", key: key}, err)
+			return s.domainError(req, key, err)
 		}
 	}
 	return &response{status: http.StatusNoContent}
@@ -320,11 +339,7 @@ func (s *Server) forceDeleteDomain(ctx context.Context, req *request, key string
 	}
 	disable := true
 	if len(strings.TrimSpace(string(req.body))) > 0 {
-		var body map[string]json.RawMessage
-		if err := decodeJSON(req.body, &body); err != nil || body == nil {
-			return s.badRequest(req, msgInvalidJSON)
-		}
-		for k, v := range body {
+		if r := s.domainBody(req, func(k string, v json.RawMessage) *response {
 			switch k {
 			case "disableUserAccounts":
 				if err := json.Unmarshal(v, &disable); err != nil {
@@ -333,10 +348,13 @@ func (s *Server) forceDeleteDomain(ctx context.Context, req *request, key string
 			default:
 				return s.badRequest(req, fmt.Sprintf("Property '%s' is not a parameter of forceDelete.", k))
 			}
+			return nil
+		}); r != nil {
+			return r
 		}
 	}
 	if err := da.ForceDeleteDomain(ctx, key, disable); err != nil {
-		return s.errorResponse(req, route{family: "domains", key: key}, err)
+		return s.domainError(req, key, err)
 	}
 	return &response{status: http.StatusNoContent}
 }
@@ -352,7 +370,7 @@ func (s *Server) domainNameReferences(ctx context.Context, req *request, key str
 	}
 	refs, err := da.DomainReferences(ctx, key)
 	if err != nil {
-		return s.errorResponse(req, route{family: "domains", key: key}, err)
+		return s.domainError(req, key, err)
 	}
 	values := []map[string]any{}
 	for _, ref := range refs {
@@ -397,7 +415,7 @@ func (s *Server) records(_ context.Context, req *request, key, set string, get f
 	}
 	recs, err := get(da)
 	if err != nil {
-		return s.errorResponse(req, route{family: "domains", key: key}, err)
+		return s.domainError(req, key, err)
 	}
 	values := make([]backend.GraphDNSRecord, 0, len(recs))
 	for _, r := range recs {

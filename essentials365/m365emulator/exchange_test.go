@@ -3,7 +3,6 @@ package m365emulator_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -60,14 +59,7 @@ func (f *exoFixture) invoke(target, cmdlet string, params map[string]any, hdr ..
 	require.NoError(f.t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer t")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(f.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(f.t, err)
+	resp, raw := roundTrip(f.t, req, hdr...)
 	var body map[string]any
 	require.NoError(f.t, json.Unmarshal(raw, &body), string(raw))
 	return exoReply{status: resp.StatusCode, header: resp.Header, body: body}

@@ -138,19 +138,27 @@ func (f *fixture) do(method, path string, body any, hdr ...string) reply {
 	if f.token != "" {
 		req.Header.Set("Authorization", "Bearer "+f.token)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(f.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(f.t, err)
+	resp, raw := roundTrip(f.t, req, hdr...)
 	r := reply{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if len(raw) > 0 {
 		require.NoError(f.t, json.Unmarshal(raw, &r.JSON), "body: %s", raw)
 	}
 	return r
+}
+
+// roundTrip sets the header pairs hdr (name, value, ...) on req, sends it
+// and returns the answer with its whole body read (and closed).
+func roundTrip(t testing.TB, req *http.Request, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, raw
 }
 
 func gzipped(t *testing.T, v any) []byte {

@@ -36,22 +36,39 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func TestRunServesTheDemoTenant(t *testing.T) {
+// startRun runs the program with args until the test ends, and waits for
+// the base URL it prints (the first group of baseRE). stop cancels the run
+// and requires it to return without error within 10 s.
+func startRun(t *testing.T, baseRE string, args ...string) (out *syncBuffer, base string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out syncBuffer
+	t.Cleanup(cancel)
+	out = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-latency", "1ms", "-throttle"}, &out) }()
-
-	baseRE := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+/v1\.0)`)
-	var base string
+	go func() { done <- run(ctx, args, out) }()
+	re := regexp.MustCompile(baseRE)
 	require.Eventually(t, func() bool {
-		if m := baseRE.FindStringSubmatch(out.String()); m != nil {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
 			base = m[1]
 			return true
 		}
 		return false
 	}, 10*time.Second, 10*time.Millisecond, "output: %s", out.String())
+	stop = func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("run did not return after cancel")
+		}
+	}
+	return out, base, stop
+}
+
+func TestRunServesTheDemoTenant(t *testing.T) {
+	out, base, stop := startRun(t, `at (http://127\.0\.0\.1:\d+/v1\.0)`, "-addr", "127.0.0.1:0", "-latency", "1ms", "-throttle")
 	assert.Contains(t, out.String(), "graphtenant.Config{BaseURL: \""+base+"\"}")
 
 	resp, err := http.Get(base + "/users?$select=userPrincipalName,assignedLicenses")
@@ -74,13 +91,7 @@ func TestRunServesTheDemoTenant(t *testing.T) {
 	assert.Equal(t, 9, licensed)
 	assert.NotEmpty(t, resp.Header.Get("x-ms-resource-unit"))
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	stop()
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
@@ -90,23 +101,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 }
 
 func TestRunServesTLS(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out syncBuffer
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-tls", "-ca-out", caFile, "-delta-qualified"}, &out)
-	}()
-	baseRE := regexp.MustCompile(`at (https://127\.0\.0\.1:\d+/v1\.0)`)
-	var base string
-	require.Eventually(t, func() bool {
-		if m := baseRE.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-			return true
-		}
-		return false
-	}, 10*time.Second, 10*time.Millisecond, "output: %s", out.String())
+	out, base, stop := startRun(t, `at (https://127\.0\.0\.1:\d+/v1\.0)`, "-addr", "127.0.0.1:0", "-tls", "-ca-out", caFile, "-delta-qualified")
 	pemBytes, err := os.ReadFile(caFile)
 	require.NoError(t, err)
 	assert.Contains(t, out.String(), string(pemBytes), "the CA is printed")
@@ -125,13 +121,7 @@ func TestRunServesTLS(t *testing.T) {
 	defer resp.Body.Close()
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
 	assert.Contains(t, page["@odata.deltaLink"], base+"/users/microsoft.graph.delta()?", "-delta-qualified")
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	stop()
 }
 
 func TestRunTLSFlags(t *testing.T) {

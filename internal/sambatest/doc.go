@@ -5,6 +5,9 @@
 // are absent, and fails it instead when E365_REQUIRE_INTEGRATION=1 (as CI
 // sets), so an integration run never passes by skipping everything.
 //
-// The package imports only the standard library, so any package's tests can
-// use it without pulling in an LDAP client.
+// [DNSZone] creates a zone on the DC's internal DNS for the tests of the
+// DNS paths.
+//
+// The package imports only the standard library and miekg/dns, so any
+// package's tests can use it without pulling in an LDAP client.
 package sambatest

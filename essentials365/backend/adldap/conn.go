@@ -38,39 +38,10 @@ func newPool(s *settings) *pool {
 // getList returns a bound connection of the listing path: an idle one
 // still open, or a new one. It takes a token of MaxConns.
 func (p *pool) getList(ctx context.Context) (*listConn, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	for {
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			<-p.sem
-			return nil, errClosed
-		}
-		var c *listConn
-		if n := len(p.idleList); n > 0 {
-			c = p.idleList[n-1]
-			p.idleList = p.idleList[:n-1]
-		}
-		p.mu.Unlock()
-		if c == nil {
-			break
-		}
-		if c.alive() {
-			return c, nil
-		}
+	return take(ctx, p, &p.idleList, (*listConn).alive, func(c *listConn) {
 		p.s.log.Debug("adldap: dropping a closed listing connection")
 		_ = c.nc.Close()
-	}
-	c, err := dialList(ctx, p.s)
-	if err != nil {
-		<-p.sem
-		return nil, err
-	}
-	return c, nil
+	}, func() (*listConn, error) { return dialList(ctx, p.s) })
 }
 
 // putList returns c to the pool, or closes it when broken.
@@ -88,40 +59,51 @@ func (p *pool) putList(c *listConn, broken bool) {
 
 // get returns a bound connection: an idle one still open, or a new one.
 func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
+	// A connection whose server went away is closed by go-ldap's reader;
+	// take drops it and looks further (this is how the driver reconnects
+	// after a server restart).
+	return take(ctx, p, &p.idle, func(c *ldap.Conn) bool { return !c.IsClosing() }, func(c *ldap.Conn) {
+		p.s.log.Debug("adldap: dropping a closed connection")
+		_ = c.Close()
+	}, func() (*ldap.Conn, error) { return dial(ctx, p.s, p.s.user, p.s.password) })
+}
+
+// take takes a token of MaxConns and returns the last idle connection of
+// *idle (guarded by p.mu) that is still usable, dropping those that are
+// not, or else a new one from dial. The token is given back when it
+// returns an error. get and getList (the two paths' connection types) both
+// use it.
+func take[C any](ctx context.Context, p *pool, idle *[]C, usable func(C) bool, drop func(C), dial func() (C, error)) (C, error) {
+	var zero C
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return zero, ctx.Err()
 	}
 	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
 			<-p.sem
-			return nil, errClosed
+			return zero, errClosed
 		}
-		var c *ldap.Conn
-		if n := len(p.idle); n > 0 {
-			c = p.idle[n-1]
-			p.idle = p.idle[:n-1]
-		}
-		p.mu.Unlock()
-		if c == nil {
+		n := len(*idle)
+		if n == 0 {
+			p.mu.Unlock()
 			break
 		}
-		// A connection whose server went away is closed by go-ldap's
-		// reader; drop it and look further (this is how the driver
-		// reconnects after a server restart).
-		if !c.IsClosing() {
+		c := (*idle)[n-1]
+		*idle = (*idle)[:n-1]
+		p.mu.Unlock()
+		if usable(c) {
 			return c, nil
 		}
-		p.s.log.Debug("adldap: dropping a closed connection")
-		_ = c.Close()
+		drop(c)
 	}
-	c, err := dial(ctx, p.s, p.s.user, p.s.password)
+	c, err := dial()
 	if err != nil {
 		<-p.sem
-		return nil, err
+		return zero, err
 	}
 	return c, nil
 }
@@ -212,21 +194,35 @@ func dial(ctx context.Context, s *settings, user, password string) (*ldap.Conn, 
 // do runs fn on a pooled connection. The connection is closed when ctx is
 // done during the call, which aborts it; errors are classified.
 func (d *Directory) do(ctx context.Context, op, key string, fn func(c *ldap.Conn) error) error {
+	get := func(ctx context.Context) (*ldap.Conn, error) {
+		c, err := d.pool.get(ctx)
+		if err == nil {
+			c.SetTimeout(requestTimeout(ctx, d.s))
+		}
+		return c, err
+	}
+	return withConn(ctx, op, key, get, func(c *ldap.Conn) { _ = c.Close() }, d.pool.put, fn)
+}
+
+// withConn runs fn on a connection from get (do and doList): abort closes
+// it when ctx is done during the call, put gives it back, broken when
+// abort fired or fn failed in transport; a closed pool is
+// FailedPrecondition and the other errors are classified.
+func withConn[C any](ctx context.Context, op, key string, get func(context.Context) (C, error), abort func(C), put func(C, bool), fn func(C) error) error {
 	if err := backend.CtxErr(ctx, op); err != nil {
 		return err
 	}
-	c, err := d.pool.get(ctx)
+	c, err := get(ctx)
 	if err != nil {
 		if errors.Is(err, errClosed) {
 			return backend.Errorf(backend.FailedPrecondition, op, key, "the directory is closed")
 		}
 		return classify(ctx, err, op, key)
 	}
-	c.SetTimeout(requestTimeout(ctx, d.s))
-	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	stop := context.AfterFunc(ctx, func() { abort(c) })
 	err = fn(c)
 	fired := !stop()
-	d.pool.put(c, fired || isConnError(err))
+	put(c, fired || isConnError(err))
 	return classify(ctx, err, op, key)
 }
 

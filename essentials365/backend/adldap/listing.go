@@ -376,21 +376,7 @@ func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUs
 // go-ldap's: closed when ctx is done during the call, dropped after a
 // transport failure, errors classified.
 func (d *Directory) doList(ctx context.Context, op, key string, fn func(c *listConn) error) error {
-	if err := backend.CtxErr(ctx, op); err != nil {
-		return err
-	}
-	c, err := d.pool.getList(ctx)
-	if err != nil {
-		if errors.Is(err, errClosed) {
-			return backend.Errorf(backend.FailedPrecondition, op, key, "the directory is closed")
-		}
-		return classify(ctx, err, op, key)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.Close() })
-	err = fn(c)
-	fired := !stop()
-	d.pool.putList(c, fired || isConnError(err))
-	return classify(ctx, err, op, key)
+	return withConn(ctx, op, key, d.pool.getList, func(c *listConn) { _ = c.nc.Close() }, d.pool.putList, fn)
 }
 
 // entryAttrs reads the user attributes of the content of a

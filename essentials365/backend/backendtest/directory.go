@@ -695,15 +695,7 @@ func testDirListUsers(t *testing.T, f *dirFixture) {
 		}
 	})
 	t.Run("consumer stops early", func(t *testing.T) {
-		n := 0
-		for _, err := range f.d.ListUsers(f.ctx) {
-			require.NoError(t, err)
-			n++
-			if n == 2 {
-				break
-			}
-		}
-		assert.Equal(t, 2, n)
+		assertStopsEarly(t, f.d.ListUsers(f.ctx), 2)
 	})
 	t.Run("excludes deleted users", func(t *testing.T) {
 		var gone backend.GUID

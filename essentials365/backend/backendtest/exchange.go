@@ -60,13 +60,7 @@ func exoMailbox(ctx context.Context, t *testing.T, f ExchangeFixture, prefix str
 // exoUser creates a user without a license, hence without a mailbox.
 func exoUser(ctx context.Context, t *testing.T, f ExchangeFixture, prefix string) backend.OnlineUser {
 	t.Helper()
-	name := UniqueName(prefix)
-	u, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
-		UserPrincipalName: name + "@" + f.VerifiedDomain, DisplayName: "Exchange " + name,
-		UsageLocation: "US", Password: tenantPassword,
-	})
-	require.NoError(t, err)
-	return u
+	return suiteCreateUser(ctx, t, f.Tenant, suiteNewUser(f.VerifiedDomain, "Exchange", prefix))
 }
 
 func exoNewGroup(f ExchangeFixture, prefix string) backend.NewDistributionGroup {
@@ -338,15 +332,7 @@ func exoTestListPages(t *testing.T, h ExchangeHarness) {
 		want = append(want, exoCreateGroup(ctx, t, f, "pg").Name)
 	}
 	assert.ElementsMatch(t, want, exoGroupNames(ctx, t, f.Exchange), "every group listed once across pages")
-	n := 0
-	for _, err := range f.Exchange.ListGroups(ctx) {
-		require.NoError(t, err)
-		n++
-		if n == 3 {
-			break
-		}
-	}
-	assert.Equal(t, 3, n, "breaking out of the loop stops the iteration")
+	assertStopsEarly(t, f.Exchange.ListGroups(ctx), 3, "breaking out of the loop stops the iteration")
 }
 
 func exoTestCanceled(t *testing.T, h ExchangeHarness) {

@@ -38,15 +38,7 @@ func RunMailTests(t *testing.T, h MailHarness) {
 
 func mailCreateUser(ctx context.Context, t *testing.T, f MailFixture, prefix string) backend.OnlineUser {
 	t.Helper()
-	name := UniqueName(prefix)
-	u, err := f.Tenant.CreateUser(ctx, backend.NewOnlineUser{
-		UserPrincipalName: name + "@" + f.VerifiedDomain,
-		DisplayName:       "Mail " + name,
-		UsageLocation:     "US",
-		Password:          tenantPassword,
-	})
-	require.NoError(t, err)
-	return u
+	return suiteCreateUser(ctx, t, f.Tenant, suiteNewUser(f.VerifiedDomain, "Mail", prefix))
 }
 
 func mailAddress(f MailFixture, prefix string) string {

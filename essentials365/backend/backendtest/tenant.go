@@ -104,18 +104,31 @@ func tenantSentinel(kind backend.Kind) error {
 }
 
 func tenantNewUser(f TenantFixture, prefix string) backend.NewOnlineUser {
+	return suiteNewUser(f.VerifiedDomain, "Conformance", prefix)
+}
+
+func tenantCreate(ctx context.Context, t *testing.T, f TenantFixture, prefix string) backend.OnlineUser {
+	t.Helper()
+	return suiteCreateUser(ctx, t, f.Tenant, tenantNewUser(f, prefix))
+}
+
+// suiteNewUser is the user the suites create: a unique name from prefix on
+// domain, displayed as label and that name, in the US, with the suites'
+// password.
+func suiteNewUser(domain, label, prefix string) backend.NewOnlineUser {
 	name := UniqueName(prefix)
 	return backend.NewOnlineUser{
-		UserPrincipalName: name + "@" + f.VerifiedDomain,
-		DisplayName:       "Conformance " + name,
+		UserPrincipalName: name + "@" + domain,
+		DisplayName:       label + " " + name,
 		UsageLocation:     "US",
 		Password:          tenantPassword,
 	}
 }
 
-func tenantCreate(ctx context.Context, t *testing.T, f TenantFixture, prefix string) backend.OnlineUser {
+// suiteCreateUser creates nu in tn; the test stops when it fails.
+func suiteCreateUser(ctx context.Context, t *testing.T, tn backend.Tenant, nu backend.NewOnlineUser) backend.OnlineUser {
 	t.Helper()
-	u, err := f.Tenant.CreateUser(ctx, tenantNewUser(f, prefix))
+	u, err := tn.CreateUser(ctx, nu)
 	require.NoError(t, err)
 	return u
 }

@@ -326,13 +326,5 @@ func tenantTestListUsers(t *testing.T, h TenantHarness) {
 	}
 	assert.Zero(t, seen[gone.ID], "ListUsers skips deleted users")
 
-	n := 0
-	for _, err := range f.Tenant.ListUsers(ctx) {
-		require.NoError(t, err)
-		n++
-		if n == 2 {
-			break
-		}
-	}
-	assert.Equal(t, 2, n, "breaking out of ListUsers stops it")
+	assertStopsEarly(t, f.Tenant.ListUsers(ctx), 2, "breaking out of ListUsers stops it")
 }

@@ -3,7 +3,11 @@ package backendtest
 import (
 	"crypto/rand"
 	"errors"
+	"iter"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -47,4 +51,20 @@ func dirRequireKind(t testing.TB, err error, kind backend.Kind, reason backend.R
 			t.Fatalf("got error %v with rule %q, want rule %q", err, got, reason)
 		}
 	}
+}
+
+// assertStopsEarly consumes seq, requiring no error, and breaks out after
+// n items; it asserts that the loop ran exactly n times, so that a listing
+// honours a consumer that stops early (msgAndArgs as testify's).
+func assertStopsEarly[T any](t testing.TB, seq iter.Seq2[T, error], n int, msgAndArgs ...any) {
+	t.Helper()
+	got := 0
+	for _, err := range seq {
+		require.NoError(t, err)
+		got++
+		if got == n {
+			break
+		}
+	}
+	assert.Equal(t, n, got, msgAndArgs...)
 }

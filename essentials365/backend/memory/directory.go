@@ -266,19 +266,8 @@ func compareUint(a, b uint64) int {
 
 // GetUser returns the user with that objectGUID, or NotFound.
 func (d *Directory) GetUser(ctx context.Context, id backend.GUID) (u backend.DirectoryUser, err error) {
-	const op = OpGetUser
-	key := id.String()
-	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnterOp(ctx, op, key); err != nil {
-		return u, err
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	e, err := d.dirLive(op, id)
-	if err != nil {
-		return u, err
-	}
-	return e.user, nil
+	err = d.dirRead(ctx, OpGetUser, id, func(e *dirEntry) { u = e.user })
+	return u, err
 }
 
 // GetUserBySAMAccountName finds a user by sAMAccountName, ignoring case.
@@ -325,7 +314,42 @@ func (d *Directory) GetUserByUPN(ctx context.Context, upn string) (u backend.Dir
 
 // dirUpdate runs f on the live user id under the write lock; when f
 // reports a change, the user's change number moves.
-func (d *Directory) dirUpdate(ctx context.Context, op Op, id backend.GUID, f func(*dirEntry) (bool, error)) (err error) {
+func (d *Directory) dirUpdate(ctx context.Context, op Op, id backend.GUID, f func(*dirEntry) (bool, error)) error {
+	return d.dirWrite(ctx, op, id, func(e *dirEntry) error {
+		changed, err := f(e)
+		if err != nil {
+			return err
+		}
+		if changed {
+			d.dirTouch(e)
+			d.log.Debug("directory: user modified", "op", string(op), "id", id.String())
+		}
+		return nil
+	})
+}
+
+// dirRead runs f on the live user id under the read lock, recording the
+// call as op; an unknown or deleted id is NotFound.
+func (d *Directory) dirRead(ctx context.Context, op Op, id backend.GUID, f func(*dirEntry)) (err error) {
+	key := id.String()
+	defer func() { d.record(string(op), key, err) }()
+	if err = d.dirEnterOp(ctx, op, key); err != nil {
+		return err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	e, err := d.dirLive(op, id)
+	if err != nil {
+		return err
+	}
+	f(e)
+	return nil
+}
+
+// dirWrite runs f on the live user id under the write lock, recording the
+// call as op; an unknown or deleted id is NotFound. f moves the change
+// number itself when it changes the user.
+func (d *Directory) dirWrite(ctx context.Context, op Op, id backend.GUID, f func(*dirEntry) error) (err error) {
 	key := id.String()
 	defer func() { d.record(string(op), key, err) }()
 	if err = d.dirEnterOp(ctx, op, key); err != nil {
@@ -337,15 +361,7 @@ func (d *Directory) dirUpdate(ctx context.Context, op Op, id backend.GUID, f fun
 	if err != nil {
 		return err
 	}
-	changed, err := f(e)
-	if err != nil {
-		return err
-	}
-	if changed {
-		d.dirTouch(e)
-		d.log.Debug("directory: user modified", "op", string(op), "id", key)
-	}
-	return nil
+	return f(e)
 }
 
 // dirLive returns the live entry id. The caller holds d.mu.

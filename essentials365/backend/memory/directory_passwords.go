@@ -87,19 +87,8 @@ func (d *Directory) PasswordPolicy(ctx context.Context) (p backend.PasswordPolic
 // UserPasswordPolicy returns the user's fine-grained policy when
 // [Directory.SetFineGrainedPolicy] gave one, else the domain's.
 func (d *Directory) UserPasswordPolicy(ctx context.Context, id backend.GUID) (p backend.PasswordPolicy, err error) {
-	const op = OpUserPasswordPolicy
-	key := id.String()
-	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnterOp(ctx, op, key); err != nil {
-		return p, err
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	e, err := d.dirLive(op, id)
-	if err != nil {
-		return p, err
-	}
-	return d.dirPolicy(e), nil
+	err = d.dirRead(ctx, OpUserPasswordPolicy, id, func(e *dirEntry) { p = d.dirPolicy(e) })
+	return p, err
 }
 
 // SetFineGrainedPolicy makes p the user's resultant password policy, as a
@@ -108,29 +97,19 @@ func (d *Directory) UserPasswordPolicy(ctx context.Context, id backend.GUID) (p 
 // the policy; "" becomes "CN=PSO,CN=Password Settings
 // Container,CN=System,<base DN>". It is not a change of the user object:
 // Changes does not report it.
-func (d *Directory) SetFineGrainedPolicy(ctx context.Context, id backend.GUID, p *backend.PasswordPolicy) (err error) {
-	const op = OpSetFineGrainedPolicy
-	key := id.String()
-	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnterOp(ctx, op, key); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	e, err := d.dirLive(op, id)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		e.pso = nil
+func (d *Directory) SetFineGrainedPolicy(ctx context.Context, id backend.GUID, p *backend.PasswordPolicy) error {
+	return d.dirWrite(ctx, OpSetFineGrainedPolicy, id, func(e *dirEntry) error {
+		if p == nil {
+			e.pso = nil
+			return nil
+		}
+		pso := *p
+		if pso.Source == "" {
+			pso.Source = "CN=PSO,CN=Password Settings Container,CN=System," + d.info.BaseDN
+		}
+		e.pso = &pso
 		return nil
-	}
-	pso := *p
-	if pso.Source == "" {
-		pso.Source = "CN=PSO,CN=Password Settings Container,CN=System," + d.info.BaseDN
-	}
-	e.pso = &pso
-	return nil
+	})
 }
 
 // dirPolicy returns the policy that applies to e. The caller holds d.mu.

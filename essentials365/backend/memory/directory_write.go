@@ -138,42 +138,32 @@ func (d *Directory) SetEnabled(ctx context.Context, id backend.GUID, enabled boo
 }
 
 // DeleteUser deletes the account, leaving a tombstone for Changes.
-func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) (err error) {
-	const op = OpDeleteUser
-	key := id.String()
-	defer func() { d.record(string(op), key, err) }()
-	if err = d.dirEnterOp(ctx, op, key); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	e, err := d.dirLive(op, id)
-	if err != nil {
-		return err
-	}
-	delete(d.bySAM, dirFold(e.user.SAMAccountName))
-	if e.user.UserPrincipalName != "" {
-		delete(d.byUPN, dirFold(e.user.UserPrincipalName))
-	}
-	delete(d.byCN, dirFold(e.user.DN))
-	if i, ok := slices.BinarySearchFunc(d.order, e.seq, func(x *dirEntry, seq uint64) int {
-		return compareUint(x.seq, seq)
-	}); ok {
-		d.order = slices.Delete(d.order, i, i+1)
-	}
-	e.deleted = true
-	e.history = nil
-	e.pso = nil
-	e.user = backend.DirectoryUser{
-		ID:                e.user.ID,
-		DN:                e.user.DN,
-		SAMAccountName:    e.user.SAMAccountName,
-		UserPrincipalName: e.user.UserPrincipalName,
-		DisplayName:       e.user.DisplayName,
-	}
-	d.dirTouch(e)
-	d.log.Debug("directory: user deleted", "id", key)
-	return nil
+func (d *Directory) DeleteUser(ctx context.Context, id backend.GUID) error {
+	return d.dirWrite(ctx, OpDeleteUser, id, func(e *dirEntry) error {
+		delete(d.bySAM, dirFold(e.user.SAMAccountName))
+		if e.user.UserPrincipalName != "" {
+			delete(d.byUPN, dirFold(e.user.UserPrincipalName))
+		}
+		delete(d.byCN, dirFold(e.user.DN))
+		if i, ok := slices.BinarySearchFunc(d.order, e.seq, func(x *dirEntry, seq uint64) int {
+			return compareUint(x.seq, seq)
+		}); ok {
+			d.order = slices.Delete(d.order, i, i+1)
+		}
+		e.deleted = true
+		e.history = nil
+		e.pso = nil
+		e.user = backend.DirectoryUser{
+			ID:                e.user.ID,
+			DN:                e.user.DN,
+			SAMAccountName:    e.user.SAMAccountName,
+			UserPrincipalName: e.user.UserPrincipalName,
+			DisplayName:       e.user.DisplayName,
+		}
+		d.dirTouch(e)
+		d.log.Debug("directory: user deleted", "id", id.String())
+		return nil
+	})
 }
 
 // SetOnlineAccount writes the online-account attribute; "" clears it. A

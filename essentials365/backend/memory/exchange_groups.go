@@ -203,7 +203,39 @@ func (e *Exchange) memberLocked(op, member string) (string, exoMember, error) {
 // without a mailbox, and a group added to itself, are refused
 // (ReasonMemberType).
 func (e *Exchange) AddMember(ctx context.Context, group, member string) error {
-	const op, fault = "exchange: add member", "AddMember"
+	const op = "exchange: add member"
+	return e.memberChange(ctx, op, "AddMember", group, member, func(g *exoGroup, k string, m exoMember) error {
+		if m.user != nil && m.user.user.Mail == "" {
+			return backend.Invalid(op, member, backend.ReasonMemberType,
+				"%s has no mailbox: only mailboxes and distribution groups can be members. Assign a license that includes Exchange Online first.", member)
+		}
+		if m.group == g {
+			return backend.Invalid(op, member, backend.ReasonMemberType, "A group can't be a member of itself.")
+		}
+		if _, ok := g.members[k]; ok {
+			return backend.Errorf(backend.AlreadyExists, op, member, exoMsgMemberExists, member, g.g.Name)
+		}
+		g.members[k] = m
+		return nil
+	})
+}
+
+// RemoveMember removes a direct member; NotFound when it is not one.
+func (e *Exchange) RemoveMember(ctx context.Context, group, member string) error {
+	const op = "exchange: remove member"
+	return e.memberChange(ctx, op, "RemoveMember", group, member, func(g *exoGroup, k string, _ exoMember) error {
+		if _, ok := g.members[k]; !ok {
+			return backend.Errorf(backend.NotFound, op, member, exoMsgNotMember, member, g.g.Name)
+		}
+		delete(g.members, k)
+		return nil
+	})
+}
+
+// memberChange resolves group and member under the tenant's lock and runs
+// f on them: the shared part of AddMember and RemoveMember. op words the
+// errors, fault names the call for fault injection and the call record.
+func (e *Exchange) memberChange(ctx context.Context, op, fault, group, member string, f func(g *exoGroup, k string, m exoMember) error) error {
 	if err := e.begin(ctx, fault, group); err != nil {
 		return err
 	}
@@ -218,40 +250,5 @@ func (e *Exchange) AddMember(ctx context.Context, group, member string) error {
 	if err != nil {
 		return e.done(fault, group, err)
 	}
-	if m.user != nil && m.user.user.Mail == "" {
-		return e.done(fault, group, backend.Invalid(op, member, backend.ReasonMemberType,
-			"%s has no mailbox: only mailboxes and distribution groups can be members. Assign a license that includes Exchange Online first.", member))
-	}
-	if m.group == g {
-		return e.done(fault, group, backend.Invalid(op, member, backend.ReasonMemberType, "A group can't be a member of itself."))
-	}
-	if _, ok := g.members[k]; ok {
-		return e.done(fault, group, backend.Errorf(backend.AlreadyExists, op, member, exoMsgMemberExists, member, g.g.Name))
-	}
-	g.members[k] = m
-	return e.done(fault, group, nil)
-}
-
-// RemoveMember removes a direct member; NotFound when it is not one.
-func (e *Exchange) RemoveMember(ctx context.Context, group, member string) error {
-	const op, fault = "exchange: remove member", "RemoveMember"
-	if err := e.begin(ctx, fault, group); err != nil {
-		return err
-	}
-	e.t.mu.Lock()
-	defer e.t.mu.Unlock()
-	e.t.purgeLocked()
-	g, err := e.groupLocked(op, group)
-	if err != nil {
-		return e.done(fault, group, err)
-	}
-	k, _, err := e.memberLocked(op, member)
-	if err != nil {
-		return e.done(fault, group, err)
-	}
-	if _, ok := g.members[k]; !ok {
-		return e.done(fault, group, backend.Errorf(backend.NotFound, op, member, exoMsgNotMember, member, g.g.Name))
-	}
-	delete(g.members, k)
-	return e.done(fault, group, nil)
+	return e.done(fault, group, f(g, k, m))
 }

@@ -316,38 +316,65 @@ func (t *Tenant) ServiceConfigurationRecords(ctx context.Context, name string) (
 // included) or an alias uses (FailedPrecondition).
 func (t *Tenant) DeleteDomain(ctx context.Context, name string) error {
 	const op = "DeleteDomain"
+	return t.removeDomain(ctx, op, name, "memory tenant deleted domain", func(d *tenantDomain) error {
+		if refs := t.referencesLocked(d.name); len(refs) > 0 {
+			return domainPrecondition(op, name, backend.ReasonDomainInUse, fmt.Sprintf("The domain is still used by %d object(s) (%s); change their user names and addresses first.", len(refs), strings.Join(refs[:min(len(refs), 5)], ", ")))
+		}
+		suffix := "@" + d.name
+		for k := range t.mail.byAddr { // distribution groups' addresses
+			if strings.HasSuffix(k, suffix) {
+				return domainPrecondition(op, name, backend.ReasonDomainInUse, "The domain is used by the email address of at least one recipient.")
+			}
+		}
+		return nil
+	})
+}
+
+// removeDomain is DeleteDomain and ForceDeleteDomain (op) around what
+// differs: under the tenant's lock, once the domain passed
+// removableDomainLocked, f checks the domain's references (or moves them);
+// when f succeeds the domain is removed and logMsg logged.
+func (t *Tenant) removeDomain(ctx context.Context, op, name, logMsg string, f func(d *tenantDomain) error) error {
 	if err := t.begin(ctx, op, name); err != nil {
 		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeLocked()
-	d := t.domainLocked(name)
-	if d == nil {
-		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
+	d, err := t.removableDomainLocked(op, name)
+	if err == nil {
+		err = f(d)
 	}
-	fail := func(rule backend.Reason, msg string) error {
-		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
-	}
-	if d.isInitial {
-		return fail(backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
-	}
-	if d.isDefault {
-		return fail(backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
-	}
-	if refs := t.referencesLocked(d.name); len(refs) > 0 {
-		return fail(backend.ReasonDomainInUse, fmt.Sprintf("The domain is still used by %d object(s) (%s); change their user names and addresses first.", len(refs), strings.Join(refs[:min(len(refs), 5)], ", ")))
-	}
-	suffix := "@" + d.name
-	for k := range t.mail.byAddr { // distribution groups' addresses
-		if strings.HasSuffix(k, suffix) {
-			return fail(backend.ReasonDomainInUse, "The domain is used by the email address of at least one recipient.")
-		}
+	if err != nil {
+		return t.done(op, name, err)
 	}
 	t.domains = slices.DeleteFunc(t.domains, func(o *tenantDomain) bool { return o == d })
 	delete(t.published, d.name)
-	t.log.Debug("memory tenant deleted domain", "domain", d.name)
+	t.log.Debug(logMsg, "domain", d.name)
 	return t.done(op, name, nil)
+}
+
+// removableDomainLocked returns the domain name for DeleteDomain and
+// ForceDeleteDomain (op): NotFound when the tenant has no such domain,
+// FailedPrecondition for the initial and the default domain, which are never
+// removed. The caller holds t.mu.
+func (t *Tenant) removableDomainLocked(op, name string) (*tenantDomain, error) {
+	d := t.domainLocked(name)
+	if d == nil {
+		return nil, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name)
+	}
+	if d.isInitial {
+		return nil, domainPrecondition(op, name, backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
+	}
+	if d.isDefault {
+		return nil, domainPrecondition(op, name, backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
+	}
+	return d, nil
+}
+
+// domainPrecondition is the FailedPrecondition a domain removal (op) meets.
+func domainPrecondition(op, name string, rule backend.Reason, msg string) error {
+	return &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg}
 }
 
 // referencesLocked lists the users (deleted ones included) whose UPN, and
@@ -433,64 +460,44 @@ func (t *Tenant) ClaimedElsewhere(domain, otherInitial string) error {
 // disables the renamed users when asked, then deletes the domain.
 func (t *Tenant) ForceDeleteDomain(ctx context.Context, name string, disableUserAccounts bool) error {
 	const op = "ForceDeleteDomain"
-	if err := t.begin(ctx, op, name); err != nil {
-		return err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.purgeLocked()
-	d := t.domainLocked(name)
-	if d == nil {
-		return t.done(op, name, backend.Errorf(backend.NotFound, op, name, "Domain %s does not exist in the tenant.", name))
-	}
-	fail := func(rule backend.Reason, msg string) error {
-		return t.done(op, name, &backend.Error{Kind: backend.FailedPrecondition, Op: op, Key: name, Reason: rule, Msg: msg})
-	}
-	if d.isInitial {
-		return fail(backend.ReasonDomainInitial, "The initial onmicrosoft.com domain cannot be removed.")
-	}
-	if d.isDefault {
-		return fail(backend.ReasonDomainDefault, "The default domain cannot be removed; make another domain the default first.")
-	}
-	if refs := t.referencesLocked(d.name); len(refs) > backend.ForceDeleteLimit {
-		return fail(backend.ReasonDomainTooManyReferences, fmt.Sprintf("%d objects use the domain; forceDelete handles at most %d.", len(refs), backend.ForceDeleteLimit))
-	}
-	var initial string
-	for _, o := range t.domains {
-		if o.isInitial {
-			initial = o.name
+	return t.removeDomain(ctx, op, name, "memory tenant force-deleted domain", func(d *tenantDomain) error {
+		if refs := t.referencesLocked(d.name); len(refs) > backend.ForceDeleteLimit {
+			return domainPrecondition(op, name, backend.ReasonDomainTooManyReferences, fmt.Sprintf("%d objects use the domain; forceDelete handles at most %d.", len(refs), backend.ForceDeleteLimit))
 		}
-	}
-	suffix := "@" + d.name
-	for k, u := range t.byAlias {
-		if strings.HasSuffix(k, suffix) {
-			delete(t.byAlias, k)
-			delete(u.aliases, k)
+		var initial string
+		for _, o := range t.domains {
+			if o.isInitial {
+				initial = o.name
+			}
 		}
-	}
-	for k, u := range t.byUPN {
-		if !strings.HasSuffix(k, suffix) {
-			continue
+		suffix := "@" + d.name
+		for k, u := range t.byAlias {
+			if strings.HasSuffix(k, suffix) {
+				delete(t.byAlias, k)
+				delete(u.aliases, k)
+			}
 		}
-		local := strings.TrimSuffix(k, suffix)
-		upn := local + "@" + initial
-		for n := 1; t.byUPN[upn] != nil; n++ {
-			upn = fmt.Sprintf("%s%d@%s", local, n, initial)
+		for k, u := range t.byUPN {
+			if !strings.HasSuffix(k, suffix) {
+				continue
+			}
+			local := strings.TrimSuffix(k, suffix)
+			upn := local + "@" + initial
+			for n := 1; t.byUPN[upn] != nil; n++ {
+				upn = fmt.Sprintf("%s%d@%s", local, n, initial)
+			}
+			delete(t.byUPN, k)
+			t.byUPN[upn] = u
+			u.user.UserPrincipalName = upn
+			if strings.HasSuffix(strings.ToLower(u.user.Mail), suffix) {
+				u.user.Mail = ""
+			}
+			if disableUserAccounts {
+				u.user.AccountEnabled = false
+			}
+			t.seq++
+			u.seq = t.seq
 		}
-		delete(t.byUPN, k)
-		t.byUPN[upn] = u
-		u.user.UserPrincipalName = upn
-		if strings.HasSuffix(strings.ToLower(u.user.Mail), suffix) {
-			u.user.Mail = ""
-		}
-		if disableUserAccounts {
-			u.user.AccountEnabled = false
-		}
-		t.seq++
-		u.seq = t.seq
-	}
-	t.domains = slices.DeleteFunc(t.domains, func(o *tenantDomain) bool { return o == d })
-	delete(t.published, d.name)
-	t.log.Debug("memory tenant force-deleted domain", "domain", d.name)
-	return t.done(op, name, nil)
+		return nil
+	})
 }

@@ -52,10 +52,13 @@ const (
 )
 
 // ReasonConfig (InvalidArgument): a Config field is missing or malformed.
-const ReasonConfig backend.Reason = "zone-config"
+// It is the rfc2136 driver's reason: both zone drivers word a bad Config
+// alike.
+const ReasonConfig = rfc2136.ReasonConfig
 
-// ProbeLabel is the label of the record Writable adds and removes.
-const ProbeLabel = "_essentials365-probe"
+// ProbeLabel is the label of the record Writable adds and removes, the
+// same as the rfc2136 driver's.
+const ProbeLabel = rfc2136.ProbeLabel
 
 // Config says which DC holds the zone and how to authenticate.
 type Config struct {
