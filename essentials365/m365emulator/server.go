@@ -13,6 +13,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,6 +206,11 @@ func (s *Server) readBody(r *http.Request, req *request) ([]byte, *response) {
 // handle serves one request or batch item: routing, faults, throttling,
 // latency (top level only) and the operation itself.
 func (s *Server) handle(ctx context.Context, req *request) *response {
+	if _, err := url.ParseQuery(req.rawQuery); err != nil {
+		// Answered, not read as "no query options": a $filter or $top
+		// dropped with the rest would list other users than asked.
+		return s.fail(req, http.StatusBadRequest, "BadRequest", "The query string is malformed: "+err.Error(), nil)
+	}
 	rt := s.route(req)
 	s.countRoute(rt.name)
 	if resp := s.authorizeRoute(req, rt); resp != nil {

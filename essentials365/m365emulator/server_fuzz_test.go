@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,8 @@ func FuzzServe(f *testing.F) {
 		{"GET", "/v1.0/users?$filter=startswith(displayName,'a,b''c')&$top=5&$select=id,displayName", ""},
 		{"GET", "/v1.0/users?$filter=userPrincipalName eq 'a' and mail eq 'b'", ""},
 		{"GET", "/v1.0/users?$filter=startswith(", ""},
+		{"GET", "/v1.0/users?$filter=userPrincipalName%20eq%20'bob@contoso.com'&x=%zz", ""},
+		{"GET", "/v1.0/users?$top=1;$select=id", ""},
 		{"GET", "/v1.0/users?$filter=' eq '", ""},
 		{"GET", "/v1.0/users?$top=0", ""},
 		{"GET", "/v1.0/users?$top=99999999999999999999", ""},
@@ -104,6 +107,9 @@ func FuzzServe(f *testing.F) {
 		if w.Code == http.StatusInternalServerError {
 			t.Fatalf("%s %q answered 500: %s", method, target, w.Body)
 		}
+		if _, err := url.ParseQuery(req.URL.RawQuery); err != nil && w.Code < 400 && !strings.HasPrefix(req.URL.Path, "/adminapi/") {
+			t.Fatalf("%s %q: a malformed query string answered %d", method, target, w.Code)
+		}
 		if w.Code < 400 {
 			if strings.HasSuffix(req.URL.Path, "/$batch") && w.Code == http.StatusOK {
 				var ans struct {
@@ -160,5 +166,27 @@ func TestServeHostileTokens(t *testing.T) {
 		if tc.status == http.StatusBadRequest && !strings.Contains(w.Body.String(), "Directory_ExpiredPageToken") {
 			t.Errorf("%s: %s, want Directory_ExpiredPageToken", tc.target, w.Body)
 		}
+	}
+}
+
+// TestServeMalformedQuery pins a query string that does not decode: it is
+// refused with 400, at the top and in a batch item, never served as if it
+// had no options (the filter dropped, every user listed).
+func TestServeMalformedQuery(t *testing.T) {
+	w := httptest.NewRecorder()
+	newFuzzServer(t).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1.0/users?$filter=userPrincipalName%20eq%20'bob@contoso.com'&x=%zz", nil))
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"BadRequest"`) {
+		t.Fatalf("top level: %d %s", w.Code, w.Body)
+	}
+	w = httptest.NewRecorder()
+	batch := `{"requests":[{"id":"1","method":"GET","url":"/users?$filter=userPrincipalName eq 'bob@contoso.com'&x=%zz"}]}`
+	newFuzzServer(t).ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1.0/$batch", strings.NewReader(batch)))
+	var ans struct {
+		Responses []struct {
+			Status int `json:"status"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &ans); err != nil || len(ans.Responses) != 1 || ans.Responses[0].Status != http.StatusBadRequest {
+		t.Fatalf("batch item: %d %s", w.Code, w.Body)
 	}
 }
