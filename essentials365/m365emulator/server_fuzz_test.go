@@ -169,14 +169,22 @@ func TestServeHostileTokens(t *testing.T) {
 	}
 }
 
-// TestServeMalformedQuery pins a query string that does not decode: it is
-// refused with 400, at the top and in a batch item, never served as if it
-// had no options (the filter dropped, every user listed).
+// TestServeMalformedQuery pins a query string that does not decode, or
+// that gives a system query option twice: it is refused with 400, at the
+// top and in a batch item, never served as if it had no options (the
+// filter dropped, every user listed) or with only the first.
 func TestServeMalformedQuery(t *testing.T) {
 	w := httptest.NewRecorder()
 	newFuzzServer(t).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1.0/users?$filter=userPrincipalName%20eq%20'bob@contoso.com'&x=%zz", nil))
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"BadRequest"`) {
 		t.Fatalf("top level: %d %s", w.Code, w.Body)
+	}
+	for _, target := range []string{"/v1.0/users?$select=id&$select=mail", "/v1.0/users?$top=1&$Top=5"} {
+		w = httptest.NewRecorder()
+		newFuzzServer(t).ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "more than once") {
+			t.Fatalf("%s: %d %s", target, w.Code, w.Body)
+		}
 	}
 	w = httptest.NewRecorder()
 	batch := `{"requests":[{"id":"1","method":"GET","url":"/users?$filter=userPrincipalName eq 'bob@contoso.com'&x=%zz"}]}`
