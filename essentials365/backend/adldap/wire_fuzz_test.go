@@ -133,3 +133,14 @@ func FuzzEscapeFilter(f *testing.F) {
 		}
 	})
 }
+
+// TestFileTimeFarFuture pins a pwdLastSet past 2262, which overflowed an
+// int64 of nanoseconds and came back as a date in the past.
+func TestFileTimeFarFuture(t *testing.T) {
+	if got := fileTime(9223372036854775806); got.Year() != 30828 {
+		t.Fatalf("fileTime of the largest FILETIME gave %v", got)
+	}
+	if got := fileTime(134397609499807050); got.Year() != 2026 {
+		t.Fatalf("fileTime of a 2026 FILETIME gave %v", got)
+	}
+}
