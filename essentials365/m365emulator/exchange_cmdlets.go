@@ -200,20 +200,33 @@ func (s *Server) exoSetAddresses(ctx context.Context, er *exoRequest, group bool
 	if r.Type.IsGroup() != group {
 		return exoBackendError(er.cmdlet, backend.Errorf(backend.NotFound, "", id, "The operation couldn't be performed because object '%s' couldn't be found.", id))
 	}
-	for _, v := range remove {
-		addr, xerr := exoSecondary(v)
-		if xerr != nil {
-			return xerr
+	// Every address is checked before any change, so that a refused
+	// address never leaves the others half applied.
+	secondary := func(vs []string) ([]string, *exoError) {
+		out := make([]string, 0, len(vs))
+		for _, v := range vs {
+			addr, xerr := exoSecondary(v)
+			if xerr != nil {
+				return nil, xerr
+			}
+			out = append(out, addr)
 		}
+		return out, nil
+	}
+	removeAddrs, xerr := secondary(remove)
+	if xerr != nil {
+		return xerr
+	}
+	addAddrs, xerr := secondary(add)
+	if xerr != nil {
+		return xerr
+	}
+	for _, addr := range removeAddrs {
 		if err := x.RemoveAlias(ctx, r.ID, addr); err != nil && backend.KindOf(err) != backend.NotFound {
 			return exoBackendError(er.cmdlet, err)
 		}
 	}
-	for _, v := range add {
-		addr, xerr := exoSecondary(v)
-		if xerr != nil {
-			return xerr
-		}
+	for _, addr := range addAddrs {
 		if err := x.AddAlias(ctx, r.ID, addr); err != nil {
 			return exoBackendError(er.cmdlet, err)
 		}

@@ -198,3 +198,29 @@ func TestServeMalformedQuery(t *testing.T) {
 		t.Fatalf("batch item: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestExchangeRefusedAddressChangesNothing pins Set-Mailbox with one
+// address the emulator refuses among others: the whole change is refused
+// before any of it is applied (the removal is not done half way).
+func TestExchangeRefusedAddressChangesNothing(t *testing.T) {
+	emu := newFuzzServer(t)
+	invoke := func(params string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		body := `{"CmdletInput":{"CmdletName":"Set-Mailbox","Parameters":` + params + `}}`
+		emu.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/adminapi/beta/contoso.onmicrosoft.com/InvokeCommand", strings.NewReader(body)))
+		return w
+	}
+	if w := invoke(`{"Identity":"ann@contoso.com","EmailAddresses":{"@odata.type":"#Exchange.GenericHashTable","Add":["smtp:keep@contoso.com"]}}`); w.Code != http.StatusOK {
+		t.Fatalf("add: %d %s", w.Code, w.Body)
+	}
+	w := invoke(`{"Identity":"ann@contoso.com","EmailAddresses":{"@odata.type":"#Exchange.GenericHashTable","Remove":["smtp:keep@contoso.com"],"Add":["X400:c=US;a= ;p=Contoso"]}}`)
+	if w.Code != http.StatusBadRequest {
+		t.Fatalf("a refused address: %d %s", w.Code, w.Body)
+	}
+	get := httptest.NewRecorder()
+	emu.ServeHTTP(get, httptest.NewRequest(http.MethodPost, "/adminapi/beta/contoso.onmicrosoft.com/InvokeCommand",
+		strings.NewReader(`{"CmdletInput":{"CmdletName":"Get-Recipient","Parameters":{"Identity":"keep@contoso.com"}}}`)))
+	if get.Code != http.StatusOK || !strings.Contains(get.Body.String(), "smtp:keep@contoso.com") {
+		t.Fatalf("the address was removed by a refused change: %d %s", get.Code, get.Body)
+	}
+}
