@@ -221,15 +221,34 @@ func (s *Server) exoSetAddresses(ctx context.Context, er *exoRequest, group bool
 	if xerr != nil {
 		return xerr
 	}
+	// Exchange applies the hashtable whole or not at all: when one
+	// address fails (taken by another recipient), the ones already changed
+	// are put back.
+	var removed, added []string
+	undo := func() {
+		for _, a := range added {
+			_ = x.RemoveAlias(ctx, r.ID, a)
+		}
+		for _, a := range removed {
+			_ = x.AddAlias(ctx, r.ID, a)
+		}
+	}
 	for _, addr := range removeAddrs {
-		if err := x.RemoveAlias(ctx, r.ID, addr); err != nil && backend.KindOf(err) != backend.NotFound {
+		err := x.RemoveAlias(ctx, r.ID, addr)
+		if err != nil && backend.KindOf(err) != backend.NotFound {
+			undo()
 			return exoBackendError(er.cmdlet, err)
+		}
+		if err == nil {
+			removed = append(removed, addr)
 		}
 	}
 	for _, addr := range addAddrs {
 		if err := x.AddAlias(ctx, r.ID, addr); err != nil {
+			undo()
 			return exoBackendError(er.cmdlet, err)
 		}
+		added = append(added, addr)
 	}
 	return nil
 }

@@ -33,6 +33,10 @@ func newFuzzServer(t *testing.T) *m365emulator.Server {
 		DisplayName: "Ann Lee", MailNickname: "ann", Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := tn.CreateUser(context.Background(), backend.NewOnlineUser{UserPrincipalName: "bob@contoso.com",
+		DisplayName: "Bob Ray", MailNickname: "bob", Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
 	return m365emulator.New(tn, &m365emulator.Options{Now: c.Now, Exchange: tn.Exchange()})
 }
 
@@ -67,7 +71,7 @@ func FuzzServe(f *testing.F) {
 		{"GET", "/v1.0/users/ann@contoso.com?$select=assignedLicenses,bogus", ""},
 		{"GET", "/v1.0/users/%00", ""},
 		{"PATCH", "/v1.0/users/ann@contoso.com", `{"displayName":null,"accountEnabled":"yes"}`},
-		{"POST", "/v1.0/users", `{"userPrincipalName":"bob@contoso.com","displayName":"Bob","mailNickname":"bob","accountEnabled":true,"passwordProfile":{"password":"Pa55w.rd-Contoso!"}}`},
+		{"POST", "/v1.0/users", `{"userPrincipalName":"carl@contoso.com","displayName":"Carl","mailNickname":"carl","accountEnabled":true,"passwordProfile":{"password":"Pa55w.rd-Contoso!"}}`},
 		{"POST", "/v1.0/users", `[1,2,3]`},
 		{"POST", "/v1.0/users/ann@contoso.com/assignLicense", `{"addLicenses":[{"skuId":"not-a-guid"}],"removeLicenses":null}`},
 		{"POST", "/v1.0/$batch", `{"requests":[{"id":"1","method":"GET","url":"/users"},{"id":"2","method":"GET","url":"/users/ann@contoso.com","dependsOn":["1"]}]}`},
@@ -216,6 +220,19 @@ func TestExchangeRefusedAddressChangesNothing(t *testing.T) {
 	w := invoke(`{"Identity":"ann@contoso.com","EmailAddresses":{"@odata.type":"#Exchange.GenericHashTable","Remove":["smtp:keep@contoso.com"],"Add":["X400:c=US;a= ;p=Contoso"]}}`)
 	if w.Code != http.StatusBadRequest {
 		t.Fatalf("a refused address: %d %s", w.Code, w.Body)
+	}
+	// An address taken by another recipient (bob) fails the whole change too.
+	w = invoke(`{"Identity":"ann@contoso.com","EmailAddresses":{"@odata.type":"#Exchange.GenericHashTable","Remove":["smtp:keep@contoso.com"],"Add":["smtp:new@contoso.com","smtp:bob@contoso.com"]}}`)
+	if w.Code < 400 {
+		t.Fatalf("an address taken by another recipient: %d %s", w.Code, w.Body)
+	}
+	for _, gone := range []string{"new@contoso.com"} {
+		g := httptest.NewRecorder()
+		emu.ServeHTTP(g, httptest.NewRequest(http.MethodPost, "/adminapi/beta/contoso.onmicrosoft.com/InvokeCommand",
+			strings.NewReader(`{"CmdletInput":{"CmdletName":"Get-Recipient","Parameters":{"Identity":"`+gone+`"}}}`)))
+		if g.Code == http.StatusOK {
+			t.Fatalf("%s was added by a refused change: %s", gone, g.Body)
+		}
 	}
 	get := httptest.NewRecorder()
 	emu.ServeHTTP(get, httptest.NewRequest(http.MethodPost, "/adminapi/beta/contoso.onmicrosoft.com/InvokeCommand",
