@@ -221,9 +221,10 @@ func (s *Server) exoSetAddresses(ctx context.Context, er *exoRequest, group bool
 	if xerr != nil {
 		return xerr
 	}
-	// Exchange applies the hashtable whole or not at all: when one
-	// address fails (taken by another recipient), the ones already changed
-	// are put back.
+	// The change is whole or nothing: when one address fails (taken by
+	// another recipient), the ones already changed are put back
+	// [emulator: assumed from the cmdlet saving the recipient once, after
+	// checking every value; not confirmed against the service].
 	var removed, added []string
 	undo := func() {
 		for _, a := range added {
