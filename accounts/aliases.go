@@ -55,6 +55,10 @@ func (s *Service) RemoveAlias(ctx context.Context, user, address string) error {
 		return err
 	}
 	address = strings.ToLower(strings.TrimSpace(address))
+	if strings.EqualFold(address, upn) {
+		// Refused here, whatever the mail driver would do with it.
+		return backend.Invalid(op, address, ReasonAliasSyntax, "this is the account's primary address, not an alias: it cannot be removed")
+	}
 	e := ev(AuditRemoveAlias, audit.SideExchange, sam, upn)
 	e.Target = address
 	err = s.write(ctx, op, e, func() error { return s.mail.RemoveAlias(ctx, upn, address) })

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/essentials365/sdk/essentials365/audit"
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -27,7 +28,9 @@ type ImportItem struct {
 	SAMAccountName string
 	Selected       bool
 	// Problem names the rule that stops this item: ReasonSAMInvalid,
-	// ReasonSAMTaken or ReasonOnlineLinked.
+	// ReasonSAMTaken, ReasonOnlineLinked, or for the display name
+	// backend.ReasonNameCharacters or backend.ReasonCNLength (edit
+	// DisplayName, then select the item).
 	Problem backend.Reason
 	// Interrupted marks an import an earlier run left half done (the user
 	// exists, the online account is not anchored yet); it is selected, and
@@ -86,6 +89,11 @@ func (s *Service) PlanImport(ctx context.Context) (*ImportPlan, error) {
 			it.Problem, it.Detail = ReasonSAMInvalid, "no valid user name can be made from this online ID; type one"
 		case sams[strings.ToLower(it.SAMAccountName)] || proposed[strings.ToLower(it.SAMAccountName)]:
 			it.Problem, it.Detail = ReasonSAMTaken, "the user name "+it.SAMAccountName+" is taken; type another"
+		default:
+			// The display name becomes the user's common name: say now
+			// what the directory would refuse, rather than fail the apply
+			// (it is never cut here: two cut names could collide).
+			it.Problem, it.Detail = importDisplayNameProblem(it.DisplayName)
 		}
 		it.Selected = it.Problem == ""
 		if it.Selected {
@@ -94,6 +102,18 @@ func (s *Service) PlanImport(ctx context.Context) (*ImportPlan, error) {
 		plan.Items = append(plan.Items, it)
 	}
 	return plan, nil
+}
+
+// importDisplayNameProblem returns the rule an online display name breaks
+// as a network user's display name and common name, or "".
+func importDisplayNameProblem(name string) (backend.Reason, string) {
+	if backend.CheckName("", "", "", name) != nil {
+		return backend.ReasonNameCharacters, "the display name holds a control character or bytes that are not UTF-8, which Active Directory cannot show: type another display name"
+	}
+	if n := utf8.RuneCountInString(name); n > backend.MaxCN {
+		return backend.ReasonCNLength, fmt.Sprintf("the display name has %d characters and Active Directory's common name at most %d: type a shorter display name", n, backend.MaxCN)
+	}
+	return "", ""
 }
 
 // PasswordSink receives each new user's temporary password, to hand it to

@@ -1,8 +1,12 @@
 package accounts
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -65,9 +69,26 @@ func ParseMapping(s string) (Mapping, error) {
 	if err != nil {
 		return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "the mapping attribute is malformed")
 	}
+	// String writes id, upn and state once each and nothing else: any
+	// other shape was written or altered by something else.
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		vals := v[k]
+		if k != "id" && k != "upn" && k != "state" {
+			return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "the mapping attribute has a field %q this SDK does not write", k)
+		}
+		if len(vals) != 1 {
+			return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "the mapping attribute has the field %q more than once", k)
+		}
+		if !utf8.ValidString(vals[0]) || strings.ContainsFunc(vals[0], unicode.IsControl) {
+			return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "the mapping attribute's field %q is not printable text", k)
+		}
+	}
 	m := Mapping{ID: v.Get("id"), UPN: v.Get("upn"), State: MappingState(v.Get("state"))}
 	if m.State != MappingAssigned && m.State != MappingUnassigned && m.State != MappingCreating {
 		return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "unknown mapping state %q", m.State)
+	}
+	if m.UPN == "" || m.State != MappingCreating && m.ID == "" {
+		return Mapping{}, backend.Invalid("accounts: parse mapping", s, ReasonMappingFormat, "the mapping attribute lacks the online account's id or online ID")
 	}
 	return m, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/essentials365/sdk/essentials365/backend"
@@ -113,7 +114,10 @@ const ResultsFileVersion = 1
 //	             "message": "...", "action": "..."}]}
 //
 // The CSV file beside it has one row per failed item with the columns
-// user, online_id, status, kind, reason, message, action.
+// user, online_id, status, kind, reason, message, action; a value that
+// starts with = + - @, a tab or a carriage return is written with a leading
+// single quote, so a spreadsheet never runs it as a formula (the JSON file
+// keeps every value as it is).
 type ResultsFile struct {
 	Version     int           `json:"version"`
 	Operation   Operation     `json:"operation"`
@@ -132,7 +136,7 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 	w := csv.NewWriter(&cbuf)
 	_ = w.Write([]string{"user", "online_id", "status", "kind", "reason", "message", "action"})
 	for _, it := range fails {
-		_ = w.Write([]string{it.User, it.OnlineID, string(it.Status), it.Kind, string(it.Reason), it.Message, it.Action})
+		_ = w.Write([]string{csvCell(it.User), csvCell(it.OnlineID), string(it.Status), it.Kind, string(it.Reason), csvCell(it.Message), csvCell(it.Action)})
 	}
 	w.Flush()
 	started := r.Started
@@ -170,6 +174,17 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 	}
 	return nil, &backend.Error{Kind: backend.FailedPrecondition, Op: "accounts: write results", Key: dir, Reason: ReasonUnsafeDirectory,
 		Msg: "too many results files with the same name: move the old ones away"}
+}
+
+// csvCell keeps a spreadsheet from running a value as a formula: a cell
+// that starts with = + - @ or a tab or carriage return (a failed item's
+// user name, online ID or message come from outside) gets a leading single
+// quote, which spreadsheets show as text.
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 // prepareDir creates dir (mode 0700) when missing and checks, before any

@@ -48,7 +48,12 @@ const ReasonGUIDSyntax Reason = "guid-syntax"
 // ParseGUID parses the text form written by [GUID.String] (braces allowed);
 // anything else gives InvalidArgument with [ReasonGUIDSyntax].
 func ParseGUID(s string) (GUID, error) {
-	t := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "{"), "}")
+	t := strings.TrimSpace(s)
+	if inner, ok := strings.CutPrefix(t, "{"); ok {
+		if t, ok = strings.CutSuffix(inner, "}"); !ok {
+			return GUID{}, Invalid("backend: parse guid", s, ReasonGUIDSyntax, "a GUID's opening brace has no closing brace")
+		}
+	}
 	parts := strings.Split(t, "-")
 	if len(parts) != 5 || len(parts[0]) != 8 || len(parts[1]) != 4 || len(parts[2]) != 4 || len(parts[3]) != 4 || len(parts[4]) != 12 {
 		return GUID{}, Invalid("backend: parse guid", s, ReasonGUIDSyntax, "a GUID looks like xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
@@ -74,5 +79,11 @@ func GUIDFromImmutableID(id string) (GUID, error) {
 	}
 	var g GUID
 	copy(g[:], raw)
+	// The decoder skips line breaks and ignores the unused bits of the
+	// last character: only the one text [GUID.ImmutableID] writes names g,
+	// so two different immutableIds never match the same user.
+	if g.ImmutableID() != id {
+		return GUID{}, Invalid("backend: decode immutable id", id, ReasonImmutableID, "the immutableId is not in the form Entra Connect writes (the base64 of 16 bytes, padded, on one line)")
+	}
 	return g, nil
 }

@@ -200,23 +200,56 @@ func (s *Server) exoSetAddresses(ctx context.Context, er *exoRequest, group bool
 	if r.Type.IsGroup() != group {
 		return exoBackendError(er.cmdlet, backend.Errorf(backend.NotFound, "", id, "The operation couldn't be performed because object '%s' couldn't be found.", id))
 	}
-	for _, v := range remove {
-		addr, xerr := exoSecondary(v)
-		if xerr != nil {
-			return xerr
+	// Every address is checked before any change, so that a refused
+	// address never leaves the others half applied.
+	secondary := func(vs []string) ([]string, *exoError) {
+		out := make([]string, 0, len(vs))
+		for _, v := range vs {
+			addr, xerr := exoSecondary(v)
+			if xerr != nil {
+				return nil, xerr
+			}
+			out = append(out, addr)
 		}
-		if err := x.RemoveAlias(ctx, r.ID, addr); err != nil && backend.KindOf(err) != backend.NotFound {
-			return exoBackendError(er.cmdlet, err)
+		return out, nil
+	}
+	removeAddrs, xerr := secondary(remove)
+	if xerr != nil {
+		return xerr
+	}
+	addAddrs, xerr := secondary(add)
+	if xerr != nil {
+		return xerr
+	}
+	// The change is whole or nothing: when one address fails (taken by
+	// another recipient), the ones already changed are put back
+	// [emulator: assumed from the cmdlet saving the recipient once, after
+	// checking every value; not confirmed against the service].
+	var removed, added []string
+	undo := func() {
+		for _, a := range added {
+			_ = x.RemoveAlias(ctx, r.ID, a)
+		}
+		for _, a := range removed {
+			_ = x.AddAlias(ctx, r.ID, a)
 		}
 	}
-	for _, v := range add {
-		addr, xerr := exoSecondary(v)
-		if xerr != nil {
-			return xerr
-		}
-		if err := x.AddAlias(ctx, r.ID, addr); err != nil {
+	for _, addr := range removeAddrs {
+		err := x.RemoveAlias(ctx, r.ID, addr)
+		if err != nil && backend.KindOf(err) != backend.NotFound {
+			undo()
 			return exoBackendError(er.cmdlet, err)
 		}
+		if err == nil {
+			removed = append(removed, addr)
+		}
+	}
+	for _, addr := range addAddrs {
+		if err := x.AddAlias(ctx, r.ID, addr); err != nil {
+			undo()
+			return exoBackendError(er.cmdlet, err)
+		}
+		added = append(added, addr)
 	}
 	return nil
 }

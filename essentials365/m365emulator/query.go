@@ -164,7 +164,9 @@ func decodeToken(s string) (pageToken, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &t)
 	}
-	if err != nil || t.Offset < 0 {
+	// A token the emulator did not write (a negative offset, a page size
+	// Graph would not allow) is refused, not served.
+	if err != nil || t.Offset < 0 || t.Size < 0 || t.Size > 999 {
 		return pageToken{}, graphMessage("The specified page token value has expired or is invalid.")
 	}
 	return t, nil

@@ -13,6 +13,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,6 +206,19 @@ func (s *Server) readBody(r *http.Request, req *request) ([]byte, *response) {
 // handle serves one request or batch item: routing, faults, throttling,
 // latency (top level only) and the operation itself.
 func (s *Server) handle(ctx context.Context, req *request) *response {
+	if _, err := url.ParseQuery(req.rawQuery); err != nil {
+		// Answered, not read as "no query options": a $filter or $top
+		// dropped with the rest would list other users than asked.
+		return s.fail(req, http.StatusBadRequest, "BadRequest", "The query string is malformed: "+err.Error(), nil)
+	}
+	for k, vals := range req.query() {
+		// OData allows each system query option once (names fold case);
+		// reading only the first would ignore half of what was asked.
+		if strings.HasPrefix(k, "$") && len(vals) > 1 {
+			return s.fail(req, http.StatusBadRequest, "BadRequest",
+				fmt.Sprintf("Query option '%s' was specified more than once, but it must be specified at most once.", k), nil)
+		}
+	}
 	rt := s.route(req)
 	s.countRoute(rt.name)
 	if resp := s.authorizeRoute(req, rt); resp != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/essentials365/sdk/essentials365/backend"
 )
@@ -111,15 +112,31 @@ func ParseLDIF(r io.Reader) (Change, error) {
 	}
 	var c Change
 	var haveGUID bool
+	seen := map[string]bool{}
 	for _, l := range lines {
 		name, val, err := attrValue(l)
 		if err != nil {
 			return Change{}, backend.WithOp(err, op, "")
 		}
 		bad := func(what string) error {
+			clear(val)
 			return backend.Invalid(op, "", ReasonLDIFSyntax, "line %d: %s %s", l.no, name, what)
 		}
-		switch strings.ToLower(name) {
+		lower := strings.ToLower(name)
+		if singleValued[lower] {
+			// A second value would silently replace the first: two
+			// passwords or two GUIDs in one record is not ours to pick.
+			if seen[lower] {
+				return Change{}, bad("appears more than once")
+			}
+			seen[lower] = true
+			if !utf8.Valid(val) {
+				// A password that is not UTF-8 would reach the tenant
+				// altered (JSON replaces the bytes), so it is refused.
+				return Change{}, bad("is not UTF-8 text")
+			}
+		}
+		switch lower {
 		case "dn":
 			c.DN = string(val)
 		case "objectguid":
@@ -133,9 +150,10 @@ func ParseLDIF(r io.Reader) (Change, error) {
 		case "userprincipalname":
 			c.UserPrincipalName = string(val)
 		case "useraccountcontrol":
+			// A 32-bit flags word, written signed or unsigned.
 			n, err := strconv.ParseInt(string(val), 10, 64)
-			if err != nil {
-				return Change{}, bad("is not a number")
+			if err != nil || n < -1<<31 || n > 1<<32-1 {
+				return Change{}, bad("is not a 32-bit number")
 			}
 			c.UserAccountControl = int(uint32(n))
 		case "pwdlastset":
@@ -166,6 +184,40 @@ func ParseLDIF(r io.Reader) (Change, error) {
 		return Change{}, backend.Invalid(op, "", ReasonLDIFSyntax, "the record has no objectGUID (initialise the syncpasswords cache with --attributes=objectGUID,...)")
 	}
 	return c, nil
+}
+
+// singleValued are the attributes the agent reads; each may appear once.
+var singleValued = map[string]bool{
+	"dn": true, "objectguid": true, "samaccountname": true, "userprincipalname": true,
+	"useraccountcontrol": true, "pwdlastset": true, "msds-keyversionnumber": true,
+	"isdeleted": true, "isrecycled": true, "virtualcleartextutf8": true,
+}
+
+// validAttrName reports whether s is an LDIF attribute description: a
+// name (letter, then letters, digits, hyphens) or a numeric OID, with
+// optional ";option" parts. Anything else is not printed in errors (it may
+// be a piece of a wrongly folded value).
+func validAttrName(s string) bool {
+	for i, part := range strings.Split(s, ";") {
+		if part == "" {
+			return false
+		}
+		oid := i == 0 && part[0] >= '0' && part[0] <= '9'
+		for j := 0; j < len(part); j++ {
+			ch := part[j]
+			switch {
+			case ch >= '0' && ch <= '9':
+			case ch == '.' && oid:
+			case (ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch == '-') && !oid:
+				if j == 0 && ch == '-' {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type ldifLine struct {
@@ -225,7 +277,7 @@ func attrValue(l ldifLine) (string, []byte, error) {
 		return "", nil, backend.Invalid("", "", ReasonLDIFSyntax, "line %d: not an attribute line", l.no)
 	}
 	name := string(l.text[:i])
-	if strings.ContainsAny(name, " \t") {
+	if !validAttrName(name) {
 		return "", nil, backend.Invalid("", "", ReasonLDIFSyntax, "line %d: not an attribute line", l.no)
 	}
 	rest := l.text[i+1:]
@@ -252,5 +304,8 @@ func FileTime(ft int64) time.Time {
 		return time.Time{}
 	}
 	const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns
-	return time.Unix(0, (ft-epochDiff)*100).UTC()
+	// Seconds and remainder separately: (ft-epochDiff)*100 overflows an
+	// int64 for dates after 2262.
+	d := ft - epochDiff
+	return time.Unix(d/1e7, d%1e7*100).UTC()
 }

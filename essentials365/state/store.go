@@ -20,7 +20,8 @@ import (
 
 // Store keeps the service's local state: the change watermarks, the time of
 // each user's last password sync, and the pending password updates (sealed,
-// never in clear). Keys are short ASCII paths such as "watermark/directory".
+// never in clear). Keys are short ASCII paths such as "watermark/directory"
+// (a FileStore takes keys of at most MaxKeyLen bytes).
 //
 // Implementations must be safe for concurrent use.
 type Store interface {
@@ -115,7 +116,23 @@ const (
 	// truncated, altered, or was moved from another key; it is never
 	// read as a missing or empty value.
 	ReasonStoreCorrupt backend.Reason = "store-corrupt"
+	// ReasonStoreKey (InvalidArgument): a key longer than MaxKeyLen
+	// bytes (its file name would pass the file system's limit).
+	ReasonStoreKey backend.Reason = "store-key"
 )
+
+// MaxKeyLen is the longest key a FileStore takes: a file is named by the
+// hex of its key, and file names stop at 255 bytes.
+const MaxKeyLen = 126
+
+// checkKey refuses a key the FileStore cannot name a file after, with an
+// error the caller can act on rather than a retryable I/O failure.
+func checkKey(op, key string) error {
+	if len(key) > MaxKeyLen {
+		return backend.Invalid(op, key[:MaxKeyLen]+"...", ReasonStoreKey, "a state key has at most %d bytes, not %d", MaxKeyLen, len(key))
+	}
+	return nil
+}
 
 // FileStore is a Store that keeps one file per key in a directory. Its
 // guarantees:
@@ -228,6 +245,9 @@ func (s *FileStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := backend.CtxErr(ctx, "state: get entry"); err != nil {
 		return nil, err
 	}
+	if err := checkKey("state: get entry", key); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(s.path(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, backend.Errorf(backend.NotFound, "state: get entry", key, "no such key")
@@ -243,6 +263,9 @@ func (s *FileStore) Put(ctx context.Context, key string, value []byte) error {
 	if err := backend.CtxErr(ctx, "state: put entry"); err != nil {
 		return err
 	}
+	if err := checkKey("state: put entry", key); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := atomicfile.Write(s.path(key), encode(key, value), 0o600); err != nil {
@@ -254,6 +277,9 @@ func (s *FileStore) Put(ctx context.Context, key string, value []byte) error {
 // Delete implements Store.
 func (s *FileStore) Delete(ctx context.Context, key string) error {
 	if err := backend.CtxErr(ctx, "state: delete entry"); err != nil {
+		return err
+	}
+	if err := checkKey("state: delete entry", key); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -283,7 +283,10 @@ func fileTime(ft int64) time.Time {
 		return time.Time{}
 	}
 	const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns
-	return time.Unix(0, (ft-epochDiff)*100).UTC()
+	// Seconds and remainder apart: (ft-epochDiff)*100 overflows an int64
+	// for dates after 2262.
+	d := ft - epochDiff
+	return time.Unix(d/1e7, d%1e7*100).UTC()
 }
 
 // findUser searches the domain for the one user matching filter (ANDed

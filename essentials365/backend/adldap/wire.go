@@ -106,7 +106,7 @@ func readMessage(r *bufio.Reader, buf []byte) ([]byte, []byte, error) {
 			n = n<<8 | int(c)
 		}
 	}
-	if n > maxMessage {
+	if n < 0 || n > maxMessage { // n < 0: a 4-byte length on a 32-bit int
 		return nil, buf, fmt.Errorf("adldap: LDAP message of %d bytes is too large", n)
 	}
 	if cap(buf) < n {
@@ -176,23 +176,37 @@ func parseInt(b []byte) (int64, error) {
 }
 
 // parseDecimal reads an attribute value holding a decimal integer
-// (userAccountControl, pwdLastSet) without allocating.
+// (userAccountControl, pwdLastSet) without allocating. A value that is not
+// a decimal int64 (including one that overflows) gives 0, as it did
+// through strconv.ParseInt on the go-ldap path.
 func parseDecimal(b []byte) int64 {
 	neg := len(b) > 0 && b[0] == '-'
-	if neg {
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
 		b = b[1:]
 	}
-	var v int64
+	if len(b) == 0 {
+		return 0
+	}
+	var v uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0
 		}
-		v = v*10 + int64(c-'0')
+		if v > (1<<64-1)/10 {
+			return 0
+		}
+		v = v*10 + uint64(c-'0')
+		if v > 1<<63 {
+			return 0
+		}
 	}
 	if neg {
-		return -v
+		return -int64(v)
 	}
-	return v
+	if v > 1<<63-1 {
+		return 0
+	}
+	return int64(v)
 }
 
 // equalFoldASCII compares an attribute description with a name, ignoring
