@@ -222,7 +222,9 @@ func withConn[C any](ctx context.Context, op, key string, get func(context.Conte
 	stop := context.AfterFunc(ctx, func() { abort(c) })
 	err = fn(c)
 	fired := !stop()
-	put(c, fired || isConnError(err))
+	// A call cut short by its context may leave a request under way on
+	// the connection: drop it, as after a transport failure.
+	put(c, fired || isConnError(err) || backend.KindOf(err) == backend.Canceled)
 	return classify(ctx, err, op, key)
 }
 

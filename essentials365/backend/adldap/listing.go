@@ -351,6 +351,13 @@ func (d *Directory) ListUsers(ctx context.Context) iter.Seq2[backend.DirectoryUs
 		stopped := false
 		err := d.doList(ctx, op, "", func(c *listConn) error {
 			return c.search(d.baseDN, ldap.ScopeWholeSubtree, listFilter, d.attrs, nil, d.s.pageSize, func(entry []byte) (bool, error) {
+				// A caller that cancels while iterating gets Canceled at
+				// the next entry, not the rest of the page or the next
+				// pages (the connection's close on ctx.Done races with a
+				// request already under way).
+				if err := backend.CtxErr(ctx, op); err != nil {
+					return false, err
+				}
 				a, err := d.entryAttrs(entry)
 				if err != nil {
 					return false, err

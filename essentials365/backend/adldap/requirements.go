@@ -96,19 +96,38 @@ func (d *Directory) domainControllers(c *ldap.Conn) ([]string, error) {
 }
 
 // canWrite reports whether attr is in allowedAttributesEffective of a user
-// object of UsersDN.
+// object of UsersDN other than the bind account itself: an account may
+// write some attributes of its own object, which says nothing of its right
+// on the users the SDK manages.
 func (d *Directory) canWrite(c *ldap.Conn, attr string) (bool, error) {
-	res, err := c.Search(ldap.NewSearchRequest(d.usersDN, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 1, 0, false,
-		"(&(objectCategory=person)(objectClass=user))", []string{"allowedAttributesEffective"}, nil))
+	res, err := c.Search(ldap.NewSearchRequest(d.usersDN, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 10, 0, false,
+		"(&(objectCategory=person)(objectClass=user))", []string{"allowedAttributesEffective", "userPrincipalName", "sAMAccountName"}, nil))
 	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
 		return false, err
 	}
 	if res == nil || len(res.Entries) == 0 {
 		return false, backend.Errorf(backend.NotFound, "directory: requirement facts", d.usersDN, "no user object to read the bind account's rights on")
 	}
-	return slices.ContainsFunc(res.Entries[0].GetAttributeValues("allowedAttributesEffective"), func(a string) bool {
+	entry := res.Entries[0]
+	for _, e := range res.Entries {
+		if !d.isBindAccount(e) {
+			entry = e
+			break
+		}
+	}
+	return slices.ContainsFunc(entry.GetAttributeValues("allowedAttributesEffective"), func(a string) bool {
 		return strings.EqualFold(a, attr)
 	}), nil
+}
+
+// isBindAccount reports whether e is the account the driver binds as,
+// given as a DN, a UPN or DOMAIN\name.
+func (d *Directory) isBindAccount(e *ldap.Entry) bool {
+	user := d.s.user
+	if _, sam, ok := strings.Cut(user, `\`); ok {
+		return strings.EqualFold(e.GetAttributeValue("sAMAccountName"), sam)
+	}
+	return strings.EqualFold(e.DN, user) || strings.EqualFold(e.GetAttributeValue("userPrincipalName"), user)
 }
 
 // parseGeneralizedTime reads AD's GeneralizedTime ("20260102150405.0Z");
