@@ -36,7 +36,7 @@ type Zone struct {
 // with samba-tool (a zone that exists already is kept). It skips t as
 // [Settings] does when no DC is configured; when the DC serves no DNS it
 // skips t, or fails it when E365_DC_DNS=1; it skips t when samba-tool is
-// not installed.
+// not installed, or fails it when E365_REQUIRE_INTEGRATION=1.
 func DNSZone(t testing.TB, zone string) Zone {
 	t.Helper()
 	dc := Settings(t)
@@ -56,6 +56,9 @@ func DNSZone(t testing.TB, zone string) Zone {
 		t.Skip(msg)
 	}
 	if _, err := exec.LookPath("samba-tool"); err != nil {
+		if os.Getenv(EnvRequire) == "1" {
+			t.Fatal("samba-tool is not installed; " + EnvRequire + "=1 requires it")
+		}
 		t.Skip("samba-tool is not installed")
 	}
 	user := dc.User
