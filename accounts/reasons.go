@@ -1,6 +1,9 @@
 package accounts
 
-import "github.com/essentials365/sdk/essentials365/backend"
+import (
+	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/state"
+)
 
 // Reasons of the safety rules: the guards, the local state and the flows
 // that must finish. Each names the kind of error it comes with.
@@ -23,7 +26,7 @@ const (
 	// ReasonStateCorrupt (FailedPrecondition): an entry of the local state
 	// (watermark, managed record, password version) is empty or cannot be
 	// decoded; nothing was changed.
-	ReasonStateCorrupt backend.Reason = "state-corrupt"
+	ReasonStateCorrupt = state.ReasonStateCorrupt
 	// ReasonPlanStale (FailedPrecondition): the state moved since the plan
 	// was made (another run applied first); plan again.
 	ReasonPlanStale backend.Reason = "plan-stale"

@@ -98,15 +98,9 @@ func New(dir backend.Directory, tenant backend.Tenant, opts *Options) (*Service,
 		o = *opts
 	}
 	s := &Service{dir: dir, tenant: tenant, mail: o.Mail, store: o.Store, sealer: o.Sealer, log: o.Logger, now: o.Now, retry: o.Retry, opts: o}
-	if s.store == nil {
-		s.store = state.NewMemoryStore()
-	}
-	if s.sealer == nil {
-		if _, mem := s.store.(*state.MemoryStore); !mem {
-			return nil, backend.Invalid(op, "", ReasonSealerRequired,
-				"a durable store needs a Sealer (state.NewAESSealer with a key you keep) so pending passwords are never stored in clear")
-		}
-		s.sealer = state.NewEphemeralSealer()
+	var err error
+	if s.store, s.sealer, err = state.Defaults(s.store, s.sealer); err != nil {
+		return nil, backend.WithOp(err, op, "")
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

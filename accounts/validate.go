@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/essentials365/sdk/essentials365/state"
+
 	"github.com/essentials365/sdk/essentials365/backend"
 )
 
@@ -85,8 +87,8 @@ const (
 	ReasonDirectoryRequired backend.Reason = "directory-required"
 	ReasonTenantRequired    backend.Reason = "tenant-required"
 	// ReasonSealerRequired (InvalidArgument): a durable Store needs a
-	// Sealer.
-	ReasonSealerRequired backend.Reason = "sealer-required"
+	// Sealer (state.Defaults).
+	ReasonSealerRequired = state.ReasonSealerRequired
 	// ReasonUserRequired (InvalidArgument): no user was named.
 	ReasonUserRequired backend.Reason = "user-required"
 	// ReasonUserFormat (InvalidArgument): a user was named as DOMAIN\name;

@@ -159,15 +159,9 @@ func Open(ctx context.Context, dir backend.Directory, tenant backend.Tenant, opt
 		o = *opts
 	}
 	i := &Integration{dir: dir, tenant: newTenantRef(tenant), opts: o, store: o.Store, sealer: o.Sealer, log: o.Logger, now: o.Now, retry: o.Retry}
-	if i.store == nil {
-		i.store = state.NewMemoryStore()
-	}
-	if i.sealer == nil {
-		if _, mem := i.store.(*state.MemoryStore); !mem {
-			return nil, backend.Invalid(op, "", ReasonSealerRequired,
-				"a durable store needs a Sealer (state.NewAESSealer with a key you keep) so secrets are never stored in clear")
-		}
-		i.sealer = state.NewEphemeralSealer()
+	var err error
+	if i.store, i.sealer, err = state.Defaults(i.store, i.sealer); err != nil {
+		return nil, backend.WithOp(err, op, "")
 	}
 	if i.log == nil {
 		i.log = slog.New(slog.DiscardHandler)

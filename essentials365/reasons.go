@@ -1,6 +1,10 @@
 package essentials365
 
-import "github.com/essentials365/sdk/essentials365/backend"
+import (
+	"github.com/essentials365/sdk/accounts"
+	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/state"
+)
 
 // Reasons of the errors this package returns.
 const (
@@ -23,14 +27,14 @@ const (
 	ReasonCapabilityMissing backend.Reason = "capability-missing"
 	// ReasonStateCorrupt (FailedPrecondition): the integration record in
 	// the state store cannot be read; it is never reset silently.
-	ReasonStateCorrupt backend.Reason = "state-corrupt"
+	ReasonStateCorrupt = state.ReasonStateCorrupt
 	// ReasonDirectoryRequired and ReasonTenantRequired (InvalidArgument):
-	// Open needs both drivers.
-	ReasonDirectoryRequired backend.Reason = "directory-required"
-	ReasonTenantRequired    backend.Reason = "tenant-required"
+	// Open needs both drivers (the same reasons as accounts.New).
+	ReasonDirectoryRequired = accounts.ReasonDirectoryRequired
+	ReasonTenantRequired    = accounts.ReasonTenantRequired
 	// ReasonSealerRequired (InvalidArgument): a durable store needs a
-	// Sealer.
-	ReasonSealerRequired backend.Reason = "sealer-required"
+	// Sealer (state.Defaults).
+	ReasonSealerRequired = state.ReasonSealerRequired
 	// ReasonNewTenantRequired (InvalidArgument): RotateSecret needs a
 	// NewTenant function.
 	ReasonNewTenantRequired backend.Reason = "new-tenant-required"

@@ -83,7 +83,7 @@ const (
 	ReasonNoSubscription backend.Reason = "no-subscription"
 	// ReasonNoExchange (warn): no subscription includes Exchange Online, or
 	// no mail driver was given.
-	ReasonNoExchange backend.Reason = "no-exchange-online"
+	ReasonNoExchange = backend.ReasonNoExchangeOnline
 	// ReasonClockSkew (fail): a clock differs by more than the tolerance.
 	ReasonClockSkew backend.Reason = "clock-skew"
 )

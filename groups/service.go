@@ -16,7 +16,7 @@ const (
 	// ReasonNoExchangeOnline (FailedPrecondition): the tenant's
 	// subscriptions include no Exchange Online plan, so there are no
 	// distribution groups to manage.
-	ReasonNoExchangeOnline backend.Reason = "no-exchange-online"
+	ReasonNoExchangeOnline = backend.ReasonNoExchangeOnline
 	// ReasonGroupCycle (InvalidArgument): the change would nest a group in
 	// itself, directly or through other groups.
 	ReasonGroupCycle backend.Reason = "group-cycle"

@@ -150,6 +150,11 @@ type DistributionGroupUpdate struct {
 
 // Reasons of the Exchange contract, shared by every Exchange driver.
 const (
+	// ReasonNoExchangeOnline (FailedPrecondition): the tenant's
+	// subscriptions include no Exchange Online plan (or no Exchange driver
+	// was given), so there are no mailboxes, aliases or distribution groups
+	// to manage.
+	ReasonNoExchangeOnline Reason = "no-exchange-online"
 	// ReasonAliasSyntax (InvalidArgument): an email address or a mail alias
 	// breaks Exchange's syntax.
 	ReasonAliasSyntax Reason = "alias-syntax"

@@ -92,3 +92,27 @@ func (s *AESSealer) OpenWith(sealed, additionalData []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// ReasonSealerRequired (InvalidArgument): a durable Store was given
+// without a Sealer.
+const ReasonSealerRequired backend.Reason = "sealer-required"
+
+// Defaults returns store and sealer with the SDK's defaults, as every
+// service that keeps state applies them: no store is a MemoryStore, and no
+// sealer is an ephemeral one, which only a MemoryStore may have (a value
+// sealed under a key that dies with the process must not outlive it). A
+// durable store without a sealer is InvalidArgument
+// ([ReasonSealerRequired]), so that no secret is ever stored in clear.
+func Defaults(store Store, sealer Sealer) (Store, Sealer, error) {
+	if store == nil {
+		store = NewMemoryStore()
+	}
+	if sealer == nil {
+		if _, mem := store.(*MemoryStore); !mem {
+			return nil, nil, backend.Invalid("state: defaults", "", ReasonSealerRequired,
+				"a durable store needs a Sealer (state.NewAESSealer with a key you keep) so secrets are never stored in clear")
+		}
+		sealer = NewEphemeralSealer()
+	}
+	return store, sealer, nil
+}

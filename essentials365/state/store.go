@@ -116,6 +116,10 @@ const (
 	// truncated, altered, or was moved from another key; it is never
 	// read as a missing or empty value.
 	ReasonStoreCorrupt backend.Reason = "store-corrupt"
+	// ReasonStateCorrupt (FailedPrecondition): an entry reads back intact
+	// but its owner cannot decode it (an empty watermark, a record of
+	// another version); it is never taken for a first run.
+	ReasonStateCorrupt backend.Reason = "state-corrupt"
 	// ReasonStoreKey (InvalidArgument): a key longer than MaxKeyLen
 	// bytes (its file name would pass the file system's limit).
 	ReasonStoreKey backend.Reason = "store-key"
