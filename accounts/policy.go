@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/essentials365/sdk/essentials365/backend"
+	"github.com/essentials365/sdk/essentials365/retry"
 )
 
 // CheckNetworkPassword checks, without writing anything, a new network
@@ -31,11 +32,7 @@ func (s *Service) CheckNetworkPassword(ctx context.Context, user, password strin
 
 // checkNetworkPassword is CheckNetworkPassword for a user already found.
 func (s *Service) checkNetworkPassword(ctx context.Context, op string, u backend.DirectoryUser, pw string) error {
-	var p backend.PasswordPolicy
-	err := s.do(ctx, op, u.SAMAccountName, func() (err error) {
-		p, err = s.dir.UserPasswordPolicy(ctx, u.ID)
-		return err
-	})
+	p, err := s.userPolicy(ctx, op, u)
 	if err != nil {
 		return backend.WithOp(err, op, u.SAMAccountName)
 	}
@@ -48,11 +45,7 @@ func (s *Service) checkNetworkPassword(ctx context.Context, op string, u backend
 // the right, a directory without fine-grained policies) the directory
 // itself stays the judge: the write goes on and its refusal is returned.
 func (s *Service) precheckNetworkPassword(ctx context.Context, op string, u backend.DirectoryUser, pw string) error {
-	var p backend.PasswordPolicy
-	err := s.do(ctx, op, u.SAMAccountName, func() (err error) {
-		p, err = s.dir.UserPasswordPolicy(ctx, u.ID)
-		return err
-	})
+	p, err := s.userPolicy(ctx, op, u)
 	if err != nil {
 		if backend.KindOf(err) == backend.Canceled {
 			return backend.WithOp(err, op, u.SAMAccountName)
@@ -61,4 +54,12 @@ func (s *Service) precheckNetworkPassword(ctx context.Context, op string, u back
 		return nil
 	}
 	return p.CheckPassword(op, u.SAMAccountName, pw, u.SAMAccountName, u.DisplayName)
+}
+
+// userPolicy reads the password policy that applies to u (its fine-grained
+// policy, else the domain's).
+func (s *Service) userPolicy(ctx context.Context, op string, u backend.DirectoryUser) (backend.PasswordPolicy, error) {
+	return retry.Value(ctx, s.retry, op, u.SAMAccountName, func() (backend.PasswordPolicy, error) {
+		return s.dir.UserPasswordPolicy(ctx, u.ID)
+	})
 }
